@@ -1,0 +1,39 @@
+# Two commands a person needs: `make run` and `make test`. Both install what is
+# missing first (a virtualenv in .venv, and for tests Debian's chromium).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install chromium models bench clean
+
+run: $(VENV)/.installed
+	$(PY) -m streamlit run Home.py
+
+test: $(VENV)/.installed-dev chromium
+	$(PY) -m pytest
+
+install: $(VENV)/.installed
+
+$(VENV)/.created:
+	$(PYTHON) -m venv $(VENV) || { $(SUDO) apt-get update && $(SUDO) apt-get install -y python3-venv && $(PYTHON) -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.created requirements.txt
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# Browser tests drive Debian's chromium through Playwright (no `playwright install`).
+chromium:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
+
+bench: $(VENV)/.installed-dev
+	$(PY) benchmarks/startup.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts
