@@ -11,7 +11,7 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
 test: $(VENV)/.installed-dev chromium
-	$(PY) -m pytest
+	$(PY) -m pytest tests/unit tests/app tests/e2e
 
 install: $(VENV)/.installed
 

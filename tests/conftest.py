@@ -1,0 +1,11 @@
+"""Shared test setup: every test layer sees the same offline world by default."""
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+# Tests must never depend on a network or on models a developer trained locally.
+os.environ.setdefault("DIGITLAB_MODELS", str(ROOT / ".pytest_cache" / "models"))
