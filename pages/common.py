@@ -5,9 +5,11 @@ Pages import from here instead of repeating `st.cache_resource` wrappers.
 
 from __future__ import annotations
 
+import uuid
+
 import streamlit as st
 
-from core import data
+from core import data, jobs, store
 
 DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
 
@@ -35,3 +37,47 @@ def current_dataset() -> data.Dataset | None:
                  f"`{data.ENV_VARS[name]}` at a folder of IDX files or an .npz file.\n\n"
                  f"```\n{e}\n```")
         return None
+
+
+@st.cache_resource
+def job_runner() -> jobs.JobRunner:
+    """The server's one job runner: training jobs outlive reruns, pages and sessions."""
+    return jobs.JobRunner()
+
+
+def session_id() -> str:
+    """A stable id for this browser session, to tell a person's own jobs from others'."""
+    if "session_id" not in st.session_state:
+        st.session_state.session_id = uuid.uuid4().hex
+    return st.session_state.session_id
+
+
+def models(dataset: str | None = None) -> list[store.ModelInfo]:
+    """Stored models (built-ins first), optionally only those trained on `dataset`.
+
+    Folders that cannot be used are reported once per session as a warning toast.
+    """
+    found, problems = store.list_models()
+    for problem in problems:
+        if problem not in st.session_state.setdefault("reported_store_problems", set()):
+            st.session_state.reported_store_problems.add(problem)
+            st.toast(f"Skipped a model folder: {problem}", icon=":material/warning:")
+    return [m for m in found if dataset is None or m.dataset == dataset]
+
+
+def _leave_legacy_pages_mode() -> None:
+    """Make a page URL opened first on a fresh server go through Home.py's st.navigation.
+
+    Streamlit decides once per server whether the app uses the legacy "pages/ folder"
+    layout, and until Home.py has called st.navigation the first session to open
+    e.g. /train gets that page file run on its own (no sidebar picker, every file in
+    pages/ listed as a page). Switching the flag and rerunning sends it through Home.py.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+_leave_legacy_pages_mode()

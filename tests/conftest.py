@@ -2,10 +2,11 @@
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 # Tests must never depend on a network or on models a developer trained locally.
-os.environ.setdefault("DIGITLAB_MODELS", str(ROOT / ".pytest_cache" / "models"))
+os.environ["DIGITLAB_MODELS"] = tempfile.mkdtemp(prefix="digitlab-models-")

@@ -1,0 +1,117 @@
+"""The Keras CNNs: build, fit with per-epoch progress and a stop flag, and input shaping.
+
+Importing this module imports TensorFlow, so only worker processes import it (core.worker).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter out of logs
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+from keras import layers  # noqa: E402
+
+PRESETS = ("Classic", "Deeper")
+
+
+def to_input(x: np.ndarray) -> np.ndarray:
+    """N x 28 x 28 images (uint8 0-255, or float 0-1) -> N x 28 x 28 x 1 float32 in [0, 1]."""
+    x = np.asarray(x)
+    x = x.astype("float32") / 255.0 if x.dtype == np.uint8 else x.astype("float32")
+    return x.reshape(-1, 28, 28, 1)
+
+
+def augmentation() -> keras.Sequential:
+    """Small rotations (±15°), shifts (±10 %) and zooms (±10 %); active only while training."""
+    return keras.Sequential([
+        layers.RandomRotation(15 / 360, fill_mode="constant"),
+        layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+        layers.RandomZoom(0.1, fill_mode="constant"),
+    ], name="augmentation")
+
+
+def classic() -> list[layers.Layer]:
+    """keras.io's `mnist_convnet`: 34,826 parameters, ~99 % on full MNIST."""
+    return [
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ]
+
+
+def deeper() -> list[layers.Layer]:
+    """Two conv blocks of two convolutions each, with batch normalisation.
+
+    BatchNorm's momentum is 0.9, not Keras' 0.99: with a few thousand images an epoch
+    has ~30 steps, too few for 0.99's running statistics to settle before evaluation.
+    """
+    def block(filters):
+        return [layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                layers.BatchNormalization(momentum=0.9), layers.Activation("relu"),
+                layers.Conv2D(filters, 3, padding="same", use_bias=False),
+                layers.BatchNormalization(momentum=0.9), layers.Activation("relu"),
+                layers.MaxPooling2D(2)]
+    return [*block(32), *block(64), layers.Flatten(), layers.Dropout(0.4),
+            layers.Dense(128, activation="relu"), layers.Dropout(0.4),
+            layers.Dense(10, activation="softmax")]
+
+
+def build(preset: str = "Classic", augment: bool = False, learning_rate: float = 1e-3,
+          seed: int = 0) -> keras.Model:
+    """A compiled CNN for 28 x 28 x 1 inputs in [0, 1] and 10 classes."""
+    keras.utils.set_random_seed(seed)
+    body = {"Classic": classic, "Deeper": deeper}[preset]()
+    model = keras.Sequential([keras.Input(shape=(28, 28, 1)),
+                              *([augmentation()] if augment else []), *body],
+                             name=f"cnn_{preset.lower()}")
+    model.compile(loss="sparse_categorical_crossentropy",
+                  optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
+    return model
+
+
+class Progress(keras.callbacks.Callback):
+    """Reports each epoch (and a few points inside long epochs) and honours a stop flag."""
+
+    def __init__(self, emit: Callable[[dict], None], should_stop: Callable[[], bool],
+                 epochs: int, steps: int, every_s: float = 0.5):
+        super().__init__()
+        self.emit, self.should_stop = emit, should_stop
+        self.epochs, self.steps, self.every_s = epochs, steps, every_s
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self.epoch_start = self.last_emit = time.perf_counter()
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.should_stop():
+            self.model.stop_training = True  # Keras ends the epoch after this batch
+        now = time.perf_counter()
+        if now - self.last_emit >= self.every_s:
+            self.last_emit = now
+            self.emit({"type": "progress", "epoch": self.epoch,
+                       "fraction": (batch + 1) / self.steps})
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.model.stop_training:
+            return  # a partial epoch is not a data point
+        logs = logs or {}
+        self.emit({"type": "epoch", "epoch": epoch + 1, "epochs": self.epochs,
+                   "seconds": time.perf_counter() - self.epoch_start,
+                   **{k: float(logs[k]) for k in ("accuracy", "loss", "val_accuracy", "val_loss")}})
+
+
+def fit(model: keras.Model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int,
+        emit: Callable[[dict], None], should_stop: Callable[[], bool]) -> None:
+    """Train `model`, emitting progress; returns early when `should_stop()` turns true."""
+    steps = int(np.ceil(len(x_train) / batch_size))
+    progress = Progress(emit, should_stop, epochs, steps)
+    model.fit(to_input(x_train), y_train, validation_data=(to_input(x_val), y_val),
+              epochs=epochs, batch_size=batch_size, verbose=0, callbacks=[progress])

@@ -1,0 +1,251 @@
+"""Training jobs in worker processes: progress events, stop, one result.
+
+The Streamlit server holds one `JobRunner` (in `st.cache_resource`). `start(spec)` spawns
+a fresh process that imports TensorFlow / scikit-learn itself and runs
+`core.worker.run_training`; a thread in the server reads its events into a `Job` that
+pages only read. So training survives reruns and page switches, and TensorFlow never
+enters the server. With 2 cores, one job runs at a time; a second `start` raises `Busy`.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import sys
+import threading
+import time
+import types
+import uuid
+from dataclasses import dataclass, field
+
+from core.data import TITLES
+
+STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
+ACTIVE = ("starting", "running", "stopping")
+
+
+class Busy(Exception):
+    """Another job is running; `job` is that job."""
+
+    def __init__(self, job: "Job"):
+        super().__init__(f"{job.title} is already training (started {job.age_text} ago)")
+        self.job = job
+
+
+@dataclass
+class Job:
+    """What the server knows about one training run; updated by the runner's reader thread."""
+
+    id: str
+    spec: dict
+    owner: str | None = None
+    status: str = "starting"     # starting, running, stopping | done, stopped, failed
+    message: str = "Starting a worker process"
+    history: list[dict] = field(default_factory=list)   # one dict per finished epoch
+    epoch_fraction: float = 0.0                         # progress inside the current epoch
+    n_train: int | None = None                          # images per epoch, once known
+    model_id: str | None = None
+    test_accuracy: float | None = None
+    train_seconds: float | None = None
+    error: str | None = None
+    started_at: float = field(default_factory=time.time)
+    ended_at: float | None = None
+
+    @property
+    def title(self) -> str:
+        kind = {"cnn": f"CNN ({self.spec.get('preset', 'Classic')})",
+                "logreg": "Logistic Regression"}[self.spec["kind"]]
+        return f"{kind} on {TITLES[self.spec['dataset']]}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def epochs(self) -> int:
+        return self.spec["epochs"]
+
+    @property
+    def progress(self) -> float:
+        """0..1 over the whole run: finished epochs plus the share of the current one."""
+        done = len(self.history)
+        part = self.epoch_fraction if done < self.epochs else 0.0
+        return min(1.0, (done + part) / self.epochs)
+
+    @property
+    def seconds(self) -> float:
+        return (self.ended_at or time.time()) - self.started_at
+
+    @property
+    def age_text(self) -> str:
+        return f"{self.seconds:.0f} s"
+
+    @property
+    def eta_seconds(self) -> float | None:
+        """Remaining time from the mean epoch time so far, or None before the first epoch."""
+        if not self.history or not self.active:
+            return None
+        per_epoch = sum(h["seconds"] for h in self.history) / len(self.history)
+        return per_epoch * (self.epochs - len(self.history) - self.epoch_fraction)
+
+    @property
+    def images_per_s(self) -> float | None:
+        if not self.history or not self.n_train:
+            return None
+        return self.n_train / self.history[-1]["seconds"]
+
+    def apply(self, event: dict) -> None:
+        """Fold one event from the worker into this job's state."""
+        kind = event["type"]
+        if kind == "status":
+            self.message = event["message"]
+            self.status = "stopping" if self.status == "stopping" else "running"
+            self.n_train = event.get("n_train", self.n_train)
+        elif kind == "progress":
+            self.epoch_fraction = event["fraction"]
+        elif kind == "epoch":
+            self.history.append({k: v for k, v in event.items() if k not in ("type", "epochs")})
+            self.epoch_fraction = 0.0
+            self.message = f"Epoch {event['epoch']} of {self.epochs} done"
+        elif kind in ("done", "stopped", "failed"):
+            self.status = kind
+            self.model_id = event.get("model_id")
+            self.test_accuracy = event.get("test_accuracy")
+            self.train_seconds = event.get("train_seconds")
+            self.error = event.get("error")
+            self.message = {"done": "Finished and saved", "stopped": "Stopped; nothing was saved",
+                            "failed": f"Failed: {event.get('error')}"}[kind]
+            self.ended_at = time.time()
+
+
+def _child(spec: dict, events, stop_flag, models_root: str | None) -> None:
+    """Entry point of the worker process."""
+    if models_root:
+        os.environ["DIGITLAB_MODELS"] = models_root
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+    from core import worker  # imported here: only the worker pays for TensorFlow
+
+    try:
+        worker.run_training(spec, events.put, stop_flag.is_set)
+    except BaseException as e:  # reported, never swallowed: the page shows it
+        events.put({"type": "failed", "error": f"{type(e).__name__}: {e}"})
+
+
+_main_lock = threading.Lock()
+
+
+def start_process(ctx, target, name: str, args: tuple):
+    """Start a spawned daemon process that does not re-run the calling Streamlit page.
+
+    Streamlit installs the running page as `__main__`, and spawn would execute that
+    page again in the child. While the child is being started, `__main__` is swapped
+    for an empty module, so the child imports only what `target` needs.
+    """
+    process = ctx.Process(target=target, name=name, args=args, daemon=True)
+    with _main_lock:
+        main = sys.modules["__main__"]
+        sys.modules["__main__"] = types.ModuleType("__main__")
+        try:
+            process.start()
+        finally:
+            sys.modules["__main__"] = main
+    return process
+
+
+class JobRunner:
+    """Runs at most one training job at a time and keeps every job's state for the pages."""
+
+    def __init__(self, models_root: str | os.PathLike | None = None):
+        self.models_root = str(models_root) if models_root else os.environ.get("DIGITLAB_MODELS")
+        self.ctx = mp.get_context("spawn")   # never fork a threaded server
+        self.jobs: dict[str, Job] = {}
+        self._processes: dict[str, mp.Process] = {}
+        self._stop_flags: dict[str, object] = {}
+        self._lock = threading.Lock()
+
+    def current(self) -> Job | None:
+        """The job that is running now, if any."""
+        return next((j for j in self.jobs.values() if j.active), None)
+
+    def latest(self, owner: str | None) -> Job | None:
+        """The newest job started by `owner`."""
+        mine = [j for j in self.jobs.values() if j.owner == owner]
+        return max(mine, key=lambda j: j.started_at) if mine else None
+
+    def start(self, spec: dict, owner: str | None = None) -> Job:
+        """Start training `spec` in a new worker process, or raise Busy."""
+        with self._lock:
+            running = self.current()
+            if running is not None:
+                raise Busy(running)
+            job = Job(uuid.uuid4().hex[:8], dict(spec), owner)
+            events, stop_flag = self.ctx.Queue(), self.ctx.Event()
+            process = start_process(self.ctx, _child, f"digitlab-train-{job.id}",
+                                    (job.spec, events, stop_flag, self.models_root))
+            self.jobs[job.id] = job
+            self._processes[job.id], self._stop_flags[job.id] = process, stop_flag
+        threading.Thread(target=self._follow, args=(job, process, events), daemon=True,
+                         name=f"digitlab-follow-{job.id}").start()
+        return job
+
+    def stop(self, job_id: str) -> None:
+        """Ask a job to stop; it is terminated if it has not ended within STOP_GRACE_S."""
+        job = self.jobs[job_id]
+        if not job.active:
+            return
+        job.status, job.message = "stopping", "Stopping…"
+        self._stop_flags[job_id].set()
+        process = self._processes[job_id]
+
+        def enforce():
+            process.join(STOP_GRACE_S)
+            if process.is_alive():
+                process.terminate()
+        threading.Thread(target=enforce, daemon=True).start()
+
+    def wait(self, job_id: str, timeout: float | None = None) -> Job:
+        """Block until the job has ended (for tests and scripts)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        job = self.jobs[job_id]
+        while job.active:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
+            time.sleep(0.05)
+        return job
+
+    def shutdown(self) -> None:
+        """Stop every running job (server exit, test teardown)."""
+        for job_id, process in self._processes.items():
+            self._stop_flags[job_id].set()
+            process.join(STOP_GRACE_S)
+            if process.is_alive():
+                process.kill()
+
+    def _follow(self, job: Job, process, events) -> None:
+        """Reader thread: apply the worker's events until it ends, then settle the outcome."""
+        while True:
+            try:
+                job.apply(events.get(timeout=0.2))
+                continue
+            except queue.Empty:
+                pass
+            except (EOFError, OSError):  # the queue broke because the process was killed
+                pass
+            if not process.is_alive():
+                break
+        while True:  # drain what the worker wrote just before it exited
+            try:
+                job.apply(events.get(timeout=0.05))
+            except (queue.Empty, EOFError, OSError):
+                break
+        process.join()
+        if job.active:
+            if self._stop_flags[job.id].is_set():
+                job.apply({"type": "stopped"})
+            else:
+                code = process.exitcode
+                why = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+                job.apply({"type": "failed",
+                           "error": f"the training worker ended unexpectedly ({why})"})
+        events.close()

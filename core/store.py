@@ -1,0 +1,183 @@
+"""Trained models on disk: one folder each, written atomically, loaded without trusting them.
+
+    <root>/<model id>/
+        meta.json        what, on which data, settings, per-epoch history, test accuracy, ...
+        model.keras      CNN (loaded with Keras' safe_mode) + model.h5 export for download
+        model.skops      Logistic Regression (skops: no pickle, default-trusted types only)
+
+User models live under `DIGITLAB_MODELS` (default `./models`); the built-in models in
+`assets/models/` are listed too and are read-only. Loading a CNN needs Keras and so
+happens in a worker (core.worker); this module itself never imports TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+BUILTIN_ROOT = ROOT / "assets" / "models"
+MODEL_FILES = {"cnn": "model.keras", "logreg": "model.skops"}
+KIND_NAMES = {"cnn": "CNN", "logreg": "Logistic Regression"}
+STALE_TMP_S = 3600  # a temp folder this old is left over from a killed save
+
+
+class StoreError(Exception):
+    """A model folder or file that cannot be used; the message says which and why."""
+
+
+def user_root() -> Path:
+    """Where this server keeps the models people train."""
+    return Path(os.environ.get("DIGITLAB_MODELS", ROOT / "models"))
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One stored model, described by its meta.json."""
+
+    id: str
+    path: Path
+    meta: dict
+    builtin: bool
+
+    @property
+    def kind(self) -> str:
+        return self.meta["kind"]
+
+    @property
+    def file(self) -> Path:
+        return self.path / MODEL_FILES[self.kind]
+
+    @property
+    def dataset(self) -> str:
+        return self.meta["dataset"]
+
+    @property
+    def test_accuracy(self) -> float | None:
+        return self.meta.get("test_accuracy")
+
+    @property
+    def created_at(self) -> str:
+        return self.meta.get("created_at", "")
+
+    @property
+    def label(self) -> str:
+        """A short name for menus: kind, preset, data, accuracy, and built-in or date."""
+        preset = self.meta.get("settings", {}).get("preset")
+        kind = KIND_NAMES[self.kind] + (f" ({preset})" if preset else "")
+        acc = f"{self.test_accuracy:.1%}" if self.test_accuracy is not None else "not scored"
+        when = "built-in" if self.builtin else self.created_at[:16].replace("T", " ")
+        return f"{kind} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {when}"
+
+
+def read_meta(folder: Path) -> dict:
+    """The validated meta.json of a model folder."""
+    path = folder / "meta.json"
+    try:
+        meta = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise StoreError(f"{folder.name}: no meta.json, so it is not a Digit Lab model") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise StoreError(f"{folder.name}: meta.json is unreadable ({e})") from None
+    if not isinstance(meta, dict) or meta.get("kind") not in MODEL_FILES or "dataset" not in meta:
+        raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
+    if not (folder / MODEL_FILES[meta["kind"]]).is_file():
+        raise StoreError(f"{folder.name}: {MODEL_FILES[meta['kind']]} is missing")
+    return meta
+
+
+def list_models(root: Path | None = None, builtin_root: Path | None = None
+                ) -> tuple[list[ModelInfo], list[str]]:
+    """All usable models (built-ins first, then newest first) and why others were skipped."""
+    models, problems = [], []
+    for base, builtin in ((builtin_root or BUILTIN_ROOT, True), (root or user_root(), False)):
+        if not base.is_dir():
+            continue
+        found = []
+        for folder in sorted(base.iterdir()):
+            if not folder.is_dir() or folder.name.startswith("."):
+                continue
+            try:
+                found.append(ModelInfo(folder.name, folder, read_meta(folder), builtin))
+            except StoreError as e:
+                problems.append(str(e))
+        models += sorted(found, key=lambda m: m.created_at, reverse=not builtin)
+    return models, problems
+
+
+def get(model_id: str, root: Path | None = None) -> ModelInfo:
+    """The model with this id, or StoreError if there is none (any more)."""
+    for model in list_models(root)[0]:
+        if model.id == model_id:
+            return model
+    raise StoreError(f"model {model_id} not found; it may have been deleted")
+
+
+def new_id(kind: str, dataset: str) -> str:
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return f"{kind}-{dataset}-{stamp}-{uuid.uuid4().hex[:6]}"
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def save(meta: dict, write_files: Callable[[Path], None], root: Path | None = None) -> ModelInfo:
+    """Write a model atomically: files go to a temp folder that is renamed when complete.
+
+    A crash (or kill) at any point leaves either no model or a whole one, never half.
+    """
+    root = root or user_root()
+    root.mkdir(parents=True, exist_ok=True)
+    _remove_stale_tmp(root)
+    model_id = meta.get("id") or new_id(meta["kind"], meta["dataset"])
+    meta = {**meta, "id": model_id, "created_at": meta.get("created_at") or now_iso()}
+    tmp = root / f".tmp-{model_id}"
+    try:
+        tmp.mkdir()
+        write_files(tmp)
+        (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
+        read_meta(tmp)  # the saved folder must pass the same checks as any other
+        os.rename(tmp, root / model_id)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return ModelInfo(model_id, root / model_id, meta, builtin=False)
+
+
+def delete(model_id: str, root: Path | None = None) -> None:
+    """Remove a user's model; built-ins cannot be deleted."""
+    model = get(model_id, root)
+    if model.builtin:
+        raise StoreError("built-in models are read-only")
+    trash = model.path.with_name(f".deleting-{model.id}")
+    os.rename(model.path, trash)  # atomic: the model disappears from listings at once
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _remove_stale_tmp(root: Path) -> None:
+    for folder in root.glob(".tmp-*"):
+        if time.time() - folder.stat().st_mtime > STALE_TMP_S:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def load_logreg(model: ModelInfo):
+    """The Logistic Regression of `model`, loaded with skops' default-trusted types only."""
+    import skops.io as sio
+    from sklearn.linear_model import LogisticRegression
+
+    try:
+        estimator = sio.load(model.file)
+    except Exception as e:  # untrusted types, corrupt zip, wrong format ...
+        raise StoreError(f"{model.id}: {model.file.name} was refused ({type(e).__name__}: {e})") from None
+    if not isinstance(estimator, LogisticRegression):
+        raise StoreError(f"{model.id}: {model.file.name} holds a {type(estimator).__name__}, "
+                         "not a LogisticRegression")
+    return estimator

@@ -1,0 +1,130 @@
+"""What runs inside worker processes: training (and, for CNNs, anything that needs Keras).
+
+This is the only module that imports TensorFlow (through core.cnn), and it does so
+lazily, inside the functions, so the Streamlit server can import it by name without
+paying for Keras.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from core import data, logreg, store
+
+VAL_FRACTION = 0.1
+
+Emit = Callable[[dict], None]
+Outcome = tuple[dict, Callable]  # (meta for the store, function that writes the model files)
+
+
+def training_data(spec: dict) -> tuple[data.Dataset, tuple[np.ndarray, ...]]:
+    """The dataset plus (x_train, y_train, x_val, y_val): validation comes from training data."""
+    ds = data.load(spec["dataset"])
+    x, y = ds.x_train, ds.y_train
+    limit = spec.get("train_size")
+    if limit and limit < len(y):
+        keep, _ = data.stratified_split(y, 1 - limit / len(y), seed=spec.get("seed", 0))
+        x, y = x[keep], y[keep]
+    train, val = data.stratified_split(y, VAL_FRACTION, seed=spec.get("seed", 0))
+    return ds, (x[train], y[train], x[val], y[val])
+
+
+def versions() -> dict:
+    """Library versions the model was trained with (Keras only if this job loaded it)."""
+    import sklearn
+    found = {"python": platform.python_version(), "numpy": np.__version__,
+             "scikit-learn": sklearn.__version__}
+    if "keras" in sys.modules:
+        import keras
+        import tensorflow as tf
+        found |= {"keras": keras.__version__, "tensorflow": tf.__version__}
+    return found
+
+
+def base_meta(spec: dict, ds: data.Dataset, n_train: int, n_val: int) -> dict:
+    return {"kind": spec["kind"], "dataset": ds.name, "dataset_title": ds.title,
+            "dataset_source": ds.source, "dataset_description": ds.description,
+            "settings": {k: v for k, v in spec.items() if k not in ("kind", "dataset")},
+            "train_size": n_train, "val_size": n_val, "test_size": int(len(ds.y_test))}
+
+
+def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
+    """Fit a Logistic Regression epoch by epoch; returns meta for the store, or None if stopped."""
+    import skops.io as sio
+
+    ds, (x_train, y_train, x_val, y_val) = training_data(spec)
+    emit({"type": "status", "message": f"Training on {len(y_train):,} images",
+          "n_train": len(y_train)})
+    model = logreg.build(C=spec.get("C", 1.0), seed=spec.get("seed", 0))
+    history, start = [], time.perf_counter()
+    for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec["epochs"],
+                                   should_stop):
+        history.append(point)
+        emit({"type": "epoch", "epochs": spec["epochs"], **point})
+    if should_stop() or len(history) < spec["epochs"]:
+        return None
+    train_seconds = time.perf_counter() - start
+    test_accuracy, test_loss = logreg.scores(model, logreg.flatten(ds.x_test), ds.y_test)
+    meta = base_meta(spec, ds, len(y_train), len(y_val)) | {
+        "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
+        "train_seconds": train_seconds, "params": int(model.coef_.size + model.intercept_.size)}
+    return meta, lambda folder: sio.dump(model, folder / store.MODEL_FILES["logreg"])
+
+
+def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
+    """Fit a Keras CNN; returns meta for the store, or None if stopped."""
+    emit({"type": "status", "message": "Starting TensorFlow"})
+    from core import cnn
+
+    ds, (x_train, y_train, x_val, y_val) = training_data(spec)
+    model = cnn.build(spec.get("preset", "Classic"), spec.get("augment", False),
+                      spec.get("learning_rate", 1e-3), seed=spec.get("seed", 0))
+    emit({"type": "status", "message": f"Training on {len(y_train):,} images",
+          "n_train": len(y_train)})
+    history: list[dict] = []
+
+    def record(event: dict) -> None:
+        if event["type"] == "epoch":
+            history.append({k: v for k, v in event.items() if k not in ("type", "epochs")})
+        emit(event)
+
+    start = time.perf_counter()
+    cnn.fit(model, x_train, y_train, x_val, y_val, spec["epochs"], spec.get("batch_size", 128),
+            record, should_stop)
+    if should_stop() or len(history) < spec["epochs"]:
+        return None
+    train_seconds = time.perf_counter() - start
+    emit({"type": "status", "message": "Scoring on the test set"})
+    test_loss, test_accuracy = model.evaluate(cnn.to_input(ds.x_test), ds.y_test, verbose=0,
+                                              batch_size=512)
+    meta = base_meta(spec, ds, len(y_train), len(y_val)) | {
+        "history": history, "test_accuracy": float(test_accuracy), "test_loss": float(test_loss),
+        "train_seconds": train_seconds, "params": int(model.count_params())}
+
+    def write(folder):
+        model.save(folder / store.MODEL_FILES["cnn"])
+        model.save(folder / "model.h5")  # legacy format, for people who want to download it
+
+    return meta, write
+
+
+TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}
+
+
+def run_training(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> None:
+    """Train the model `spec` describes and save it; every outcome ends with one final event."""
+    outcome = TRAINERS[spec["kind"]](spec, emit, should_stop)
+    if outcome is None:
+        emit({"type": "stopped"})
+        return
+    meta, write_files = outcome
+    meta["versions"] = versions()
+    emit({"type": "status", "message": "Saving the model"})
+    saved = store.save(meta, write_files)
+    emit({"type": "done", "model_id": saved.id, "test_accuracy": meta["test_accuracy"],
+          "train_seconds": meta["train_seconds"]})

@@ -1,0 +1,161 @@
+"""Train: pick a model and its settings, start a training job, watch it learn, keep the result."""
+
+import streamlit as st
+
+from core import charts, jobs, metrics, store
+from pages import common
+
+KINDS = {"logreg": "Logistic Regression", "cnn": "CNN"}
+
+st.title("Train a model")
+ds = common.current_dataset()
+if ds is None:
+    st.stop()
+st.caption(f"Data: {ds.description}. Validation takes 10 % of the training images; "
+           f"the {len(ds.y_test):,} test images are only used to score the finished model.")
+runner = common.job_runner()
+me = common.session_id()
+
+
+def settings_form() -> dict | None:
+    """The settings of the next job, or None until the person presses Start."""
+    kind = st.segmented_control("Model", list(KINDS), format_func=KINDS.get, default="logreg",
+                                key="train_kind") or "logreg"
+    with st.form("settings", border=False):
+        if kind == "logreg":
+            spec = {"C": st.select_slider(
+                        "Regularisation C (smaller = simpler model)",
+                        options=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0], value=1.0),
+                    "epochs": st.slider("Epochs (passes over the data)", 1, 50, 10)}
+        else:
+            spec = {"preset": st.radio("Architecture", ["Classic", "Deeper"], horizontal=True,
+                                       help="Classic: keras.io mnist_convnet, 34,826 weights. "
+                                            "Deeper: 4 convolutions with batch normalisation."),
+                    "epochs": st.slider("Epochs", 1, 30, 15),
+                    "batch_size": st.select_slider("Batch size", [32, 64, 128, 256], value=128),
+                    "learning_rate": st.select_slider("Learning rate (Adam)",
+                                                      [1e-4, 3e-4, 1e-3, 3e-3, 1e-2], value=1e-3),
+                    "augment": st.toggle("Augment: random rotation ±15°, shift and zoom ±10 %")}
+        n_max = len(ds.y_train)
+        spec["train_size"] = st.slider("Training images used", min(500, n_max), n_max, n_max,
+                                       step=min(500, n_max))
+        if not st.form_submit_button("Start training", type="primary", icon=":material/play_arrow:"):
+            return None
+    return {"kind": kind, "dataset": ds.name, **spec}
+
+
+def start(spec: dict) -> None:
+    try:
+        runner.start(spec, owner=me)
+    except jobs.Busy as e:
+        st.warning(f"**One training job at a time.** {e}. It will free the trainer when it ends; "
+                   "press Start again then. Your settings are kept.", icon=":material/hourglass:")
+
+
+def progress_line(job: jobs.Job) -> str:
+    parts = [f"Epoch {min(len(job.history) + 1, job.epochs)} of {job.epochs}" if job.active
+             else f"{len(job.history)} of {job.epochs} epochs"]
+    if job.eta_seconds is not None:
+        parts.append(f"about {job.eta_seconds:.0f} s left")
+    if job.images_per_s:
+        parts.append(f"{job.images_per_s:,.0f} images/s")
+    return " · ".join(parts) + f" — {job.message}"
+
+
+def show_result(job: jobs.Job) -> None:
+    if job.status == "done":
+        word, sentence = metrics.training_verdict(job.history)
+        cols = st.columns(2)
+        cols[0].metric("Test accuracy", f"{job.test_accuracy:.2%}")
+        cols[1].metric("Training time", f"{job.train_seconds:.1f} s")
+        st.success(f"**{word.capitalize()}.** {sentence} Saved to the model store.",
+                   icon=":material/check_circle:")
+    elif job.status == "stopped":
+        st.info("Stopped. Nothing was saved.", icon=":material/stop_circle:")
+    elif job.status == "failed":
+        st.error(f"Training failed: {job.error}", icon=":material/error:")
+
+
+def job_view(job: jobs.Job, mine: bool) -> None:
+    """Progress, live curves and the outcome of one job."""
+    who = "Your" if mine else "Someone else's"
+    st.subheader(f"{who} job: {job.title}")
+    st.progress(job.progress, text=progress_line(job))
+    if job.active and mine:
+        if st.button("Stop", icon=":material/stop:", key=f"stop-{job.id}"):
+            runner.stop(job.id)
+            st.rerun(scope="fragment")
+    if job.history:
+        left, right = st.columns(2)
+        left.plotly_chart(charts.training_curve(job.history, "accuracy", job.epochs),
+                          key=f"acc-{job.id}")
+        right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs),
+                           key=f"loss-{job.id}")
+    show_result(job)
+
+
+def live_panel() -> None:
+    """Redrawn every half second while a job runs; one full rerun when it ends."""
+    job = runner.latest(me)
+    running = runner.current()
+    if running is not None and running is not job:
+        job_view(running, mine=False)
+    if job is not None:
+        job_view(job, mine=True)
+    elif running is None:
+        st.info("No training yet. Choose a model and press **Start training**.",
+                icon=":material/model_training:")
+    if st.session_state.get("polling") and running is None:
+        st.session_state.polling = False
+        st.rerun(scope="app")  # refresh the model list below and stop polling
+
+
+def model_table(models: list[store.ModelInfo]) -> None:
+    rows = [{"Model": m.label, "Test accuracy": m.test_accuracy,
+             "Trained on": f"{m.meta.get('train_size', 0):,} images ({m.meta.get('dataset_source')})",
+             "Training time (s)": m.meta.get("train_seconds"),
+             "Epochs": m.meta.get("settings", {}).get("epochs"),
+             "Built-in": m.builtin} for m in models]
+    st.dataframe(rows, hide_index=True, width="stretch", column_config={
+        "Test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        "Training time (s)": st.column_config.NumberColumn(format="%.1f")})
+
+
+def manage(models: list[store.ModelInfo]) -> None:
+    """Download or delete one of the models people trained here."""
+    own = [m for m in models if not m.builtin]
+    if not own:
+        return
+    chosen = st.selectbox("Model to download or delete", own, format_func=lambda m: m.label)
+    cols = st.columns(3)
+    files = [chosen.file] + ([chosen.path / "model.h5"] if chosen.kind == "cnn" else [])
+    for col, path in zip(cols, files):
+        col.download_button(f"Download {path.suffix}", path.read_bytes(), file_name=f"{chosen.id}{path.suffix}",
+                            icon=":material/download:", key=f"dl-{path.name}")
+    if cols[2].button("Delete", icon=":material/delete:", type="tertiary"):
+        try:
+            store.delete(chosen.id)
+        except (store.StoreError, OSError) as e:
+            st.error(f"Could not delete it: {e}")
+        else:
+            st.rerun()
+
+
+left, right = st.columns([1, 2], gap="large")
+with left:
+    spec = settings_form()
+    if spec is not None:
+        start(spec)
+with right:
+    active = runner.current() is not None
+    st.session_state.polling = active
+    st.fragment(live_panel, run_every=0.5 if active else None)()
+
+st.divider()
+st.subheader("Model store")
+stored = common.models(ds.name)
+if stored:
+    model_table(stored)
+    manage(stored)
+else:
+    st.caption(f"No models for {ds.title} yet. Train one above.")

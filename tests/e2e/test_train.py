@@ -1,0 +1,37 @@
+"""Train page in a real browser: live curves, Stop, and a finished model in the store."""
+
+import re
+
+from playwright.sync_api import expect
+
+from .conftest import screenshot
+
+
+def open_train(page, app_url):
+    page.goto(app_url + "/train")
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+
+
+def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
+    open_train(page, app_url)
+    page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
+    expect(page.get_by_text("Architecture")).to_be_visible()
+    page.get_by_role("button", name="Start training").click()
+    progress = page.get_by_text(re.compile(r"Epoch [3-9] of 15"))
+    expect(progress).to_be_visible(timeout=120_000)     # two epochs done: the charts have points
+    points = page.locator(".js-plotly-plot .scatterlayer .point")
+    assert points.count() >= 4                          # train + validation, 2+ epochs, 1st chart
+    screenshot(page, "train-cnn-running")
+    page.get_by_role("button", name="Stop").click()
+    expect(page.get_by_text("Stopped. Nothing was saved.")).to_be_visible(timeout=10_000)
+    expect(page.get_by_text("No models for MNIST yet")).to_be_visible()
+    screenshot(page, "train-cnn-stopped")
+
+
+def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
+    open_train(page, app_url)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Test accuracy")).to_be_visible(timeout=120_000)
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Model to download or delete")).to_be_visible()
+    screenshot(page, "train-logreg-done")

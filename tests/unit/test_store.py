@@ -1,0 +1,105 @@
+"""core.store: atomic saves, listing, refusing what it cannot trust."""
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from core import logreg, store
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def meta(kind="logreg", **extra):
+    return {"kind": kind, "dataset": "mnist", "test_accuracy": 0.9, **extra}
+
+
+def write_logreg(folder):
+    import skops.io as sio
+    model = logreg.build()
+    model.max_iter = 100
+    rng = np.random.default_rng(0)
+    model.fit(rng.random((40, 784)), np.arange(40) % 10)
+    sio.dump(model, folder / "model.skops")
+
+
+@pytest.fixture
+def roots(tmp_path):
+    return tmp_path / "user", tmp_path / "builtin"
+
+
+def test_save_list_get_delete(roots):
+    user, builtin = roots
+    saved = store.save(meta(), write_logreg, user)
+    models, problems = store.list_models(user, builtin)
+    assert [m.id for m in models] == [saved.id] and problems == []
+    assert json.loads((saved.path / "meta.json").read_text())["created_at"]
+    assert isinstance(store.load_logreg(saved), type(logreg.build()))
+    store.delete(saved.id, user)
+    assert store.list_models(user, builtin)[0] == []
+
+
+def test_a_failing_write_leaves_nothing_behind(roots):
+    user, builtin = roots
+
+    def half_write(folder):
+        (folder / "model.skops").write_bytes(b"partial")
+        raise KeyboardInterrupt("killed mid-save")
+
+    with pytest.raises(KeyboardInterrupt):
+        store.save(meta(), half_write, user)
+    assert list(user.iterdir()) == []
+
+
+def test_broken_folders_are_skipped_with_a_reason(roots):
+    user, builtin = roots
+    good = store.save(meta(), write_logreg, user)
+    (user / "no-meta").mkdir()
+    (user / "bad-json").mkdir()
+    (user / "bad-json" / "meta.json").write_text("{not json")
+    (user / "no-file").mkdir()
+    (user / "no-file" / "meta.json").write_text(json.dumps(meta("cnn")))
+    models, problems = store.list_models(user, builtin)
+    assert [m.id for m in models] == [good.id]
+    text = "\n".join(problems)
+    assert "no-meta: no meta.json" in text
+    assert "bad-json: meta.json is unreadable" in text
+    assert "no-file: model.keras is missing" in text
+
+
+def test_builtins_come_first_and_are_read_only(roots, monkeypatch):
+    user, builtin = roots
+    builtin.mkdir(parents=True)
+    shipped = store.save(meta(), write_logreg, builtin)
+    mine = store.save(meta(), write_logreg, user)
+    monkeypatch.setattr(store, "BUILTIN_ROOT", builtin)
+    models, _ = store.list_models(user)
+    assert [(m.id, m.builtin) for m in models] == [(shipped.id, True), (mine.id, False)]
+    assert "built-in" in models[0].label
+    with pytest.raises(store.StoreError, match="read-only"):
+        store.delete(shipped.id, user)
+
+
+def test_corrupt_skops_is_refused_clearly(roots):
+    user, _ = roots
+    saved = store.save(meta(), write_logreg, user)
+    saved.file.write_bytes(b"not a zip at all")
+    with pytest.raises(store.StoreError, match="model.skops was refused"):
+        store.load_logreg(saved)
+
+
+def test_skops_with_untrusted_types_is_refused(roots):
+    """A skops file naming a type outside the defaults must not be loaded."""
+    user, _ = roots
+    saved = store.save(meta(), write_logreg, user)
+    with zipfile.ZipFile(saved.file) as z:
+        schema = json.loads(z.read("schema.json"))
+        others = {n: z.read(n) for n in z.namelist() if n != "schema.json"}
+    schema["__module__"], schema["__class__"] = "os", "system"
+    with zipfile.ZipFile(saved.file, "w") as z:
+        z.writestr("schema.json", json.dumps(schema))
+        for name, blob in others.items():
+            z.writestr(name, blob)
+    with pytest.raises(store.StoreError, match="refused"):
+        store.load_logreg(saved)
