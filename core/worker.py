@@ -24,7 +24,7 @@ Outcome = tuple[dict, Callable]  # (meta for the store, function that writes the
 
 def training_data(spec: dict) -> tuple[data.Dataset, tuple[np.ndarray, ...]]:
     """The dataset plus (x_train, y_train, x_val, y_val): validation comes from training data."""
-    ds = data.load(spec["dataset"])
+    ds = data.load(spec["dataset"], only=spec.get("source"))
     x, y = ds.x_train, ds.y_train
     limit = spec.get("train_size")
     if limit and limit < len(y):
@@ -94,7 +94,7 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         emit(event)
 
     start = time.perf_counter()
-    cnn.fit(model, x_train, y_train, x_val, y_val, spec["epochs"], spec.get("batch_size", 128),
+    cnn.fit(model, x_train, y_train, x_val, y_val, spec["epochs"], spec.get("batch_size", 64),
             record, should_stop)
     if should_stop() or len(history) < spec["epochs"]:
         return None

@@ -9,7 +9,10 @@ import uuid
 
 import streamlit as st
 
-from core import data, jobs, store
+import numpy as np
+
+from core import data, jobs, logreg, store
+from core.predictor import Predictor
 
 DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
 
@@ -63,6 +66,34 @@ def models(dataset: str | None = None) -> list[store.ModelInfo]:
             st.session_state.reported_store_problems.add(problem)
             st.toast(f"Skipped a model folder: {problem}", icon=":material/warning:")
     return [m for m in found if dataset is None or m.dataset == dataset]
+
+
+@st.cache_resource
+def predictor() -> Predictor:
+    """The server's one prediction worker (Keras lives there, not in this process)."""
+    return Predictor()
+
+
+@st.cache_resource(max_entries=16)
+def _logreg(model_id: str, path: str, mtime: float):
+    """A loaded Logistic Regression, once per model file version."""
+    return store.load_logreg(store.get(model_id))
+
+
+def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
+    """N x 10 class probabilities of a stored model for N x 28 x 28 images.
+
+    Raises store.StoreError or PredictError with a message fit for the page.
+    """
+    if model.kind == "logreg":
+        return logreg.predict_proba(_logreg(model.id, str(model.file), model.file.stat().st_mtime), x)
+    return predictor().predict(model.file, x)
+
+
+def best_model(kind: str, dataset: str = "mnist") -> store.ModelInfo | None:
+    """The default model of a kind: the most accurate one, the newest among equals."""
+    candidates = [m for m in models(dataset) if m.kind == kind]
+    return max(candidates, key=lambda m: (m.test_accuracy or 0, m.created_at), default=None)
 
 
 def _leave_legacy_pages_mode() -> None:

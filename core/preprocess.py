@@ -1,0 +1,363 @@
+"""Any digit image -> a 28x28 float32 input in MNIST's own style.
+
+MNIST was made like this: the ink of each digit was cropped to its bounding box, scaled
+with anti-aliasing to fit a 20x20 box (keeping the aspect ratio), and placed in a 28x28
+field so that its centre of mass sits on pixel (14, 14) (measured on the test set: every
+digit's longer side is exactly 20 px, its centre of mass within half a pixel of (14, 14)).
+A model trained on MNIST only reads digits that look like that, so every image the app
+predicts on goes through the same steps here. A small digit drawn in a corner of the
+canvas then becomes the same input as a large centred one.
+
+`to_mnist` takes drawings and clean images: the canvas's RGBA, grayscale, RGB or float,
+light-on-dark or dark-on-light. `from_photo` first finds the digit in a photo of paper
+(blur, threshold, keep the digit's connected components), then does the same.
+Colour arrays are RGB(A), as Pillow and the drawing canvas give them, not OpenCV's BGR.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import cv2
+import numpy as np
+
+FIELD = 28          # side of the model input
+BOX = 20            # the digit is scaled to fit a BOX x BOX square inside it, as in MNIST
+CENTRE = 14.0       # where MNIST puts the centre of mass (pixel index, x and y)
+
+# What counts as ink, and when there is no digit. Ink is measured after the background
+# is moved to 0 and the strongest ink stretched to 1.
+BORDER_FRACTION = 0.02  # the outer 2% of the image (at least 1 px) tells the background level
+MIN_CONTRAST = 0.15     # ink must stand ~38 of 255 grey levels above the background, or it is blank
+INK_LEVEL = 0.2         # fainter pixels are noise (JPEG ringing, smudges) and are dropped
+MIN_INK_PIXELS = 15     # fewer is a speck: the thinnest MNIST '1' has 34 pixels at this level
+MIN_EXTENT = 0.1        # the ink must span 10% of the image's longer side: 28 px on a 280 px
+                        # canvas, less than a small digit; a 28x28 MNIST digit spans 20/28
+MIN_STROKES_LONG = 1.5  # and 1.5 times its thickest stroke: a dot is as long as it is wide,
+                        # whatever the brush (all 10,000 MNIST test digits: 1.67 or more)
+
+# Photos: find the ink on paper in any light. Sizes are fractions of the photo's longer side.
+PHOTO_MAX_SIDE = 1000   # larger photos are shrunk first: a 12 MP photo gives the same digit
+BLUR_SIZE = 5           # Gaussian blur kernel: smooths paper grain and sensor noise
+NEIGHBOURHOOD = 0.25    # the paper's brightness is the median over windows this wide: over twice
+                        # a thick stroke, so ink is always the minority
+STAND_OUT = 10          # grey levels a pixel must differ from the paper's brightness to stand out
+MIN_INK_CONTRAST = 20   # ink's mean is this many grey levels below the paper's (faint pencil in
+                        # dim light ~30; the two halves of blurred camera noise differ by under 6)
+MAX_OTSU_INK = 0.25     # Otsu marking more than a quarter of the photo as ink,
+MAX_OTSU_EDGE_INK = 0.1  # or a tenth of its edge, has split the light, not the ink
+MIN_PART = 0.05         # a component under 5% of the digit's area is a speck
+NEAR = 0.3              # a part within 30% of the digit's size belongs to it (a 5's top bar)
+
+BLANK = "The image is blank: there is no digit to read."
+TOO_SMALL = "The ink is too small to be a digit: draw or write it bigger."
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """The model input plus the steps that led to it, for the page to show."""
+
+    input28: np.ndarray         # (28, 28) float32 in [0, 1], white digit on black: the model input
+    is_empty: bool              # no digit found: show `reason`, predict nothing
+    reason: str                 # why it is empty, in words a person can act on ("" if not)
+    ink: np.ndarray             # uint8, the input's size (a shrunk photo's): white ink on black,
+                                # background and noise removed (photos: the digit's components)
+    cropped: np.ndarray         # uint8 crop of `ink` to the digit's bounding box ((0, 0) when empty)
+    box: tuple[int, int, int, int] | None  # (x, y, width, height) of that crop in `ink`
+    inverted: bool              # the input was dark ink on a light background
+    thresholded: np.ndarray | None = None  # from_photo only: the photo's ink mask, uint8 0/255
+    threshold_method: str = ""  # from_photo only: "otsu", or "flattened" (uneven light evened first)
+
+
+# ---------------------------------------------------------------- any image -> grey levels
+
+def to_unit_range(a: np.ndarray) -> np.ndarray:
+    """Pixel values as float32 in [0, 1]: integers are 0-255 (uint16: 0-65535), floats 0-1 or 0-255."""
+    if a.dtype == bool:
+        return a.astype(np.float32)
+    if a.dtype == np.uint16:
+        return a.astype(np.float32) / 65535
+    if np.issubdtype(a.dtype, np.integer):
+        return np.clip(a.astype(np.float32) / 255, 0, 1)
+    a = a.astype(np.float32)
+    if not np.isfinite(a).all():
+        raise ValueError("the image contains NaN or infinite values")
+    if a.max() > 1:
+        a = a / 255
+    return np.clip(a, 0, 1)
+
+
+def luminance(rgb: np.ndarray) -> np.ndarray:
+    """Grey level of RGB pixels (float32 in [0, 1]), weighted as the eye sees them."""
+    return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+
+
+def flatten_rgba(rgba: np.ndarray) -> np.ndarray:
+    """Grey image of RGBA strokes laid on the colour they are not, so they keep their contrast.
+
+    The canvas gives strokes on a transparent background: white strokes go over black,
+    dark strokes (the canvas's default colour is black) over white.
+    """
+    grey, alpha = luminance(rgba[..., :3]), rgba[..., 3]
+    if alpha.sum() == 0:
+        return np.zeros_like(grey)
+    strokes_are_dark = np.average(grey, weights=alpha) < 0.5
+    backdrop = 1.0 if strokes_are_dark else 0.0
+    return grey * alpha + backdrop * (1 - alpha)
+
+
+def as_grey(image: np.ndarray) -> np.ndarray:
+    """Any 2-D image (grey, RGB, RGBA; uint8, bool or float) as float32 grey levels in [0, 1]."""
+    a = np.asarray(image)
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or 0 in a.shape:
+        raise ValueError(f"expected a grey (H, W), RGB (H, W, 3) or RGBA (H, W, 4) image, "
+                         f"got shape {a.shape}")
+    a = to_unit_range(a)
+    if a.ndim == 2:
+        return a
+    return flatten_rgba(a) if a.shape[2] == 4 else luminance(a)
+
+
+# ---------------------------------------------------------------- ink
+
+def border_level(grey: np.ndarray) -> float:
+    """Median of the image's outer frame: the background, even if a stroke touches the edge."""
+    h, w = grey.shape
+    k = max(1, round(BORDER_FRACTION * min(h, w)))
+    frame = np.concatenate([grey[:k].ravel(), grey[-k:].ravel(),
+                            grey[:, :k].ravel(), grey[:, -k:].ravel()])
+    return float(np.median(frame))
+
+
+def is_dark_on_light(grey: np.ndarray) -> bool:
+    """True when the background is light, so the ink is the dark part (paper, not canvas)."""
+    return border_level(grey) > 0.5
+
+
+def ink_of(grey: np.ndarray, inverted: bool) -> np.ndarray:
+    """White ink on black: background at 0, strongest ink at 1, faint noise set to 0."""
+    ink = 1 - grey if inverted else grey
+    ink = np.clip(ink - border_level(ink), 0, 1)
+    contrast = float(ink.max())
+    if contrast < MIN_CONTRAST:
+        return np.zeros_like(ink)
+    ink = ink / contrast
+    ink[ink < INK_LEVEL] = 0
+    return ink
+
+
+def bounding_box(ink: np.ndarray) -> tuple[int, int, int, int] | None:
+    """(x, y, width, height) of the non-zero pixels, or None if there are none."""
+    rows = np.flatnonzero(ink.any(axis=1))
+    cols = np.flatnonzero(ink.any(axis=0))
+    if rows.size == 0:
+        return None
+    return int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)
+
+
+def stroke_width(ink: np.ndarray) -> float:
+    """Width of the thickest stroke: twice the largest distance from ink to the background."""
+    solid = (ink >= 0.5).astype(np.uint8)
+    return 2 * float(cv2.distanceTransform(solid, cv2.DIST_L2, 5).max())
+
+
+def why_empty(ink: np.ndarray, box: tuple[int, int, int, int] | None) -> str:
+    """Why this ink is not a digit (BLANK, TOO_SMALL), or "" when it may be one."""
+    if box is None:
+        return BLANK
+    extent = max(box[2], box[3])
+    too_few = np.count_nonzero(ink) < MIN_INK_PIXELS
+    too_short = extent < MIN_EXTENT * max(ink.shape)
+    a_dot = extent < MIN_STROKES_LONG * stroke_width(ink)
+    return TOO_SMALL if too_few or too_short or a_dot else ""
+
+
+# ---------------------------------------------------------------- MNIST's steps
+
+def fit_in_box(crop: np.ndarray, size: int = BOX) -> np.ndarray:
+    """Scale so the longer side is `size` px, keeping the aspect ratio.
+
+    Shrinking averages pixels (INTER_AREA), the anti-aliasing that gave MNIST its grey
+    edges; the rare enlargement (ink smaller than 20 px) interpolates linearly.
+    """
+    h, w = crop.shape
+    scale = size / max(h, w)
+    new_w, new_h = max(1, round(w * scale)), max(1, round(h * scale))
+    interpolation = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+    return cv2.resize(crop, (new_w, new_h), interpolation=interpolation)
+
+
+def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
+    """(x, y) of the intensity-weighted mean pixel position.
+
+    Plain NumPy: cv2.moments would read a 2-column image (a thin '1') as a list of points.
+    """
+    total = image.sum()
+    ys, xs = np.indices(image.shape)
+    return float((xs * image).sum() / total), float((ys * image).sum() / total)
+
+
+def place_in_field(digit: np.ndarray) -> np.ndarray:
+    """Paste into a 28x28 field so the centre of mass lands exactly on (14, 14).
+
+    MNIST moved digits by whole pixels; we shift by fractions too (bilinear). Rounding
+    makes the result jump a pixel when the drawing changes a little: measured on 500
+    MNIST digits redrawn small, 17% then differ from the original's input (correlation
+    < 0.9), with fractional shifts none do, at the cost of a half-pixel of blur.
+    A very lopsided digit may lose an edge, as it did in MNIST.
+    """
+    cx, cy = centre_of_mass(digit)
+    shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
+    return cv2.warpAffine(digit, shift, (FIELD, FIELD), flags=cv2.INTER_LINEAR,
+                          borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+
+
+def to_uint8(image: np.ndarray) -> np.ndarray:
+    """[0, 1] floats as 0-255 bytes, for showing."""
+    return np.round(image * 255).astype(np.uint8)
+
+
+def to_mnist(image: np.ndarray) -> Preprocessed:
+    """Any digit image -> the 28x28 float32 input MNIST models expect, plus the steps.
+
+    Ink (inverted if dark-on-light) -> crop to its bounding box -> fit in 20x20 with
+    anti-aliasing -> place in 28x28 by centre of mass -> scale to [0, 1]. Blank or
+    speck-sized ink gives `is_empty=True`, an all-zero input and a `reason`.
+    """
+    grey = as_grey(image)
+    inverted = is_dark_on_light(grey)
+    ink = ink_of(grey, inverted)
+    box = bounding_box(ink)
+    reason = why_empty(ink, box)
+    if reason:
+        return Preprocessed(np.zeros((FIELD, FIELD), np.float32), True, reason, to_uint8(ink),
+                            np.zeros((0, 0), np.uint8), box, inverted)
+    x, y, w, h = box
+    crop = ink[y:y + h, x:x + w]
+    field = place_in_field(fit_in_box(crop))
+    input28 = np.clip(field / field.max(), 0, 1).astype(np.float32)
+    return Preprocessed(input28, False, "", to_uint8(ink), to_uint8(crop), box, inverted)
+
+
+# ---------------------------------------------------------------- photos
+
+def shrink_photo(grey: np.ndarray, max_side: int = PHOTO_MAX_SIDE) -> np.ndarray:
+    """The photo with its longer side at most `max_side` px (averaging pixels)."""
+    scale = max_side / max(grey.shape)
+    if scale >= 1:
+        return grey
+    h, w = grey.shape
+    return cv2.resize(grey, (max(1, round(w * scale)), max(1, round(h * scale))),
+                      interpolation=cv2.INTER_AREA)
+
+
+def odd_window(image: np.ndarray, fraction: float) -> int:
+    """A window `fraction` of the image's longer side, odd (OpenCV needs a centre), >= 3 px."""
+    return max(3, round(fraction * max(image.shape))) | 1
+
+
+def ink_is_dark(grey: np.ndarray) -> bool:
+    """Whether the ink is darker than the paper: do more pixels stand out dark than light?
+
+    Paper is most of a photo, so ink is what differs from the paper's brightness around
+    it. (The border level that to_mnist uses fails on photos: a shadow over half the
+    border flips it.)
+    """
+    grey8 = to_uint8(grey)
+    difference = grey8.astype(np.int16) - paper_brightness(grey8)
+    return np.count_nonzero(difference < -STAND_OUT) > np.count_nonzero(difference > STAND_OUT)
+
+
+def otsu_mask(dark_ink: np.ndarray) -> np.ndarray:
+    """Ink mask (uint8 0/255): pixels darker than the level Otsu picks to split the histogram.
+
+    Otsu always splits, even blank paper: when the two sides differ by less than
+    MIN_INK_CONTRAST grey levels it has split noise, and there is no ink.
+    """
+    _, mask = cv2.threshold(dark_ink, 0, 255, cv2.THRESH_BINARY_INV | cv2.THRESH_OTSU)
+    ink, paper = dark_ink[mask > 0], dark_ink[mask == 0]
+    if ink.size == 0 or paper.size == 0 or paper.mean() - ink.mean() < MIN_INK_CONTRAST:
+        return np.zeros_like(mask)
+    return mask
+
+
+def looks_evenly_lit(mask: np.ndarray) -> bool:
+    """Did Otsu find a digit, rather than the darker half of an unevenly lit page?"""
+    edge = np.concatenate([mask[0], mask[-1], mask[:, 0], mask[:, -1]])
+    return (np.count_nonzero(mask) <= MAX_OTSU_INK * mask.size
+            and np.count_nonzero(edge) <= MAX_OTSU_EDGE_INK * edge.size)
+
+
+def paper_brightness(dark_ink: np.ndarray) -> np.ndarray:
+    """The paper's brightness at every pixel: the median of a neighbourhood wider than strokes.
+
+    Ink is the minority of every such neighbourhood, so the median is paper, and it
+    follows gradients and the sharp edge of a shadow.
+    """
+    return cv2.medianBlur(dark_ink, odd_window(dark_ink, NEIGHBOURHOOD))
+
+
+def flatten_light(dark_ink: np.ndarray) -> np.ndarray:
+    """The photo divided by the paper's brightness, so gradients and shadows vanish."""
+    flat = dark_ink / np.maximum(paper_brightness(dark_ink), 1.0)
+    return to_uint8(np.clip(flat, 0, 1))
+
+
+def threshold_ink(dark_ink: np.ndarray) -> tuple[np.ndarray, str]:
+    """Ink mask (uint8 0/255) of a blurred photo with dark ink, and how it was made.
+
+    Otsu's one global level is right for even light and keeps thick strokes whole. When
+    its mask shows it split the light instead, the light is flattened first ("flattened").
+    Measured on synthetic photos, 40 of each kind: an adaptive threshold (each pixel
+    against its window's mean) as the fallback did as well under smooth gradients, but
+    found the digit under a sharp shadow 0 times (it marks a band along the shadow's
+    edge) and beside a dark table edge 14 times; flattening, 40 and 37 times.
+    Flattening every photo instead of trying Otsu first lost thick marker strokes.
+    """
+    mask = otsu_mask(dark_ink)
+    if looks_evenly_lit(mask):
+        return mask, "otsu"
+    return otsu_mask(flatten_light(dark_ink)), "flattened"
+
+
+def keep_digit(mask: np.ndarray) -> np.ndarray:
+    """The digit's part of an ink mask: the largest connected component, plus parts near it.
+
+    Specks under MIN_PART of the digit's area, or farther than NEAR times its size, are
+    dropped; closer parts stay, so a 5's detached top bar is not cut off.
+    """
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    if count == 1:
+        return np.zeros_like(mask)
+    area = stats[:, cv2.CC_STAT_AREA]
+    main = 1 + int(np.argmax(area[1:]))  # label 0 is the paper
+    size = max(stats[main, cv2.CC_STAT_WIDTH], stats[main, cv2.CC_STAT_HEIGHT])
+    keep = [i for i in range(1, count)
+            if i == main or (area[i] >= MIN_PART * area[main]
+                             and box_gap(stats[i], stats[main]) <= NEAR * size)]
+    return np.where(np.isin(labels, keep), 255, 0).astype(np.uint8)
+
+
+def box_gap(a: np.ndarray, b: np.ndarray) -> int:
+    """Pixels between two (x, y, width, height) boxes; 0 when they overlap."""
+    gap_x = max(0, b[0] - (a[0] + a[2]), a[0] - (b[0] + b[2]))
+    gap_y = max(0, b[1] - (a[1] + a[3]), a[1] - (b[1] + b[3]))
+    return int(max(gap_x, gap_y))
+
+
+def from_photo(image: np.ndarray) -> Preprocessed:
+    """A photo of a handwritten digit on paper, in any light -> the same input as to_mnist.
+
+    Grey -> shrink -> Gaussian blur -> threshold (Otsu, flattening uneven light first) ->
+    keep the digit's components -> to_mnist on that clean mask, as MNIST was made from
+    black-and-white scans. `thresholded` holds the whole mask for the page to show.
+    """
+    grey = shrink_photo(as_grey(image))
+    dark_on_light = ink_is_dark(grey)
+    dark_ink = to_uint8(grey if dark_on_light else 1 - grey)
+    blurred = cv2.GaussianBlur(dark_ink, (BLUR_SIZE, BLUR_SIZE), 0)
+    mask, method = threshold_ink(blurred)
+    result = to_mnist(keep_digit(mask))
+    return replace(result, inverted=dark_on_light, thresholded=mask, threshold_method=method)

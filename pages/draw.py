@@ -1,0 +1,132 @@
+"""Draw: a digit drawn here (or photographed) -> MNIST-style 28x28 -> both models' predictions."""
+
+import numpy as np
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from core import charts, imageops, preprocess, store
+from core.data import DIGITS
+from core.predictor import PredictError
+from pages import common
+
+LOW_CONFIDENCE = 0.6
+CANVAS = 280
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def decode_upload(data: bytes) -> np.ndarray:
+    return imageops.decode_image(data)
+
+
+def model_pickers() -> list[store.ModelInfo]:
+    """One chosen model per kind (defaults: the most accurate MNIST model of that kind)."""
+    chosen = []
+    for kind, title in (("cnn", "CNN"), ("logreg", "Logistic Regression")):
+        options = [m for m in common.models("mnist") if m.kind == kind]
+        if not options:
+            continue
+        best = common.best_model(kind)
+        chosen.append(st.sidebar.selectbox(f"{title} model", options, index=options.index(best),
+                                           format_func=lambda m: m.label, key=f"draw-{kind}"))
+    return chosen
+
+
+def thumbnail(image: np.ndarray, side: int = 140) -> np.ndarray:
+    """White-on-black image fitted and centred in a black side x side square, pixels kept sharp."""
+    fitted = imageops.pixelated(imageops.bounded(image, side), side)
+    h, w = fitted.shape[:2]
+    top, left = (side - h) // 2, (side - w) // 2
+    return np.pad(fitted, ((top, side - h - top), (left, side - w - left)))
+
+
+def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
+    """The input, the cropped digit, and the 28x28 the models read, side by side."""
+    cols = st.columns(3)
+    cols[0].image(thumbnail(result.ink), caption=first_caption)
+    cols[1].image(thumbnail(result.cropped), caption="cropped to the ink")
+    cols[2].image(thumbnail((result.input28 * 255).astype(np.uint8)),
+                  caption="28 x 28, centred: what the models read")
+
+
+def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: str) -> None:
+    cols = st.columns(len(models))
+    for col, model in zip(cols, models):
+        with col:
+            try:
+                probs = common.predict_proba(model, input28[None])[0]
+            except (store.StoreError, PredictError) as e:
+                st.error(f"{store.KIND_NAMES[model.kind]} could not predict: {e}")
+                continue
+            top = int(probs.argmax())
+            st.metric(f"{store.KIND_NAMES[model.kind]} reads", DIGITS[top],
+                      f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
+            if probs[top] < LOW_CONFIDENCE:
+                st.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. "
+                           "Draw the digit larger and centred, with clear strokes.")
+            st.plotly_chart(charts.probabilities(probs, DIGITS), key=f"{key}-{model.id}",
+                            config={"displayModeBar": False})
+
+
+def draw_tab(models: list[store.ModelInfo]) -> None:
+    left, right = st.columns([1, 2], gap="large")
+    with left:
+        width = st.slider("Brush width", 8, 40, 20, key="brush")
+        canvas = st_canvas(stroke_width=width, stroke_color="#ffffff", background_color="#000000",
+                           width=CANVAS, height=CANVAS, drawing_mode="freedraw",
+                           return_image_data=True, key=f"canvas-{st.session_state.get('clears', 0)}")
+        if st.button("Clear", icon=":material/ink_eraser:"):
+            st.session_state.clears = st.session_state.get("clears", 0) + 1
+            st.rerun()
+    with right:
+        image = canvas.image_data
+        result = preprocess.to_mnist(image) if image is not None else None
+        if result is None or result.is_empty:
+            st.info("Draw a digit (0-9) in the black box with your mouse or finger; "
+                    "both models read it as soon as you lift the pen."
+                    + (f"\n\n{result.reason}" if result is not None and result.reason
+                       and result.reason != preprocess.BLANK else ""),
+                    icon=":material/draw:")
+            return
+        show_steps(result, "your drawing")
+        show_predictions(models, result.input28, "draw")
+
+
+def photo_tab(models: list[store.ModelInfo]) -> None:
+    upload = st.file_uploader("A photo of one handwritten digit (dark ink on light paper works best)",
+                              type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"])
+    if upload is None:
+        st.caption("Any lighting: the photo is evened out, thresholded, and the largest ink "
+                   "region is taken as the digit.")
+        return
+    try:
+        image = decode_upload(upload.getvalue())
+    except imageops.ImageError as e:
+        st.error(str(e))
+        return
+    result = preprocess.from_photo(image)
+    left, right = st.columns([1, 2], gap="large")
+    left.image(imageops.bounded(image, 560), caption="your photo", width=280)
+    if result.thresholded is not None:
+        left.image(imageops.bounded(result.thresholded, 560),
+                   caption=f"thresholded ({result.threshold_method})", width=280)
+    with right:
+        if result.is_empty:
+            st.warning(result.reason)
+            return
+        show_steps(result, "the digit's ink")
+        show_predictions(models, result.input28, "photo")
+
+
+st.title("Draw a digit")
+st.caption("Preprocessed the way MNIST was made: cropped to the ink, scaled to fit 20 x 20, "
+           "centred by its centre of mass in 28 x 28. Models trained on MNIST digits only.")
+chosen = model_pickers()
+if not chosen:
+    st.warning("No MNIST models yet. Train one on the Train page (choose MNIST in the sidebar).")
+    st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
+    st.stop()
+draw, photo = st.tabs(["Draw", "Upload a photo"])
+with draw:
+    draw_tab(chosen)
+with photo:
+    photo_tab(chosen)

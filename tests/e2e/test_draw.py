@@ -1,0 +1,88 @@
+"""Draw page in a real browser: mouse strokes on the canvas, predictions, Clear, a photo."""
+
+import re
+
+import cv2
+import numpy as np
+import pytest
+from playwright.sync_api import Page, expect
+
+from core import store
+from tests.strokes import placed
+
+from .conftest import screenshot
+
+CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
+pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
+                                reason="built-in models missing: run `make models`")
+
+
+def open_draw(page: Page, app_url: str):
+    page.goto(app_url + "/draw")
+    expect(page.get_by_role("heading", name="Draw a digit")).to_be_visible()
+    canvas = page.locator(CANVAS)
+    expect(canvas).to_be_visible()
+    return canvas
+
+
+def draw(page: Page, canvas, digit: int, left: float, top: float, height: float) -> None:
+    """Replay the stroke set's strokes for `digit` with the mouse, at a place on the canvas."""
+    box = canvas.bounding_box()
+    for stroke in placed(digit, left, top, height):
+        x0, y0 = stroke[0]
+        page.mouse.move(box["x"] + x0, box["y"] + y0)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+        page.mouse.up()
+
+
+def reading(scope, model: str = "CNN"):
+    """The digit a model shows, as a locator (its metric's value)."""
+    return scope.get_by_test_id("stMetric").filter(has_text=f"{model} reads").get_by_test_id("stMetricValue")
+
+
+def clear(page: Page) -> None:
+    page.get_by_role("button", name="Clear").click()
+    expect(page.get_by_text("Draw a digit (0-9)")).to_be_visible()
+
+
+@pytest.mark.parametrize("digit,place", [(1, (110, 40, 200)), (7, (30, 30, 110)),
+                                         (4, (150, 140, 120)), (0, (90, 70, 150))])
+def test_drawn_digit_is_read(page, app_url, digit, place):
+    canvas = open_draw(page, app_url)
+    expect(page.get_by_text("Draw a digit (0-9)")).to_be_visible()
+    draw(page, canvas, digit, *place)
+    expect(reading(page)).to_have_text(str(digit), timeout=60_000)  # the first call starts TF
+    expect(reading(page, "Logistic Regression")).to_be_visible()
+    screenshot(page, f"draw-{digit}")
+    clear(page)
+    expect(reading(page)).to_have_count(0)
+
+
+def test_photo_upload_is_read(page, app_url, tmp_path):
+    """A 'photo': dark ink on grey paper with uneven light, as a phone would take it."""
+    h, w = 300, 240
+    paper = np.tile(np.linspace(150, 230, w, dtype=np.float32), (h, 1))
+    photo = paper.copy()
+    cv2.line(photo, (120, 50), (120, 250), 40, 14, cv2.LINE_AA)
+    cv2.line(photo, (95, 80), (120, 50), 40, 14, cv2.LINE_AA)
+    path = tmp_path / "digit.jpg"
+    cv2.imwrite(str(path), photo.astype(np.uint8))
+    open_draw(page, app_url)
+    page.get_by_role("tab", name="Upload a photo").click()
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type=file]').set_input_files(path)
+    expect(page.get_by_text(re.compile(r"thresholded \("))).to_be_visible(timeout=60_000)
+    photo_panel = page.get_by_role("tabpanel", name="Upload a photo")
+    expect(reading(photo_panel)).to_have_text("1", timeout=60_000)
+    screenshot(page, "draw-photo")
+
+
+def test_not_an_image_is_refused_clearly(page, app_url, tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("this is not an image")
+    open_draw(page, app_url)
+    page.get_by_role("tab", name="Upload a photo").click()
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type=file]').set_input_files(path)
+    expect(page.get_by_test_id("stAlertContentError")).to_be_visible()
+    screenshot(page, "draw-photo-error")
