@@ -47,17 +47,34 @@ def clear(page: Page) -> None:
     expect(page.get_by_text("Draw a digit (0-9)")).to_be_visible()
 
 
-@pytest.mark.parametrize("digit,place", [(1, (110, 40, 200)), (7, (30, 30, 110)),
-                                         (4, (150, 140, 120)), (0, (90, 70, 150))])
-def test_drawn_digit_is_read(page, app_url, digit, place):
+def test_a_one_and_a_seven_are_read_and_clear_empties_the_canvas(page, app_url):
     canvas = open_draw(page, app_url)
-    expect(page.get_by_text("Draw a digit (0-9)")).to_be_visible()
-    draw(page, canvas, digit, *place)
-    expect(reading(page)).to_have_text(str(digit), timeout=60_000)  # the first call starts TF
-    expect(reading(page, "Logistic Regression")).to_be_visible()
-    screenshot(page, f"draw-{digit}")
-    clear(page)
-    expect(reading(page)).to_have_count(0)
+    for digit, place in ((1, (110, 40, 200)), (7, (30, 30, 110))):
+        expect(page.get_by_text("Draw a digit (0-9)")).to_be_visible()
+        draw(page, canvas, digit, *place)
+        expect(reading(page)).to_have_text(str(digit), timeout=60_000)  # 1st call starts TF
+        expect(reading(page, "Logistic Regression")).to_be_visible()
+        screenshot(page, f"draw-{digit}")
+        clear(page)
+        expect(reading(page)).to_have_count(0)
+
+
+# Every digit twice, at sizes and places a person might use: big and central, small
+# in a corner, medium and off-centre.
+BROWSER_SET = [(d, place) for d in range(10)
+               for place in ((60, 30, 210), (170, 150, 90) if d % 2 else (20, 150, 100))]
+
+
+def test_drawn_digits_are_read_95_percent_of_the_time(page, app_url):
+    canvas = open_draw(page, app_url)
+    read = []
+    for digit, place in BROWSER_SET:
+        draw(page, canvas, digit, *place)
+        expect(reading(page)).to_be_visible(timeout=60_000)
+        read.append((digit, place, reading(page).inner_text()))
+        clear(page)
+    wrong = [r for r in read if r[2] != str(r[0])]
+    assert len(wrong) <= 0.05 * len(read), wrong
 
 
 def test_photo_upload_is_read(page, app_url, tmp_path):
