@@ -50,6 +50,7 @@ common.dataset_picker()
 # Pages appear here as they are built; nothing is listed before it works.
 pages = [
     st.Page(home, title="Home", icon=":material/home:", default=True),
+    st.Page("pages/opencv_lab.py", title="OpenCV Lab", icon=":material/tune:"),
     st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
     st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
 ]

@@ -1,8 +1,9 @@
 """OpenCV operations on NumPy images: safe decoding, edges, thresholds, augmentation.
 
 Every function here is pure: it takes uint8 arrays (H x W gray or H x W x 3 RGB) and
-returns new arrays, so the OpenCV Lab page, the Compare page's robustness check and the
-Draw page's photo tab can all share them and tests can check them without Streamlit.
+never changes them (when nothing needs doing, the input itself may come back), so the
+OpenCV Lab page, the Compare page's robustness check and the Draw page's photo tab can
+all share them, and tests can check them without Streamlit.
 
 Colour images are RGB (the order browsers and Pillow use), not OpenCV's usual BGR;
 the only place the order matters is PNG/JPEG encoding, which converts.

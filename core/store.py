@@ -27,6 +27,7 @@ BUILTIN_ROOT = ROOT / "assets" / "models"
 MODEL_FILES = {"cnn": "model.keras", "logreg": "model.skops"}
 KIND_NAMES = {"cnn": "CNN", "logreg": "Logistic Regression"}
 STALE_TMP_S = 3600  # a temp folder this old is left over from a killed save
+DEFAULT_CAP = 20    # user models kept per server; the oldest go first (DIGITLAB_MAX_MODELS)
 
 
 class StoreError(Exception):
@@ -36,6 +37,11 @@ class StoreError(Exception):
 def user_root() -> Path:
     """Where this server keeps the models people train."""
     return Path(os.environ.get("DIGITLAB_MODELS", ROOT / "models"))
+
+
+def cap() -> int:
+    """How many user models the store keeps (a shared server must not fill its disk)."""
+    return int(os.environ.get("DIGITLAB_MAX_MODELS", DEFAULT_CAP))
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,17 @@ def save(meta: dict, write_files: Callable[[Path], None], root: Path | None = No
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    prune(root)
     return ModelInfo(model_id, root / model_id, meta, builtin=False)
+
+
+def prune(root: Path) -> list[str]:
+    """Delete the oldest user models beyond the cap; built-ins are never touched."""
+    mine = [m for m in list_models(root)[0] if not m.builtin]   # newest first
+    removed = [m.id for m in mine[cap():]]
+    for model_id in removed:
+        delete(model_id, root)
+    return removed
 
 
 def delete(model_id: str, root: Path | None = None) -> None:

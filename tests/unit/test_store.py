@@ -103,3 +103,15 @@ def test_skops_with_untrusted_types_is_refused(roots):
             z.writestr(name, blob)
     with pytest.raises(store.StoreError, match="refused"):
         store.load_logreg(saved)
+
+
+def test_the_oldest_user_models_go_first_beyond_the_cap(roots, monkeypatch):
+    user, builtin = roots
+    builtin.mkdir(parents=True)
+    monkeypatch.setattr(store, "BUILTIN_ROOT", builtin)
+    shipped = store.save(meta(), write_logreg, builtin)
+    monkeypatch.setenv("DIGITLAB_MAX_MODELS", "2")
+    ids = [store.save(meta(created_at=f"2026-01-0{i}T00:00:00+00:00"), write_logreg, user).id
+           for i in range(1, 5)]
+    kept = [m.id for m in store.list_models(user)[0]]
+    assert kept == [shipped.id, ids[3], ids[2]]
