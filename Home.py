@@ -7,6 +7,18 @@ from pages import common
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 
+# (file, title, icon, what a person does there). Pages appear once they work.
+PAGES = [
+    ("pages/train.py", "Train", ":material/model_training:",
+     "Train a Logistic Regression or a CNN and watch its learning curves live."),
+    ("pages/draw.py", "Draw", ":material/draw:",
+     "Draw a digit (or upload a photo of one) and see both models read it."),
+    ("pages/compare.py", "Compare", ":material/compare_arrows:",
+     "Compare the two models: confusion matrices, robustness, calibration."),
+    ("pages/opencv_lab.py", "OpenCV Lab", ":material/tune:",
+     "Edges, thresholds and augmentations on your own images, with sliders."),
+]
+
 
 def home() -> None:
     st.title("Digit Lab")
@@ -14,6 +26,8 @@ def home() -> None:
         "See classic machine learning and deep learning side by side on handwritten digits: "
         "train a **Logistic Regression** (scikit-learn) and a **CNN** (Keras) from this browser, "
         "watch their learning curves, compare them, and draw digits for them to read.")
+    for path, title, icon, what in PAGES:
+        st.page_link(path, label=f"**{title}** — {what}", icon=icon)
 
     ds = common.current_dataset()
     if ds is None:
@@ -32,12 +46,9 @@ def home() -> None:
     st.subheader("Models")
     stored = common.models(ds.name)
     if stored:
-        for m in stored:
-            st.markdown(f"- {m.label}")
+        st.markdown("\n".join(f"- {m.label}" for m in stored))
     else:
-        st.markdown(f"No models for {ds.title} yet.")
-    st.page_link("pages/train.py", label="Train a Logistic Regression or a CNN",
-                 icon=":material/model_training:")
+        st.markdown(f"No models for {ds.title} yet: train one on the **Train** page.")
 
 
 def class_examples(ds) -> np.ndarray:
@@ -47,11 +58,5 @@ def class_examples(ds) -> np.ndarray:
 
 
 common.dataset_picker()
-# Pages appear here as they are built; nothing is listed before it works.
-pages = [
-    st.Page(home, title="Home", icon=":material/home:", default=True),
-    st.Page("pages/opencv_lab.py", title="OpenCV Lab", icon=":material/tune:"),
-    st.Page("pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("pages/draw.py", title="Draw", icon=":material/draw:"),
-]
-st.navigation(pages).run()
+st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True)]
+              + [st.Page(path, title=title, icon=icon) for path, title, icon, _ in PAGES]).run()

@@ -35,9 +35,13 @@ def _serve(conn) -> None:
     models: dict[tuple[str, float], keras.Model] = {}
     while True:
         try:
-            path, x = conn.recv()
+            request = conn.recv()
         except EOFError:
             return  # the server went away
+        if request is None:  # a ping: Keras is imported, the worker is ready
+            conn.send(("ok", None))
+            continue
+        path, x = request
         try:
             key = (path, os.path.getmtime(path))
             if key not in models:
@@ -69,13 +73,25 @@ class Predictor:
         self._process = start_process(self.ctx, _serve, "digitlab-predictor", (child,))
         self._conn = parent
 
+    def start(self) -> None:
+        """Start the worker now, without waiting: TensorFlow's import takes a few seconds."""
+        with self._lock:
+            self._ensure_running()
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        """Block until the worker has imported Keras and answers."""
+        self._request(None, timeout)
+
     def predict(self, model_file: str | os.PathLike, x: np.ndarray,
                 timeout: float = 120.0) -> np.ndarray:
         """Class probabilities (N x 10) of the Keras model in `model_file` for images `x`."""
+        return self._request((str(model_file), np.asarray(x)), timeout)
+
+    def _request(self, message, timeout: float):
         with self._lock:
             self._ensure_running()
             try:
-                self._conn.send((str(model_file), np.asarray(x)))
+                self._conn.send(message)
                 if not self._conn.poll(timeout):
                     raise PredictError(f"the prediction worker gave no answer in {timeout:.0f} s")
                 status, payload = self._conn.recv()

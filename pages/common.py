@@ -70,14 +70,24 @@ def models(dataset: str | None = None) -> list[store.ModelInfo]:
 
 @st.cache_resource
 def predictor() -> Predictor:
-    """The server's one prediction worker (Keras lives there, not in this process)."""
-    return Predictor()
+    """The server's one prediction worker (Keras lives there, not in this process).
+
+    Started on first use by a page that will need it, so TensorFlow's import overlaps
+    with the person's first drawing instead of delaying the first prediction.
+    """
+    worker = Predictor()
+    worker.start()
+    return worker
 
 
 @st.cache_resource(max_entries=16)
-def _logreg(model_id: str, path: str, mtime: float):
-    """A loaded Logistic Regression, once per model file version."""
+def _load_logreg(model_id: str, path: str, mtime: float):
     return store.load_logreg(store.get(model_id))
+
+
+def logreg_model(model: store.ModelInfo):
+    """A stored Logistic Regression, loaded once per model file version."""
+    return _load_logreg(model.id, str(model.file), model.file.stat().st_mtime)
 
 
 def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
@@ -86,7 +96,7 @@ def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
     Raises store.StoreError or PredictError with a message fit for the page.
     """
     if model.kind == "logreg":
-        return logreg.predict_proba(_logreg(model.id, str(model.file), model.file.stat().st_mtime), x)
+        return logreg.predict_proba(logreg_model(model), x)
     return predictor().predict(model.file, x)
 
 

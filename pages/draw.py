@@ -125,6 +125,8 @@ if not chosen:
     st.warning("No MNIST models yet. Train one on the Train page (choose MNIST in the sidebar).")
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
+if any(m.kind == "cnn" for m in chosen):
+    common.predictor()  # start TensorFlow's import now, while the person draws
 draw, photo = st.tabs(["Draw", "Upload a photo"])
 with draw:
     draw_tab(chosen)

