@@ -33,6 +33,8 @@ INK_LEVEL = 0.2         # fainter pixels are noise (JPEG ringing, smudges) and a
 MIN_INK_PIXELS = 15     # fewer is a speck: the thinnest MNIST '1' has 34 pixels at this level
 MIN_EXTENT = 0.1        # the ink must span 10% of the image's longer side: 28 px on a 280 px
                         # canvas, less than a small digit; a 28x28 MNIST digit spans 20/28
+MAX_STROKE_RATIO = 0.2  # mean stroke width / digit height above this is thinned to it: thicker
+                        # than 98% of MNIST's digits (median 0.11), as a wide brush on a small digit is
 MIN_STROKES_LONG = 1.5  # and 1.5 times its thickest stroke: a dot is as long as it is wide,
                         # whatever the brush (all 10,000 MNIST test digits: 1.67 or more)
 
@@ -182,6 +184,29 @@ def why_empty(ink: np.ndarray, box: tuple[int, int, int, int] | None) -> str:
 
 # ---------------------------------------------------------------- MNIST's steps
 
+def mean_stroke_width(ink: np.ndarray) -> float:
+    """Average stroke width: a stroke of width w and length L has area wL and outline ~2L."""
+    solid = (ink >= 0.5).astype(np.uint8)
+    contours, _ = cv2.findContours(solid, cv2.RETR_LIST, cv2.CHAIN_APPROX_NONE)
+    outline = sum(cv2.arcLength(c, True) for c in contours)
+    return 2 * float(solid.sum()) / max(outline, 1.0)
+
+
+def thin_thick_strokes(crop: np.ndarray) -> np.ndarray:
+    """Erode strokes much thicker than MNIST's down to MAX_STROKE_RATIO of the digit's size.
+
+    A 30 px brush on an 80 px digit becomes a blob at 20x20 that the CNN misreads (measured
+    on tests/strokes.py: 95.6 % read correctly without this, 98.9 % with it); MNIST digits
+    themselves are almost never touched (accuracy on the canonical test set unchanged).
+    """
+    excess = mean_stroke_width(crop) - MAX_STROKE_RATIO * max(crop.shape)
+    radius = int(round(excess / 2))
+    if radius < 1:
+        return crop
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1))
+    return cv2.erode(crop, kernel)
+
+
 def fit_in_box(crop: np.ndarray, size: int = BOX) -> np.ndarray:
     """Scale so the longer side is `size` px, keeping the aspect ratio.
 
@@ -228,9 +253,10 @@ def to_uint8(image: np.ndarray) -> np.ndarray:
 def to_mnist(image: np.ndarray) -> Preprocessed:
     """Any digit image -> the 28x28 float32 input MNIST models expect, plus the steps.
 
-    Ink (inverted if dark-on-light) -> crop to its bounding box -> fit in 20x20 with
-    anti-aliasing -> place in 28x28 by centre of mass -> scale to [0, 1]. Blank or
-    speck-sized ink gives `is_empty=True`, an all-zero input and a `reason`.
+    Ink (inverted if dark-on-light) -> crop to its bounding box -> thin strokes far
+    thicker than MNIST's -> fit in 20x20 with anti-aliasing -> place in 28x28 by centre of
+    mass -> scale to [0, 1]. Blank or speck-sized ink gives `is_empty=True`, an all-zero
+    input and a `reason`.
     """
     grey = as_grey(image)
     inverted = is_dark_on_light(grey)
@@ -242,7 +268,7 @@ def to_mnist(image: np.ndarray) -> Preprocessed:
                             np.zeros((0, 0), np.uint8), box, inverted)
     x, y, w, h = box
     crop = ink[y:y + h, x:x + w]
-    field = place_in_field(fit_in_box(crop))
+    field = place_in_field(fit_in_box(thin_thick_strokes(crop)))
     input28 = np.clip(field / field.max(), 0, 1).astype(np.float32)
     return Preprocessed(input28, False, "", to_uint8(ink), to_uint8(crop), box, inverted)
 

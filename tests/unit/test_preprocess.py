@@ -343,3 +343,21 @@ def test_large_photos_are_shrunk_first():
     assert result.thresholded.shape == (750, 1000)
     assert_mnist_style(result)
     assert correlation(result.input28, to_mnist(digit_only).input28) > 0.9
+
+
+def test_a_wide_brush_on_a_small_digit_is_thinned_to_mnist_proportions():
+    from tests.strokes import placed, render
+    blob = render(placed(5, 170, 25, 80), brush=30)[..., 0].astype(np.float32) / 255
+    ys, xs = np.nonzero(blob)
+    crop = blob[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    assert preprocess.mean_stroke_width(crop) > 0.3 * max(crop.shape)
+    thinned = preprocess.thin_thick_strokes(crop)
+    ratio = preprocess.mean_stroke_width(thinned) / max(crop.shape)
+    assert ratio == pytest.approx(preprocess.MAX_STROKE_RATIO, abs=0.05)
+
+
+@pytest.mark.skipif(not CANONICAL_TEST.is_dir(), reason=f"canonical MNIST test set not at {CANONICAL_TEST}")
+def test_mnist_digits_are_almost_never_thinned():
+    x = data.read_idx(CANONICAL_TEST / "t10k-images-idx3-ubyte.gz")[:500].astype(np.float32) / 255
+    touched = sum(not np.array_equal(preprocess.thin_thick_strokes(d), d) for d in x)
+    assert touched <= 0.03 * len(x)
