@@ -123,9 +123,8 @@ def as_grey(image: np.ndarray) -> np.ndarray:
     if a.ndim == 2:
         return to_unit_range(a)
     grey = luminance(a if a.dtype == np.uint8 else to_unit_range(a))  # alpha is ignored here
-    if a.shape[2] == 3:
-        return grey
-    return flatten_rgba(grey, to_unit_range(a[..., 3]))
+    opaque = a.shape[2] == 3 or a[..., 3].min() == (255 if a.dtype == np.uint8 else 1)
+    return grey if opaque else flatten_rgba(grey, to_unit_range(a[..., 3]))
 
 
 # ---------------------------------------------------------------- ink
@@ -175,10 +174,11 @@ def why_empty(ink: np.ndarray, box: tuple[int, int, int, int] | None) -> str:
     """Why this ink is not a digit (BLANK, TOO_SMALL), or "" when it may be one."""
     if box is None:
         return BLANK
-    extent = max(box[2], box[3])
+    x, y, w, h = box
+    extent = max(w, h)
     too_few = np.count_nonzero(ink) < MIN_INK_PIXELS
     too_short = extent < MIN_EXTENT * max(ink.shape)
-    a_dot = extent < MIN_STROKES_LONG * stroke_width(ink)
+    a_dot = extent < MIN_STROKES_LONG * stroke_width(np.pad(ink[y:y + h, x:x + w], 1))
     return TOO_SMALL if too_few or too_short or a_dot else ""
 
 
