@@ -26,8 +26,10 @@ def home() -> None:
         "See classic machine learning and deep learning side by side on handwritten digits: "
         "train a **Logistic Regression** (scikit-learn) and a **CNN** (Keras) from this browser, "
         "watch their learning curves, compare them, and draw digits for them to read.")
-    for path, title, icon, what in PAGES:
-        st.page_link(path, label=f"**{title}** — {what}", icon=icon)
+    for col, (path, title, icon, what) in zip(st.columns(len(PAGES)), PAGES):
+        with col.container(border=True):
+            st.page_link(path, label=f"**{title}**", icon=icon)
+            st.caption(what)
 
     ds = common.current_dataset()
     if ds is None:

@@ -68,7 +68,8 @@ def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: st
 
 
 def draw_tab(models: list[store.ModelInfo]) -> None:
-    left, right = st.columns([1, 2], gap="large")
+    row = st.container(horizontal=True, gap="large")   # wraps on narrow screens
+    left, right = row.container(width=CANVAS + 16), row.container(width="stretch")
     with left:
         width = st.slider("Brush width", 8, 40, 20, key="brush")
         canvas = st_canvas(stroke_width=width, stroke_color="#ffffff", background_color="#000000",
