@@ -35,6 +35,7 @@ def draw(page: Page, canvas, digit: int, left: float, top: float, height: float)
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
         page.mouse.up()
+    expect(page.get_by_role("button", name="Undo")).to_be_enabled()  # the canvas took the strokes
 
 
 def reading(scope, model: str = "CNN"):
@@ -43,8 +44,13 @@ def reading(scope, model: str = "CNN"):
 
 
 def clear(page: Page) -> None:
+    """Press Clear and wait until the fresh (remounted) canvas is ready for the mouse."""
+    old = page.locator(CANVAS).element_handle()
     page.get_by_role("button", name="Clear").click()
     expect(page.get_by_text("Draw a digit (0-9)")).to_be_visible()
+    page.wait_for_function("c => !c.isConnected", arg=old)
+    expect(page.locator(CANVAS)).to_be_visible()
+    expect(page.get_by_role("button", name="Undo")).to_be_disabled()
 
 
 def test_a_one_and_a_seven_are_read_and_clear_empties_the_canvas(page, app_url):
