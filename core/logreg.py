@@ -14,11 +14,12 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
+
+if TYPE_CHECKING:  # scikit-learn (~80 MiB) is imported when a model is built or scored
+    from sklearn.linear_model import LogisticRegression
 
 
 def flatten(x: np.ndarray) -> np.ndarray:
@@ -28,12 +29,16 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 def build(C: float = 1.0, seed: int = 0) -> LogisticRegression:
     """An untrained multinomial Logistic Regression that learns one epoch per `fit`."""
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=C, solver="saga", max_iter=1, warm_start=True, tol=0.0,
                               random_state=seed)
 
 
 def scores(model: LogisticRegression, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     """(accuracy, log loss) of `model` on flattened images `x` with labels `y`."""
+    from sklearn.metrics import log_loss
+
     proba = model.predict_proba(x)
     accuracy = float(np.mean(model.classes_[proba.argmax(1)] == y))
     return accuracy, float(log_loss(y, proba, labels=model.classes_))
@@ -43,6 +48,8 @@ def fit_epochs(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarr
                x_val: np.ndarray, y_val: np.ndarray, epochs: int,
                should_stop: Callable[[], bool] = lambda: False) -> Iterator[dict]:
     """Train for `epochs` passes, yielding train/val accuracy and loss after each one."""
+    from sklearn.exceptions import ConvergenceWarning
+
     xt, xv = flatten(x_train), flatten(x_val)
     for epoch in range(1, epochs + 1):
         if should_stop():

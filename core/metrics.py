@@ -7,8 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.metrics import log_loss as sk_log_loss
-from sklearn.metrics import precision_recall_fscore_support
 
 from core import imageops
 
@@ -107,6 +105,9 @@ def check_probabilities(probs: np.ndarray, n_images: int, n_classes: int) -> np.
 def evaluate(y_true: np.ndarray, probs: np.ndarray, seconds: float = 0.0,
              n_classes: int = 10) -> Evaluation:
     """Every number the Compare page shows about one model, from its test-set probabilities."""
+    from sklearn.metrics import log_loss as sk_log_loss
+    from sklearn.metrics import precision_recall_fscore_support
+
     probs = check_probabilities(probs, len(y_true), n_classes)
     y_true = np.asarray(y_true).astype(np.int64)
     labels = list(range(n_classes))
@@ -155,6 +156,8 @@ def row_normalised(cm: np.ndarray) -> np.ndarray:
 
 def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> dict:
     """Precision, recall, F1 and support of every class (0 where a class is never predicted)."""
+    from sklearn.metrics import precision_recall_fscore_support
+
     p, r, f, s = precision_recall_fscore_support(
         y_true, y_pred, labels=list(range(n_classes)), average=None, zero_division=0)
     return {"precision": p, "recall": r, "f1": f, "support": s}

@@ -16,17 +16,19 @@ from pathlib import Path
 
 import numpy as np
 
-from core.jobs import start_process
+from core.jobs import name_this_process, start_process
 
 BIG_BATCH = 512   # above this, predict in batches so memory stays bounded
+IDLE_EXIT_S = 600.0  # a worker nobody asked for this long exits and gives ~700 MiB back
 
 
 class PredictError(Exception):
     """The model could not be loaded or run; the message says why in plain words."""
 
 
-def _serve(conn) -> None:
+def _serve(conn, idle_exit_s: float = IDLE_EXIT_S) -> None:
     """Worker process: load models on demand and answer (path, images) requests."""
+    name_this_process()
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -35,6 +37,8 @@ def _serve(conn) -> None:
     models: dict[tuple[str, float], keras.Model] = {}
     while True:
         try:
+            if not conn.poll(idle_exit_s):
+                return  # nobody has asked for a while; the next request starts a new worker
             request = conn.recv()
         except EOFError:
             return  # the server went away
@@ -60,8 +64,9 @@ def _serve(conn) -> None:
 class Predictor:
     """Thread-safe client of the prediction worker; one per server."""
 
-    def __init__(self):
+    def __init__(self, idle_exit_s: float = IDLE_EXIT_S):
         self.ctx = mp.get_context("spawn")
+        self.idle_exit_s = idle_exit_s
         self._lock = threading.Lock()
         self._process = None
         self._conn = None
@@ -69,8 +74,11 @@ class Predictor:
     def _ensure_running(self) -> None:
         if self._process is not None and self._process.is_alive():
             return
+        if self._conn is not None:
+            self._conn.close()  # the old worker's end; it has left
         parent, child = self.ctx.Pipe()
-        self._process = start_process(self.ctx, _serve, "digitlab-predictor", (child,))
+        self._process = start_process(self.ctx, _serve, "digitlab-predictor",
+                                      (child, self.idle_exit_s))
         self._conn = parent
 
     def start(self) -> None:
@@ -89,18 +97,21 @@ class Predictor:
 
     def _request(self, message, timeout: float):
         with self._lock:
-            self._ensure_running()
-            try:
-                self._conn.send(message)
-                if not self._conn.poll(timeout):
-                    raise PredictError(f"the prediction worker gave no answer in {timeout:.0f} s")
-                status, payload = self._conn.recv()
-            except (EOFError, OSError, BrokenPipeError) as e:
-                self._process = None  # start a new one next time
-                raise PredictError(f"the prediction worker stopped ({e}); try again") from None
-            except PredictError:
-                self.close()
-                raise
+            for attempt in (1, 2):  # a worker that just left (idle, killed) is replaced once
+                self._ensure_running()
+                try:
+                    self._conn.send(message)
+                    if not self._conn.poll(timeout):
+                        raise PredictError(f"the prediction worker gave no answer in {timeout:.0f} s")
+                    status, payload = self._conn.recv()
+                    break
+                except (EOFError, OSError) as e:
+                    self._process = None  # start a new one next time
+                    if attempt == 2:
+                        raise PredictError(f"the prediction worker stopped ({e}); try again") from None
+                except PredictError:
+                    self.close()
+                    raise
         if status == "error":
             raise PredictError(payload)
         return payload

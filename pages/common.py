@@ -5,6 +5,7 @@ Pages import from here instead of repeating `st.cache_resource` wrappers.
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import streamlit as st
@@ -15,6 +16,15 @@ from core import data, jobs, logreg, store
 from core.predictor import Predictor
 
 DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
+
+
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|<>~$:&])")   # links, images, emphasis, code,
+                                                           # LaTeX, :emoji:/icons, HTML
+
+
+def plain(text: str) -> str:
+    """Text a person chose (an uploaded file's name) escaped, so Markdown shows it as typed."""
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.split()))
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
@@ -49,10 +59,21 @@ def job_runner() -> jobs.JobRunner:
 
 
 def session_id() -> str:
-    """A stable id for this browser session, to tell a person's own jobs from others'."""
+    """A stable id for this browser tab, to tell a person's own jobs from others'.
+
+    Kept in the URL (`?me=`) once it owns a job, so reloading the tab keeps "Your job" and
+    its Stop button: a new Streamlit session would otherwise see it as someone else's.
+    """
     if "session_id" not in st.session_state:
-        st.session_state.session_id = uuid.uuid4().hex
+        given = st.query_params.get("me", "")
+        st.session_state.session_id = given if re.fullmatch(r"[0-9a-f]{32}", given) \
+            else uuid.uuid4().hex
     return st.session_state.session_id
+
+
+def remember_owner() -> None:
+    """Put this tab's id in its URL, so a reload still finds the jobs it started."""
+    st.query_params["me"] = session_id()
 
 
 def models(dataset: str | None = None) -> list[store.ModelInfo]:

@@ -240,7 +240,7 @@ if source == "Upload":
     try:
         image, (orig_h, orig_w), original = load_upload(upload.getvalue())
     except ops.ImageError as e:
-        st.error(f"**{upload.name}** cannot be used. {e}", icon=":material/error:")
+        st.error(f"**{common.plain(upload.name)}** cannot be used. {e}", icon=":material/error:")
         st.stop()
     stem, image_id = Path(upload.name).stem or "image", upload.file_id
 else:

@@ -15,6 +15,8 @@ st.caption(f"Data: {ds.description}. Validation takes 10 % of the training image
            f"the {len(ds.y_test):,} test images are only used to score the finished model.")
 runner = common.job_runner()
 me = common.session_id()
+if runner.latest(me) is not None:
+    common.remember_owner()  # the URL is dropped when a person switches pages and back
 
 
 def settings_form() -> dict | None:
@@ -50,6 +52,7 @@ def settings_form() -> dict | None:
 def start(spec: dict) -> None:
     try:
         runner.start(spec, owner=me)
+        common.remember_owner()
     except jobs.Busy as e:
         st.warning(f"**One training job at a time.** {e}. It will free the trainer when it ends; "
                    "press Start again then. Your settings are kept.", icon=":material/hourglass:")

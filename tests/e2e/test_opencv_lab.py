@@ -96,3 +96,12 @@ def test_non_image_upload_shows_an_error_and_the_page_keeps_working(page: Page, 
     expect(page.get_by_role("button", name="Download result (PNG, 640×540)")).to_be_visible(
         timeout=RESULT)
     expect(error).to_have_count(0)
+
+
+def test_a_file_name_is_shown_as_typed_never_as_markdown(page: Page, app_url: str):
+    name = "notes [prize](https:example.com) ![x](https:example.com) *bold*.png"
+    open_lab(page, app_url)
+    upload(page, name, b"These are my notes, not a picture.\n" * 20)
+    error = page.get_by_test_id("stAlert").filter(has_text="cannot be used")
+    expect(error).to_contain_text(name, timeout=RESULT)
+    expect(error.locator("a, img, em")).to_have_count(0)

@@ -72,3 +72,18 @@ def test_a_killed_worker_is_replaced_on_the_next_call(predictor):
     predictor._process.join()
     assert predictor.predict(BUILTIN_CNN, x).shape == (1, 10)
     assert predictor._process.pid != first
+
+
+@pytest.mark.skipif(not BUILTIN_CNN.exists(), reason="built-in CNN missing: run `make models`")
+def test_an_idle_worker_exits_and_the_next_call_starts_another():
+    idle = Predictor(idle_exit_s=1.0)
+    try:
+        x = np.zeros((1, 28, 28), np.float32)
+        idle.predict(BUILTIN_CNN, x)
+        first = idle._process
+        first.join(30)                                   # it leaves by itself after 1 s
+        assert not first.is_alive() and first.exitcode == 0
+        assert idle.predict(BUILTIN_CNN, x).shape == (1, 10)
+        assert idle._process.pid != first.pid
+    finally:
+        idle.close()

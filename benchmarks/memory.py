@@ -1,0 +1,264 @@
+"""How much memory the server and its worker processes hold, against the budgets.
+
+    .venv/bin/python benchmarks/memory.py
+
+Starts `streamlit run Home.py` as the browser tests do (empty model store) and drives it in
+headless Chromium, like a person would, in one browser session:
+
+  a. Home, then Train, with the built-in models listed: the server's RSS at rest;
+  b. Draw, one digit drawn and read (the prediction worker is running): server and worker RSS
+     (issue 7 sets no budget for these);
+  c. Fashion-MNIST chosen in the sidebar, a CNN (Classic, 2 epochs) trained from the Train
+     page on all 60,000 training images: the peak RSS of the whole process tree (server +
+     every descendant), sampled every 0.25 s from the press of Start to the job's end.
+
+Memory is VmRSS / VmHWM from /proc/PID/status; descendants are found through the ppid
+field of /proc/*/stat. A sum of RSS counts shared pages (TensorFlow's libraries, mapped by
+both workers) once per process, so the tree's PSS (/proc/PID/smaps_rollup) is printed too. Needs Debian's Fashion-MNIST (or the Keras cache).
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import signal
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+
+from playwright.sync_api import Page, expect, sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.e2e.conftest import (CHROMIUM_ARGS, chromium_path, start_server,  # noqa: E402
+                                stop_server, wait_idle)
+from tests.e2e.test_draw import CANVAS, draw, reading  # noqa: E402
+
+MiB = 1024 * 1024
+BUDGET_IDLE = 250 * MiB       # issue 7: the server at rest
+BUDGET_TREE = 1536 * MiB      # issue 7: everything, while a CNN trains on 60,000 images
+SAMPLE_S = 0.25
+TRAIN_TIMEOUT_MS = 20 * 60_000
+
+
+def status(pid: int) -> dict[str, int]:
+    """VmRSS and VmHWM of a process, in bytes ({} if it has ended)."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    fields = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            fields[key] = int(value.split()[0]) * 1024
+    return fields
+
+
+def pss(pid: int) -> int:
+    """Proportional set size in bytes: shared pages (TensorFlow's libraries) split among users."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return 0
+    for line in text.splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def tree(root: int) -> dict[int, str]:
+    """`root` and all its live descendants, by the ppid links in /proc/*/stat: pid -> role."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if fields[0] != "Z":
+            parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier = {root: "server"}, [root]
+    while frontier:
+        current = frontier.pop()
+        for pid, ppid in parent.items():
+            if ppid == current and pid not in found:
+                found[pid] = role(pid)
+                frontier.append(pid)
+    return found
+
+
+def role(pid: int) -> str:
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return "ended"
+    if "resource_tracker" in cmd:
+        return "resource tracker"
+    return "worker" if "spawn_main" in cmd else "other"
+
+
+class Sampler(threading.Thread):
+    """Sums the tree's VmRSS every SAMPLE_S seconds and keeps the peak, and each pid's VmHWM."""
+
+    def __init__(self, root: int):
+        super().__init__(daemon=True)
+        self.root, self.done = root, threading.Event()
+        self.peak_total, self.peak_pss, self.samples = 0, 0, 0
+        self.peak_at: dict[int, int] = {}            # RSS of each process at the peak
+        self.hwm: dict[int, int] = {}                # each process's own peak (VmHWM)
+        self.roles: dict[int, str] = {}
+
+    def run(self) -> None:
+        start = time.monotonic()
+        while not self.done.is_set():
+            procs = tree(self.root)
+            rss = {}
+            for pid, what in procs.items():
+                mem = status(pid)
+                if mem:
+                    rss[pid] = mem["VmRSS"]
+                    self.hwm[pid] = max(self.hwm.get(pid, 0), mem["VmHWM"])
+                    self.roles.setdefault(pid, what)
+            total = sum(rss.values())
+            self.peak_pss = max(self.peak_pss, sum(pss(pid) for pid in rss))
+            self.samples += 1
+            if total > self.peak_total:
+                self.peak_total, self.peak_at = total, rss
+            self.done.wait(max(0.0, start + self.samples * SAMPLE_S - time.monotonic()))
+
+    def stop(self) -> "Sampler":
+        self.done.set()
+        self.join()
+        return self
+
+
+def mib(n: int) -> str:
+    return f"{n / MiB:6.0f} MiB"
+
+
+def verdict(value: int, budget: int) -> str:
+    return f"budget {budget / MiB:4.0f} MiB  {'PASS' if value <= budget else 'OVER'}"
+
+
+def nav(page: Page, title: str) -> None:
+    """Go to a page through the sidebar, so the browser session (and its choices) is kept."""
+    page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
+
+
+def workers(server: int) -> dict[int, str]:
+    return {pid: what for pid, what in tree(server).items() if what == "worker"}
+
+
+def main() -> None:
+    lines = []
+    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        proc, url = start_server(Path(tmp))
+        browser = p.chromium.launch(executable_path=chromium_path(), headless=True,
+                                    args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.set_default_timeout(60_000)
+
+            # a. Home and Train, built-in models listed.
+            page.goto(url)
+            expect(page.get_by_text("built-in").first).to_be_visible(timeout=60_000)
+            wait_idle(page)
+            home = status(proc.pid)
+            lines.append(f"     server after Home only         {mib(home['VmRSS'])} "
+                         f"(peak {mib(home['VmHWM']).strip()})   for comparison")
+            nav(page, "Train")
+            expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+            expect(page.get_by_test_id("stDataFrame")).to_be_visible()   # the model store
+            wait_idle(page)
+            idle = status(proc.pid)
+            assert not workers(proc.pid), "a worker runs before anything needs one"
+            lines.append(f"  a. server at rest (Home, Train)   {mib(idle['VmRSS'])} "
+                         f"(peak {mib(idle['VmHWM']).strip()})   "
+                         f"{verdict(idle['VmRSS'], BUDGET_IDLE)}")
+
+            # b. Draw one digit: the prediction worker starts and reads it.
+            nav(page, "Draw")
+            canvas = page.locator(CANVAS)
+            expect(canvas).to_be_visible()
+            draw(page, canvas, 7, 30, 30, 110)
+            expect(reading(page)).to_have_text("7", timeout=120_000)
+            wait_idle(page)
+            server = status(proc.pid)
+            predictor = workers(proc.pid)
+            assert len(predictor) == 1, tree(proc.pid)
+            (worker_pid,) = predictor
+            worker = status(worker_pid)
+            total = sum(status(pid).get("VmRSS", 0) for pid in tree(proc.pid))
+            lines.append(f"  b. server after a drawing         {mib(server['VmRSS'])} "
+                         f"(peak {mib(server['VmHWM']).strip()})   no budget set")
+            lines.append(f"     prediction worker              {mib(worker['VmRSS'])} "
+                         f"(peak {mib(worker['VmHWM']).strip()})   no budget set")
+            lines.append(f"     whole tree                     {mib(total)}")
+
+            # c. A CNN on all of Fashion-MNIST, started from the Train page.
+            page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").filter(
+                has_text="Dataset").click()
+            page.get_by_role("option", name="Fashion-MNIST (clothing)").click()
+            wait_idle(page)
+            nav(page, "Train")
+            expect(page.get_by_text("Data: Fashion-MNIST")).to_be_visible(timeout=60_000)
+            page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
+            expect(page.get_by_text("Architecture")).to_be_visible()
+            epochs = page.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider")
+            epochs.focus()
+            page.keyboard.press("Home")
+            page.keyboard.press("ArrowRight")
+            expect(epochs).to_have_value("2")
+            images = page.get_by_test_id("stSlider").filter(
+                has_text="Training images used").get_by_role("slider")
+            expect(images).to_have_value("60000")
+            sampler = Sampler(proc.pid)
+            sampler.start()
+            t0 = time.perf_counter()
+            page.get_by_role("button", name="Start training").click()
+            expect(page.get_by_text("Your job: CNN (Classic) on Fashion-MNIST")).to_be_visible()
+            ended = (page.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+                     .or_(page.get_by_text("Training failed")))
+            expect(ended.first).to_be_visible(timeout=TRAIN_TIMEOUT_MS)
+            seconds = time.perf_counter() - t0
+            failed = page.get_by_text("Training failed").count() > 0
+            deadline = time.monotonic() + 30   # the worker exits once it has saved the model
+            while len(workers(proc.pid)) > 1 and time.monotonic() < deadline:
+                time.sleep(0.1)
+            sampler.stop()
+            accuracy = "" if failed else page.get_by_test_id("stMetric").filter(
+                has_text="Test accuracy").get_by_test_id("stMetricValue").inner_text()
+            trainers = [pid for pid, what in sampler.roles.items()
+                        if what == "worker" and pid != worker_pid]
+            lines.append(f"  c. whole tree, peak while training {mib(sampler.peak_total)}"
+                         f"{'':17}{verdict(sampler.peak_total, BUDGET_TREE)}")
+            lines.append(f"     same, as PSS (shared pages once) {mib(sampler.peak_pss)}")
+            for pid, rss in sorted(sampler.peak_at.items()):
+                what = ("training worker" if pid in trainers else
+                        "prediction worker" if pid == worker_pid else sampler.roles[pid])
+                lines.append(f"       at the peak: {what:<18}{mib(rss)}   "
+                             f"(own peak {mib(sampler.hwm[pid]).strip()})")
+            lines.append(f"     job: {'FAILED' if failed else 'done'} {seconds:.0f} s after Start "
+                         f"(result on the page), test accuracy {accuracy or '-'}; "
+                         f"{sampler.samples} samples; training worker left running: "
+                         f"{'YES' if len(workers(proc.pid)) > 1 else 'no'}")
+            after = status(proc.pid)
+            lines.append(f"     server after the job           {mib(after['VmRSS'])} "
+                         f"(peak {mib(after['VmHWM']).strip()})")
+        finally:
+            browser.close()
+            left = tree(proc.pid)
+            stop_server(proc)
+            for pid in left:   # the server ends its workers; make sure none outlives it
+                if pid != proc.pid and status(pid):
+                    os.kill(pid, signal.SIGKILL)
+    print(f"Digit Lab memory — {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, load average "
+          f"{os.getloadavg()[0]:.1f}")
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

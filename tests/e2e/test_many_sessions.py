@@ -1,0 +1,236 @@
+"""Several people on one server at once, each in their own browser session.
+
+One person trains a CNN; meanwhile two others draw different digits and each sees their own
+reading, a second Start is refused without losing its settings, only the trainer can Stop,
+and a job whose page was closed still finishes, saves its model and leaves no process behind
+(jobs outlive their page by design and are bounded by their epochs).
+
+Runs its own server with an empty model store, so it can count the server's processes
+(in /proc) and the models saved.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from core import store
+
+from .conftest import screenshot, start_server, stop_server
+from .test_draw import draw, open_draw, reading
+
+pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
+                                reason="built-in models missing: run `make models`")
+
+JOB = "CNN (Classic) on MNIST"
+SLOW = 90_000  # ms: TensorFlow imports in two workers at once on 2 busy cores
+
+
+# --- the server and its processes -------------------------------------------------------
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every live process below `pid` (found through /proc/*/stat ppid links): pid -> cmdline."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended while we looked
+        if fields[0] != "Z":  # a zombie has already ended
+            parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier = {}, [pid]
+    while frontier:
+        current = frontier.pop()
+        for child, ppid in parent.items():
+            if ppid == current and child not in found:
+                try:
+                    cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
+                except OSError:
+                    continue
+                found[child] = cmd.decode(errors="replace")
+                frontier.append(child)
+    return found
+
+
+def workers(server_pid: int) -> set[int]:
+    """The server's spawned multiprocessing workers (prediction worker, training jobs).
+
+    In /proc they are only `python ... spawn_main(...)`: the `digitlab-*` name of their
+    Process object is not visible there, so they are told apart by when they appeared.
+    """
+    return {p for p, cmd in descendants(server_pid).items() if "spawn_main" in cmd}
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def until(condition, timeout: float, what: str):
+    """Poll `condition` (a /proc check, which Playwright's expect cannot wait on) until true."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"{what}: not true after {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """(process, url, model folder) of a fresh server; every process it started ends with it."""
+    tmp = tmp_path_factory.mktemp("many_sessions")
+    proc, url = start_server(tmp)
+    yield proc, url, tmp / "models"
+    left = descendants(proc.pid)
+    stop_server(proc)
+    for pid in left:  # the server should have ended them; never leave one running
+        if alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def new_page(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+# --- the Train page ----------------------------------------------------------------------
+
+def open_train(page: Page, url: str) -> None:
+    page.goto(url + "/train")
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+
+
+def choose_cnn(page: Page) -> None:
+    page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
+    expect(page.get_by_text("Architecture")).to_be_visible()
+
+
+def slider(page: Page, label: str):
+    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+
+
+def set_slider(page: Page, label: str, *keys: str, value: str) -> None:
+    """Move a slider with the keyboard, as a person can; `value` is where it should end."""
+    thumb = slider(page, label)
+    thumb.focus()
+    for key in keys:
+        page.keyboard.press(key)
+    expect(thumb).to_have_value(value)
+
+
+def start_button(page: Page):
+    return page.get_by_role("button", name="Start training")
+
+
+def stop_button(page: Page):
+    return page.get_by_role("button", name="Stop")
+
+
+# --- the scenario ------------------------------------------------------------------------
+
+def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server):
+    proc, url, models = server
+    anna, ben, cleo = new_page(browser), new_page(browser), new_page(browser)
+    try:
+        # Anna and Ben open Draw: the page starts the prediction worker.
+        canvases = {anna: open_draw(anna, url), ben: open_draw(ben, url)}
+        predictor = until(lambda: workers(proc.pid), 30, "the prediction worker started")
+        assert len(predictor) == 1, descendants(proc.pid)
+
+        # Cleo starts a long CNN job (30 epochs: it runs until she presses Stop).
+        open_train(cleo, url)
+        choose_cnn(cleo)
+        set_slider(cleo, "Epochs", "End", value="30")
+        start_button(cleo).click()
+        expect(cleo.get_by_text(f"Your job: {JOB}")).to_be_visible()
+        expect(stop_button(cleo)).to_be_visible()
+        trainer = until(lambda: workers(proc.pid) - predictor, 10, "the training worker started")
+        training = cleo.get_by_text(re.compile(r"Training on 3,600 images|of 30 done"))
+        expect(training).to_be_visible(timeout=SLOW)            # past TensorFlow's import
+
+        # While it trains, Anna draws a 1 and Ben a 7; each reads their own digit.
+        draw(anna, canvases[anna], 1, 110, 40, 200)
+        draw(ben, canvases[ben], 7, 30, 30, 110)
+        expect(reading(anna)).to_have_text("1", timeout=SLOW)   # the 1st call waits for Keras
+        expect(reading(ben)).to_have_text("7", timeout=SLOW)
+        expect(reading(anna)).to_have_text("1")                 # Ben's drawing did not touch it
+        screenshot(anna, "many-sessions-anna-draws-1")
+        screenshot(ben, "many-sessions-ben-draws-7")
+        expect(stop_button(cleo)).to_be_visible()               # the job was running throughout
+
+        # Anna goes to Train (same session) and asks for a job of her own: refused, kept.
+        anna.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
+        expect(anna.get_by_role("heading", name="Train a model")).to_be_visible()
+        expect(anna.get_by_text(f"Someone else's job: {JOB}")).to_be_visible()
+        expect(stop_button(anna)).to_have_count(0)              # only its owner can stop it
+        choose_cnn(anna)
+        anna.get_by_text("Deeper", exact=True).click()
+        set_slider(anna, "Epochs", "Home", *["ArrowRight"] * 4, value="5")
+        start_button(anna).click()
+        refusal = anna.get_by_test_id("stAlert").filter(has_text="One training job at a time.")
+        expect(refusal).to_be_visible()
+        expect(refusal).to_contain_text(f"{JOB} is already training")
+        expect(refusal).to_contain_text("Your settings are kept.")
+        expect(anna.get_by_role("radio", name="Deeper")).to_be_checked()
+        expect(slider(anna, "Epochs")).to_have_value("5")
+        expect(anna.get_by_text("Your job:")).to_have_count(0)
+        refusal.scroll_into_view_if_needed()
+        screenshot(anna, "many-sessions-second-start-refused")
+
+        # Cleo stops her job mid-training: nothing saved, and the training worker ends.
+        expect(training).to_be_visible()
+        stop_button(cleo).click()
+        expect(cleo.get_by_text("Stopped. Nothing was saved.")).to_be_visible(timeout=20_000)
+        screenshot(cleo, "many-sessions-stopped")
+        until(lambda: not any(alive(p) for p in trainer), 15, "the stopped worker exited")
+        assert workers(proc.pid) == predictor  # the prediction worker lives on, nothing else
+        assert not [m for m in store.list_models(root=models)[0] if not m.builtin]
+    finally:
+        for pg in (anna, ben, cleo):
+            pg.context.close()
+
+
+def test_a_job_whose_page_was_closed_finishes_and_its_worker_exits(browser, server):
+    proc, url, models = server
+    before = workers(proc.pid)
+    dora = new_page(browser)
+    try:
+        open_train(dora, url)
+        choose_cnn(dora)
+        set_slider(dora, "Epochs", "Home", "ArrowRight", value="2")
+        set_slider(dora, "Training images used", "Home", value="500")
+        start_button(dora).click()
+        expect(stop_button(dora)).to_be_visible()
+        trainer = until(lambda: workers(proc.pid) - before, 10, "the training worker started")
+    finally:
+        dora.context.close()   # Dora closes her tab while the job runs
+    assert all(alive(p) for p in trainer), "closing the page ended the job"
+
+    eve = new_page(browser)
+    try:
+        open_train(eve, url)
+        expect(eve.get_by_text(f"Someone else's job: {JOB}")).to_be_visible()
+        expect(stop_button(eve)).to_have_count(0)               # nobody else can stop it
+        # It ends by itself after its 2 epochs, and its model is saved and listed.
+        expect(eve.get_by_text("Model to download or delete")).to_be_visible(timeout=SLOW)
+        expect(eve.get_by_text("Someone else's job")).to_have_count(0)
+        screenshot(eve, "many-sessions-closed-page-job-saved")
+    finally:
+        eve.context.close()
+    until(lambda: not any(alive(p) for p in trainer), 15, "the finished worker exited")
+    assert workers(proc.pid) == before
+    saved = [m for m in store.list_models(root=models)[0] if not m.builtin]
+    assert [(m.kind, m.meta["settings"]["epochs"], m.meta["train_size"]) for m in saved] == [
+        ("cnn", 2, 450)]
