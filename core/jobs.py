@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from core.data import TITLES
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
+KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
 ACTIVE = ("starting", "running", "stopping")
 
 
@@ -193,6 +194,7 @@ class JobRunner:
             running = self.current()
             if running is not None:
                 raise Busy(running)
+            self._forget_old_jobs()
             job = Job(uuid.uuid4().hex[:8], dict(spec), owner)
             events, stop_flag = self.ctx.Queue(), self.ctx.Event()
             process = start_process(self.ctx, _child, f"digitlab-train-{job.id}",
@@ -202,6 +204,11 @@ class JobRunner:
         threading.Thread(target=self._follow, args=(job, process, events), daemon=True,
                          name=f"digitlab-follow-{job.id}").start()
         return job
+
+    def _forget_old_jobs(self) -> None:
+        ended = sorted((j for j in self.jobs.values() if not j.active), key=lambda j: j.started_at)
+        for job in ended[:max(0, len(ended) - KEEP_ENDED)]:
+            del self.jobs[job.id], self._processes[job.id], self._stop_flags[job.id]
 
     def stop(self, job_id: str) -> None:
         """Ask a job to stop; it is terminated if it has not ended within STOP_GRACE_S."""

@@ -25,7 +25,7 @@ def open_draw(page: Page, app_url: str):
     return canvas
 
 
-def draw(page: Page, canvas, digit: int, left: float, top: float, height: float) -> None:
+def strokes(page: Page, canvas, digit: int, left: float, top: float, height: float) -> None:
     """Replay the stroke set's strokes for `digit` with the mouse, at a place on the canvas."""
     box = canvas.bounding_box()
     for stroke in placed(digit, left, top, height):
@@ -35,7 +35,21 @@ def draw(page: Page, canvas, digit: int, left: float, top: float, height: float)
         for x, y in stroke[1:]:
             page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
         page.mouse.up()
-    expect(page.get_by_role("button", name="Undo")).to_be_enabled()  # the canvas took the strokes
+
+
+def draw(page: Page, canvas, digit: int, left: float, top: float, height: float) -> None:
+    """Draw a digit; once more if a just-mounted canvas was not listening to the mouse yet.
+
+    The canvas takes a moment after it appears before it handles mouse events: a test
+    that draws within milliseconds of a Clear sometimes loses its strokes; a person never does.
+    """
+    undo = page.get_by_role("button", name="Undo")
+    strokes(page, canvas, digit, left, top, height)
+    try:
+        expect(undo).to_be_enabled(timeout=3_000)
+    except AssertionError:
+        strokes(page, canvas, digit, left, top, height)
+    expect(undo).to_be_enabled()  # the canvas took the strokes
 
 
 def reading(scope, model: str = "CNN"):

@@ -69,3 +69,12 @@ def test_a_killed_worker_is_reported_and_the_next_job_runs(runner):
     runner.wait(job.id, timeout=10)
     assert job.status == "failed" and "killed by signal 9" in job.error
     assert runner.wait(runner.start(LR).id, timeout=120).status == "done"
+
+
+def test_only_the_latest_ended_jobs_are_remembered(runner, monkeypatch):
+    monkeypatch.setattr(jobs, "KEEP_ENDED", 1)
+    first = runner.wait(runner.start({**LR, "dataset": "cifar"}).id, timeout=60)
+    second = runner.wait(runner.start({**LR, "dataset": "cifar"}).id, timeout=60)
+    third = runner.start({**LR, "dataset": "cifar"})
+    assert first.id not in runner.jobs and second.id in runner.jobs and third.id in runner.jobs
+    runner.wait(third.id, timeout=60)
