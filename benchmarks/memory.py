@@ -32,7 +32,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.e2e.conftest import (CHROMIUM_ARGS, chromium_path, start_server,  # noqa: E402
+from tests.e2e.conftest import (CHROMIUM_ARGS, chromium_path, descendant_pids, start_server,  # noqa: E402
                                 stop_server, wait_idle)
 from tests.e2e.test_draw import CANVAS, draw, reading  # noqa: E402
 
@@ -70,23 +70,8 @@ def pss(pid: int) -> int:
 
 
 def tree(root: int) -> dict[int, str]:
-    """`root` and all its live descendants, by the ppid links in /proc/*/stat: pid -> role."""
-    parent = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rpartition(")")[2].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parent[int(stat.parent.name)] = int(fields[1])
-    found, frontier = {root: "server"}, [root]
-    while frontier:
-        current = frontier.pop()
-        for pid, ppid in parent.items():
-            if ppid == current and pid not in found:
-                found[pid] = role(pid)
-                frontier.append(pid)
-    return found
+    """`root` and all its live descendants: pid -> role."""
+    return {root: "server"} | {pid: role(pid) for pid in descendant_pids(root)}
 
 
 def role(pid: int) -> str:

@@ -82,11 +82,9 @@ def draw_tab(models: list[store.ModelInfo]) -> None:
         image = canvas.image_data
         result = preprocess.to_mnist(image) if image is not None else None
         if result is None or result.is_empty:
-            st.info("Draw a digit (0-9) in the black box with your mouse or finger; "
-                    "both models read it as soon as you lift the pen."
-                    + (f"\n\n{result.reason}" if result is not None and result.reason
-                       and result.reason != preprocess.BLANK else ""),
-                    icon=":material/draw:")
+            hint = "" if result is None or result.reason == preprocess.BLANK else result.reason
+            st.info("Draw a digit (0-9) in the black box with your mouse or finger; both models "
+                    f"read it as soon as you lift the pen.\n\n{hint}", icon=":material/draw:")
             return
         show_steps(result, "your drawing")
         show_predictions(models, result.input28, "draw")

@@ -69,6 +69,25 @@ def start_server(tmp: Path, extra_env: dict | None = None) -> tuple[subprocess.P
     return proc, url
 
 
+def descendant_pids(pid: int) -> list[int]:
+    """Every live process below `pid`, found through the ppid links in /proc/*/stat."""
+    parent = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it ended while we looked
+        if fields[0] != "Z":  # a zombie has already ended
+            parent[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        current = frontier.pop()
+        children = [child for child, ppid in parent.items() if ppid == current and child not in found]
+        found += children
+        frontier += children
+    return found
+
+
 def stop_server(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from core import store
 
-from .conftest import screenshot, start_server, stop_server
+from .conftest import descendant_pids, screenshot, start_server, stop_server
 from .test_draw import draw, open_draw, reading
 
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
@@ -35,26 +35,14 @@ SLOW = 90_000  # ms: TensorFlow imports in two workers at once on 2 busy cores
 # --- the server and its processes -------------------------------------------------------
 
 def descendants(pid: int) -> dict[int, str]:
-    """Every live process below `pid` (found through /proc/*/stat ppid links): pid -> cmdline."""
-    parent = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    """Every live process below `pid`: pid -> cmdline."""
+    found = {}
+    for child in descendant_pids(pid):
         try:
-            fields = stat.read_text().rpartition(")")[2].split()
+            cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
         except OSError:
             continue  # it ended while we looked
-        if fields[0] != "Z":  # a zombie has already ended
-            parent[int(stat.parent.name)] = int(fields[1])
-    found, frontier = {}, [pid]
-    while frontier:
-        current = frontier.pop()
-        for child, ppid in parent.items():
-            if ppid == current and child not in found:
-                try:
-                    cmd = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ")
-                except OSError:
-                    continue
-                found[child] = cmd.decode(errors="replace")
-                frontier.append(child)
+        found[child] = cmd.decode(errors="replace")
     return found
 
 
