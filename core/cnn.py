@@ -1,4 +1,4 @@
-"""The Keras CNNs: build, fit with per-epoch progress and a stop flag, and input shaping.
+"""The Keras CNNs: build, fit with per-epoch progress and a stop flag, and export.
 
 Importing this module imports TensorFlow, so only worker processes import it (core.worker).
 """
@@ -16,14 +16,6 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 PRESETS = ("Classic", "Deeper")
-
-
-def to_input(x: np.ndarray) -> np.ndarray:
-    """N x 28 x 28 images (uint8 0-255, or float 0-1) -> N x 28 x 28 x 1 float32 in [0, 1]."""
-    x = np.asarray(x)
-    if x.dtype == np.uint8:  # one float array, not two: 60,000 images are 188 MB as float32
-        x = np.divide(x, np.float32(255), out=np.empty(x.shape, np.float32))
-    return x.astype("float32", copy=False).reshape(-1, 28, 28, 1)
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,
@@ -125,6 +117,11 @@ class Progress(keras.callbacks.Callback):
         self.emit({"type": "epoch", "epoch": epoch + 1, "epochs": self.epochs,
                    "seconds": time.perf_counter() - self.epoch_start,
                    **{k: float(logs[k]) for k in ("accuracy", "loss", "val_accuracy", "val_loss")}})
+
+
+def export_lite(model: keras.Model, path) -> None:
+    """Write the model's LiteRT (.tflite) export: what the app runs to read digits (core.lite)."""
+    model.export(str(path), format="litert", verbose=False)
 
 
 def fit(model: keras.Model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int,

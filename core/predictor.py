@@ -1,10 +1,10 @@
-"""Predictions from Keras models without TensorFlow in the Streamlit server.
+"""CNN predictions in a small worker process, beside the Streamlit server.
 
-A `Predictor` owns one long-lived worker process that imports Keras once, keeps the
-models it has loaded (Keras `safe_mode=True`: no Lambda layers or arbitrary code), and
-answers requests over a pipe. A single drawing costs one `predict_on_batch` call
-(~1 ms; `model.predict` costs ~49 ms per call) plus the pipe round trip. If the worker
-dies it is started again on the next request.
+A `Predictor` owns one long-lived worker that runs CNNs from their LiteRT exports
+(core.lite: no TensorFlow, ~0.1 ms per image), keeps the models it has loaded, and
+answers requests over a pipe. Running them outside the server keeps the server small
+and means a model file that crashes the native runtime takes only the worker down;
+if the worker dies it is started again on the next request.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import numpy as np
 
 from core.jobs import name_this_process, start_process
 
-BIG_BATCH = 512   # above this, predict in batches so memory stays bounded
-IDLE_EXIT_S = 600.0  # a worker nobody asked for this long exits and gives ~700 MiB back
+IDLE_EXIT_S = 600.0  # a worker nobody asked for this long exits and gives its memory back
 
 
 class PredictError(Exception):
@@ -29,12 +28,9 @@ class PredictError(Exception):
 def _serve(conn, idle_exit_s: float = IDLE_EXIT_S) -> None:
     """Worker process: load models on demand and answer (path, images) requests."""
     name_this_process()
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    import keras
+    from core.lite import LiteModel
 
-    from core import cnn
-
-    models: dict[tuple[str, float], keras.Model] = {}
+    models: dict[tuple[str, float], LiteModel] = {}
     while True:
         try:
             if not conn.poll(idle_exit_s):
@@ -42,20 +38,15 @@ def _serve(conn, idle_exit_s: float = IDLE_EXIT_S) -> None:
             request = conn.recv()
         except EOFError:
             return  # the server went away
-        if request is None:  # a ping: Keras is imported, the worker is ready
+        if request is None:  # a ping: the worker is ready
             conn.send(("ok", None))
             continue
         path, x = request
         try:
             key = (path, os.path.getmtime(path))
             if key not in models:
-                models[key] = keras.saving.load_model(path, safe_mode=True, compile=False)
-            model, inputs = models[key], cnn.to_input(x)
-            if len(inputs) <= BIG_BATCH:
-                probs = np.asarray(model.predict_on_batch(inputs))
-            else:
-                probs = model.predict(inputs, batch_size=BIG_BATCH, verbose=0)
-            conn.send(("ok", probs.astype(np.float32)))
+                models[key] = LiteModel(path)
+            conn.send(("ok", models[key].predict(x)))
         except Exception as e:  # noqa: BLE001 - every failure goes back to the caller
             conn.send(("error", f"{Path(path).parent.name}/{Path(path).name}: "
                                 f"{type(e).__name__}: {e}"))
@@ -82,17 +73,17 @@ class Predictor:
         self._conn = parent
 
     def start(self) -> None:
-        """Start the worker now, without waiting: TensorFlow's import takes a few seconds."""
+        """Start the worker now, without waiting, so the first prediction does not wait for it."""
         with self._lock:
             self._ensure_running()
 
     def wait_ready(self, timeout: float = 120.0) -> None:
-        """Block until the worker has imported Keras and answers."""
+        """Block until the worker has started and answers."""
         self._request(None, timeout)
 
     def predict(self, model_file: str | os.PathLike, x: np.ndarray,
                 timeout: float = 120.0) -> np.ndarray:
-        """Class probabilities (N x 10) of the Keras model in `model_file` for images `x`."""
+        """Class probabilities (N x 10) of the CNN in `model_file` (.tflite) for images `x`."""
         return self._request((str(model_file), np.asarray(x)), timeout)
 
     def _request(self, message, timeout: float):

@@ -2,12 +2,13 @@
 
     <root>/<model id>/
         meta.json        what, on which data, settings, per-epoch history, test accuracy, ...
-        model.keras      CNN (loaded with Keras' safe_mode) + model.h5 export for download
+        model.tflite     CNN as the app runs it (LiteRT, core.lite), written by our own
+                         training worker; model.keras and model.h5 beside it to download
         model.skops      Logistic Regression (skops: no pickle, default-trusted types only)
 
 User models live under `DIGITLAB_MODELS` (default `./models`); the built-in models in
-`assets/models/` are listed too and are read-only. Loading a CNN needs Keras and so
-happens in a worker (core.worker); this module itself never imports TensorFlow.
+`assets/models/` are listed too and are read-only. People cannot upload models: every
+model file the app loads was written by its own training worker or shipped in assets/.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
-MODEL_FILES = {"cnn": "model.keras", "logreg": "model.skops"}
+MODEL_FILES = {"cnn": "model.tflite", "logreg": "model.skops"}  # what the app loads
+DOWNLOADS = {"cnn": ("model.keras", "model.h5", "model.tflite"), "logreg": ("model.skops",)}
 KIND_NAMES = {"cnn": "CNN", "logreg": "Logistic Regression"}
 STALE_TMP_S = 3600  # a temp folder this old is left over from a killed save
 DEFAULT_CAP = 20    # user models kept per server; the oldest go first (DIGITLAB_MAX_MODELS)
@@ -62,6 +64,11 @@ class ModelInfo:
         return self.path / MODEL_FILES[self.kind]
 
     @property
+    def downloads(self) -> list[Path]:
+        """The files a person can download, in the order they are offered."""
+        return [self.path / name for name in DOWNLOADS[self.kind] if (self.path / name).is_file()]
+
+    @property
     def dataset(self) -> str:
         return self.meta["dataset"]
 
@@ -95,6 +102,9 @@ def read_meta(folder: Path) -> dict:
     if not isinstance(meta, dict) or meta.get("kind") not in MODEL_FILES or "dataset" not in meta:
         raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
     if not (folder / MODEL_FILES[meta["kind"]]).is_file():
+        if meta["kind"] == "cnn" and (folder / "model.keras").is_file():
+            raise StoreError(f"{folder.name}: model.tflite is missing (saved by an older Digit Lab); "
+                             f"make it with `python -m core.convert {folder}`")
         raise StoreError(f"{folder.name}: {MODEL_FILES[meta['kind']]} is missing")
     return meta
 

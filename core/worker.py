@@ -8,9 +8,12 @@ paying for Keras.
 from __future__ import annotations
 
 import platform
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -99,18 +102,30 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     if should_stop() or len(history) < spec["epochs"]:
         return None
     train_seconds = time.perf_counter() - start
-    emit({"type": "status", "message": "Scoring on the test set"})
-    test_loss, test_accuracy = model.evaluate(cnn.to_input(ds.x_test), ds.y_test, verbose=0,
-                                              batch_size=512)
+    emit({"type": "status", "message": "Exporting and scoring on the test set"})
+    exported = Path(tempfile.mkdtemp(prefix="digitlab-")) / store.MODEL_FILES["cnn"]
+    cnn.export_lite(model, exported)
+    test_accuracy, test_loss = lite_scores(exported, ds.x_test, ds.y_test)
     meta = base_meta(spec, ds, len(y_train), len(y_val)) | {
-        "history": history, "test_accuracy": float(test_accuracy), "test_loss": float(test_loss),
+        "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
         "train_seconds": train_seconds, "params": int(model.count_params())}
 
     def write(folder):
-        model.save(folder / store.MODEL_FILES["cnn"])
-        model.save(folder / "model.h5")  # legacy format, for people who want to download it
+        shutil.move(exported, folder / store.MODEL_FILES["cnn"])
+        exported.parent.rmdir()
+        model.save(folder / "model.keras")  # to download, fine-tune or export again
+        model.save(folder / "model.h5")     # legacy format, for people who want it
 
     return meta, write
+
+
+def lite_scores(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(accuracy, cross-entropy) of the exported CNN: the score of exactly what the app runs."""
+    from core.lite import LiteModel
+
+    proba = LiteModel(path).predict(x)
+    picked = np.clip(proba[np.arange(len(y)), y], 1e-7, 1.0)
+    return float(np.mean(proba.argmax(1) == y)), float(-np.mean(np.log(picked)))
 
 
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}

@@ -437,7 +437,7 @@ if chosen[0] == chosen[1]:
     st.warning("Model A and model B are the same model. Pick two different ones.")
     st.stop()
 if any(m.kind == "cnn" for m in chosen):
-    common.predictor()  # start TensorFlow's import while the other model is evaluated
+    common.predictor()  # start the CNN worker while the other model is evaluated
 names, short = names_of(*chosen), names_of(*chosen, short=True)
 evals = evaluate_both(chosen, names, ds)
 if evals is None:

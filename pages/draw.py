@@ -125,7 +125,7 @@ if not chosen:
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
 if any(m.kind == "cnn" for m in chosen):
-    common.predictor()  # start TensorFlow's import now, while the person draws
+    common.predictor()  # start the CNN worker now, while the person draws
 draw, photo = st.tabs(["Draw", "Upload a photo"])
 with draw:
     draw_tab(chosen)

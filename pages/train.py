@@ -133,12 +133,11 @@ def manage(models: list[store.ModelInfo]) -> None:
     if not own:
         return
     chosen = st.selectbox("Model to download or delete", own, format_func=lambda m: m.label)
-    cols = st.columns(3)
-    files = [chosen.file] + ([chosen.path / "model.h5"] if chosen.kind == "cnn" else [])
-    for col, path in zip(cols, files):
+    cols = st.columns(4)
+    for col, path in zip(cols, chosen.downloads):
         col.download_button(f"Download {path.suffix}", path.read_bytes(), file_name=f"{chosen.id}{path.suffix}",
                             icon=":material/download:", key=f"dl-{path.name}")
-    if cols[2].button("Delete", icon=":material/delete:", type="tertiary"):
+    if cols[3].button("Delete", icon=":material/delete:", type="tertiary"):
         try:
             store.delete(chosen.id)
         except (store.StoreError, OSError) as e:

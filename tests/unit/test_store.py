@@ -65,7 +65,7 @@ def test_broken_folders_are_skipped_with_a_reason(roots):
     text = "\n".join(problems)
     assert "no-meta: no meta.json" in text
     assert "bad-json: meta.json is unreadable" in text
-    assert "no-file: model.keras is missing" in text
+    assert "no-file: model.tflite is missing" in text
 
 
 def test_builtins_come_first_and_are_read_only(roots, monkeypatch):
