@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -64,7 +65,49 @@ def fit_epochs(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarr
                "val_loss": val_loss, "seconds": time.perf_counter() - start}
 
 
-def predict_proba(model: LogisticRegression, x: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class Weights:
+    """A fitted multinomial Logistic Regression as plain arrays, named as scikit-learn names them.
+
+    This is what the app loads to read digits (from model.npz): a softmax over 10 linear
+    scores needs NumPy only, while importing scikit-learn and skops costs the server ~100 MiB.
+    """
+
+    coef_: np.ndarray        # 10 x 784
+    intercept_: np.ndarray   # 10
+    classes_: np.ndarray     # 10
+
+    def predict_proba(self, features: np.ndarray) -> np.ndarray:
+        scores = features @ self.coef_.T + self.intercept_
+        scores -= scores.max(axis=1, keepdims=True)  # softmax without overflow
+        exp = np.exp(scores)
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
+def weights(model: LogisticRegression) -> Weights:
+    """The arrays of a fitted multinomial LogisticRegression."""
+    return Weights(model.coef_.astype(np.float32), model.intercept_.astype(np.float32),
+                   np.asarray(model.classes_))
+
+
+def save_weights(model: LogisticRegression, path) -> None:
+    w = weights(model)
+    with open(path, "wb") as f:
+        np.savez(f, coef=w.coef_, intercept=w.intercept_, classes=w.classes_)
+
+
+def load_weights(path) -> Weights:
+    """Weights from model.npz (plain arrays only: no pickle); ValueError if they do not fit."""
+    with np.load(path, allow_pickle=False) as f:
+        w = Weights(f["coef"], f["intercept"], f["classes"])
+    n = len(w.classes_)
+    if w.coef_.shape != (n, 784) or w.intercept_.shape != (n,) or n < 2:
+        raise ValueError(f"the arrays have shapes {w.coef_.shape}, {w.intercept_.shape}, "
+                         f"{w.classes_.shape}, not those of a model for 28 x 28 images")
+    return w
+
+
+def predict_proba(model: LogisticRegression | Weights, x: np.ndarray) -> np.ndarray:
     """Class probabilities for N x 28 x 28 images (uint8 0-255 or float 0-1)."""
     x = np.asarray(x)
     features = flatten(x) if x.dtype == np.uint8 else x.reshape(len(x), -1).astype(np.float32)

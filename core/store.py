@@ -4,7 +4,8 @@
         meta.json        what, on which data, settings, per-epoch history, test accuracy, ...
         model.tflite     CNN as the app runs it (LiteRT, core.lite), written by our own
                          training worker; model.keras and model.h5 beside it to download
-        model.skops      Logistic Regression (skops: no pickle, default-trusted types only)
+        model.npz        Logistic Regression as the app runs it (plain arrays, no pickle),
+                         with model.skops, the scikit-learn estimator, beside it to download
 
 User models live under `DIGITLAB_MODELS` (default `./models`); the built-in models in
 `assets/models/` are listed too and are read-only. People cannot upload models: every
@@ -25,8 +26,9 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
-MODEL_FILES = {"cnn": "model.tflite", "logreg": "model.skops"}  # what the app loads
-DOWNLOADS = {"cnn": ("model.keras", "model.h5", "model.tflite"), "logreg": ("model.skops",)}
+MODEL_FILES = {"cnn": "model.tflite", "logreg": "model.npz"}  # what the app loads
+SOURCE_FILES = {"cnn": "model.keras", "logreg": "model.skops"}  # what the libraries load
+DOWNLOADS = {"cnn": ("model.keras", "model.h5", "model.tflite"), "logreg": ("model.skops", "model.npz")}
 KIND_NAMES = {"cnn": "CNN", "logreg": "Logistic Regression"}
 STALE_TMP_S = 3600  # a temp folder this old is left over from a killed save
 DEFAULT_CAP = 20    # user models kept per server; the oldest go first (DIGITLAB_MAX_MODELS)
@@ -101,11 +103,12 @@ def read_meta(folder: Path) -> dict:
         raise StoreError(f"{folder.name}: meta.json is unreadable ({e})") from None
     if not isinstance(meta, dict) or meta.get("kind") not in MODEL_FILES or "dataset" not in meta:
         raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
-    if not (folder / MODEL_FILES[meta["kind"]]).is_file():
-        if meta["kind"] == "cnn" and (folder / "model.keras").is_file():
-            raise StoreError(f"{folder.name}: model.tflite is missing (saved by an older Digit Lab); "
+    served = MODEL_FILES[meta["kind"]]
+    if not (folder / served).is_file():
+        if (folder / SOURCE_FILES[meta["kind"]]).is_file():
+            raise StoreError(f"{folder.name}: {served} is missing (saved by an older Digit Lab); "
                              f"make it with `python -m core.convert {folder}`")
-        raise StoreError(f"{folder.name}: {MODEL_FILES[meta['kind']]} is missing")
+        raise StoreError(f"{folder.name}: {served} is missing")
     return meta
 
 
@@ -195,15 +198,27 @@ def _remove_stale_tmp(root: Path) -> None:
 
 
 def load_logreg(model: ModelInfo):
-    """The Logistic Regression of `model`, loaded with skops' default-trusted types only."""
+    """The Logistic Regression of `model` as core.logreg.Weights (from model.npz, no pickle)."""
+    from core import logreg
+
+    try:
+        return logreg.load_weights(model.file)
+    except Exception as e:  # not a zip, pickled arrays, missing or misshapen arrays ...
+        raise StoreError(f"{model.id}: {model.file.name} was refused ({type(e).__name__}: {e})") from None
+
+
+def load_skops(folder: Path):
+    """The scikit-learn LogisticRegression in `folder`/model.skops, with skops' default-trusted
+    types only (a file naming any other type is refused, so no code from it runs)."""
     import skops.io as sio
     from sklearn.linear_model import LogisticRegression
 
+    path = folder / SOURCE_FILES["logreg"]
     try:
-        estimator = sio.load(model.file)
+        estimator = sio.load(path)
     except Exception as e:  # untrusted types, corrupt zip, wrong format ...
-        raise StoreError(f"{model.id}: {model.file.name} was refused ({type(e).__name__}: {e})") from None
+        raise StoreError(f"{folder.name}: {path.name} was refused ({type(e).__name__}: {e})") from None
     if not isinstance(estimator, LogisticRegression):
-        raise StoreError(f"{model.id}: {model.file.name} holds a {type(estimator).__name__}, "
+        raise StoreError(f"{folder.name}: {path.name} holds a {type(estimator).__name__}, "
                          "not a LogisticRegression")
     return estimator

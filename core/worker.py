@@ -76,7 +76,12 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
     meta = base_meta(spec, ds, len(y_train), len(y_val)) | {
         "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
         "train_seconds": train_seconds, "params": int(model.coef_.size + model.intercept_.size)}
-    return meta, lambda folder: sio.dump(model, folder / store.MODEL_FILES["logreg"])
+
+    def write(folder):
+        logreg.save_weights(model, folder / store.MODEL_FILES["logreg"])
+        sio.dump(model, folder / store.SOURCE_FILES["logreg"])
+
+    return meta, write
 
 
 def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
@@ -113,7 +118,7 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     def write(folder):
         shutil.move(exported, folder / store.MODEL_FILES["cnn"])
         exported.parent.rmdir()
-        model.save(folder / "model.keras")  # to download, fine-tune or export again
+        model.save(folder / store.SOURCE_FILES["cnn"])  # to download, fine-tune or export again
         model.save(folder / "model.h5")     # legacy format, for people who want it
 
     return meta, write

