@@ -104,24 +104,29 @@ def check_probabilities(probs: np.ndarray, n_images: int, n_classes: int) -> np.
 
 def evaluate(y_true: np.ndarray, probs: np.ndarray, seconds: float = 0.0,
              n_classes: int = 10) -> Evaluation:
-    """Every number the Compare page shows about one model, from its test-set probabilities."""
-    from sklearn.metrics import log_loss as sk_log_loss
-    from sklearn.metrics import precision_recall_fscore_support
+    """Every number the Compare page shows about one model, from its test-set probabilities.
 
+    Computed with NumPy from the confusion matrix (the tests check each number against
+    scikit-learn's): importing sklearn.metrics would cost the server ~100 MiB.
+    """
     probs = check_probabilities(probs, len(y_true), n_classes)
     y_true = np.asarray(y_true).astype(np.int64)
-    labels = list(range(n_classes))
     pred = probs.argmax(axis=1)
-    precision, recall, f1, _ = precision_recall_fscore_support(
-        y_true, pred, labels=labels, average="macro", zero_division=0)
+    cm = confusion(y_true, pred, n_classes)
+    classes = per_class_from_confusion(cm)
     return Evaluation(
         y_true=y_true, probs=probs.astype(np.float32), seconds=seconds,
         accuracy=float(np.mean(pred == y_true)),
-        precision=float(precision), recall=float(recall), f1=float(f1),
-        log_loss=float(sk_log_loss(y_true, _normalised(probs), labels=labels)),
-        confusion=confusion(y_true, pred, n_classes),
-        per_class=per_class(y_true, pred, n_classes),
+        precision=float(classes["precision"].mean()), recall=float(classes["recall"].mean()),
+        f1=float(classes["f1"].mean()),
+        log_loss=log_loss(y_true, probs), confusion=cm, per_class=classes,
         reliability=reliability(y_true, probs))
+
+
+def log_loss(y_true: np.ndarray, probs: np.ndarray) -> float:
+    """Mean cross-entropy of the true classes (probabilities clipped at 1e-15, as scikit-learn does)."""
+    picked = _normalised(probs)[np.arange(len(y_true)), y_true]
+    return float(-np.mean(np.log(picked)))
 
 
 def score(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray,
@@ -156,11 +161,18 @@ def row_normalised(cm: np.ndarray) -> np.ndarray:
 
 def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> dict:
     """Precision, recall, F1 and support of every class (0 where a class is never predicted)."""
-    from sklearn.metrics import precision_recall_fscore_support
+    return per_class_from_confusion(confusion(y_true, y_pred, n_classes))
 
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=list(range(n_classes)), average=None, zero_division=0)
-    return {"precision": p, "recall": r, "f1": f, "support": s}
+
+def per_class_from_confusion(cm: np.ndarray) -> dict:
+    """Precision, recall, F1 and support per class from a confusion matrix (0 where undefined)."""
+    hits = np.diag(cm).astype(np.float64)
+    predicted, support = cm.sum(axis=0), cm.sum(axis=1)
+    precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)
+    recall = np.divide(hits, support, out=np.zeros_like(hits), where=support > 0)
+    both = precision + recall
+    f1 = np.divide(2 * precision * recall, both, out=np.zeros_like(hits), where=both > 0)
+    return {"precision": precision, "recall": recall, "f1": f1, "support": support}
 
 
 def top_confusions(cm: np.ndarray, k: int = 5) -> list[tuple[int, int, int]]:

@@ -55,6 +55,15 @@ def workers(server_pid: int) -> set[int]:
     return {p for p, cmd in descendants(server_pid).items() if "spawn_main" in cmd}
 
 
+HEAVY = ("tensorflow", "keras", "sklearn", "scipy", "skops")
+
+
+def heavy_libraries(pid: int) -> set[str]:
+    """Which of the big libraries the process has loaded, from the files it maps."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps}
+
+
 def alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
@@ -185,6 +194,14 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         until(lambda: not any(alive(p) for p in trainer), 15, "the stopped worker exited")
         assert workers(proc.pid) == predictor  # the prediction worker lives on, nothing else
         assert not [m for m in store.list_models(root=models)[0] if not m.builtin]
+
+        # Ben compares the two built-in models. Everything so far (drawing, training,
+        # scoring both models) ran without TensorFlow or scikit-learn in the server.
+        ben.get_by_test_id("stSidebarNav").get_by_role("link", name="Compare").click()
+        expect(ben.get_by_role("heading", name="Compare two models")).to_be_visible()
+        expect(ben.locator(".js-plotly-plot").first).to_be_visible(timeout=SLOW)
+        assert heavy_libraries(proc.pid) == set()
+        assert heavy_libraries(next(iter(predictor))) == set()
     finally:
         for pg in (anna, ben, cleo):
             pg.context.close()
