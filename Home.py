@@ -59,6 +59,7 @@ def class_examples(ds) -> np.ndarray:
     return np.hstack(firsts)
 
 
+st.session_state[common.HOME_RAN] = True
 common.dataset_picker()
 st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True)]
               + [st.Page(path, title=title, icon=icon) for path, title, icon, _ in PAGES]).run()

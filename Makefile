@@ -37,7 +37,7 @@ models: $(VENV)/.installed
 	$(PY) -m core.default_models
 
 bench: $(VENV)/.installed-dev
-	for b in startup train draw compare opencv_lab_rerun memory; do $(PY) benchmarks/$$b.py || exit 1; done
+	for b in startup train draw compare opencv_lab_rerun memory load; do $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

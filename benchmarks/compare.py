@@ -8,7 +8,7 @@ best stored Logistic Regression and CNN (the built-ins on a fresh checkout).
 
 1. Evaluation as the page does it: `metrics.score` through `st.cache_data`, a Logistic
    Regression in this process and a CNN in the prediction worker, loading each model
-   included. The worker is started (TensorFlow imported) before timing, as on a server
+   included. The worker is started before timing, as on a server
    where anything was predicted before; its start-up is printed on its own line.
 2. The whole Compare page under AppTest in a fresh process, MNIST_PATH pointing at a
    folder with those test images: first run (worker start included) and a rerun.
@@ -82,7 +82,7 @@ def evaluation_seconds(x: np.ndarray, y: np.ndarray) -> None:
     try:
         start = time.perf_counter()
         predictor.wait_ready()
-        print(f"prediction worker start (TensorFlow import): {time.perf_counter() - start:6.2f} s "
+        print(f"prediction worker start: {time.perf_counter() - start:6.2f} s "
               "(once per server)")
         first, cached = both(), both()
     finally:

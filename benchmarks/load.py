@@ -119,12 +119,9 @@ async def labelled(what: str, step):
 
 
 async def rounds(browser, url: str, n: int, k: int, out: dict) -> None:
-    # One session first: on a fresh server, sessions whose first run imports pages.common
-    # while another's does get "ImportError: cannot import name 'common'" (its import-time
-    # st.rerun()). Then the others all at once.
-    def opening(i: int):
-        return labelled(f"session {i + 1} opening Draw", open_draw(browser, url, out["errors"]))
-    pages = [await opening(0), *await asyncio.gather(*map(opening, range(1, n)))]
+    pages = await asyncio.gather(*(labelled(f"session {i + 1} opening Draw",
+                                            open_draw(browser, url, out["errors"]))
+                                   for i in range(n)))   # all at once, on a fresh server
     t0 = time.perf_counter()
     for j in range(k):
         digits = [(i + j) % 10 for i in range(n)]
@@ -132,7 +129,7 @@ async def rounds(browser, url: str, n: int, k: int, out: dict) -> None:
                                               draw_and_read(p, d))
                                      for i, (p, d) in enumerate(zip(pages, digits))))
         for i, (page, digit, (ms, text, redrawn)) in enumerate(zip(pages, digits, got)):
-            out["reads"].append((j, digit, ms, text))
+            out["reads"].setdefault(j, []).append((digit, ms, text))
             out["redraws"] += redrawn
             now = (await reading(page).inner_text(timeout=STEP_MS)).strip()
             if now != text or (text != str(digit) and text in map(str, digits)):
@@ -148,7 +145,7 @@ async def rounds(browser, url: str, n: int, k: int, out: dict) -> None:
 
 async def main(n: int, k: int) -> int:
     load, start, bound = os.getloadavg()[0], time.perf_counter(), 60 + 25 * k
-    out = {"reads": [], "redraws": 0, "crosstalk": [], "errors": [], "rounds_s": 0.0}
+    out = {"reads": {}, "redraws": 0, "crosstalk": [], "errors": [], "rounds_s": 0.0}
     with tempfile.TemporaryDirectory() as tmp:
         proc, url = start_server(Path(tmp))
         sampler = Sampler(proc.pid)
@@ -172,27 +169,30 @@ async def main(n: int, k: int) -> int:
             for pid in left:   # the server ends its workers; make sure none outlives it
                 if pid != proc.pid and status(pid):
                     os.kill(pid, signal.SIGKILL)
-    reads, ms = out["reads"], [r[2] for r in out["reads"]]
-    wrong = [f"drew {d} read {t}" for _, d, _, t in reads if t != str(d)]
-    rows = [("sessions x digits", f"{n} x {k} = {n * k} drawings, {len(reads)} readings")]
-    if reads:
-        by_round = [statistics.median(r[2] for r in reads if r[0] == j) for j in range(k)
-                    if any(r[0] == j for r in reads)]
-        rows += [("correct", f"{len(reads) - len(wrong)}/{len(reads)} "
-                             f"({100 - 100 * len(wrong) / len(reads):.0f} %) " + "; ".join(wrong)),
-                 ("mouse-up -> reading", f"p50 {statistics.median(ms):.0f} ms, p95 "
-                  f"{sorted(ms)[math.ceil(0.95 * len(ms)) - 1]:.0f} ms, max {max(ms):.0f} ms; "
-                  f"p50 by round {' '.join(f'{m:.0f}' for m in by_round)}")]
-    rows += [("wall time", f"{time.perf_counter() - start:.0f} s in all, {out['rounds_s']:.0f} s of "
-                           f"rounds; redraws (canvas missed the mouse) {out['redraws']}"),
-             ("server peak RSS", f"{mib(sampler.hwm.get(proc.pid, 0)).strip()} (VmHWM)"),
-             ("process tree peak", f"{mib(sampler.peak_total).strip()} summed VmRSS, "
-                                   f"{mib(sampler.peak_pss).strip()} PSS"),
-             ("cross-talk", "; ".join(out["crosstalk"]) or "none: each saw only its own digit"),
-             ("errors", "; ".join(out["errors"]) or "none")]
+
+    reads = [r for per_round in out["reads"].values() for r in per_round]
+    ms = sorted(r[1] for r in reads) or [math.nan]
+    wrong = [f"drew {d} read {t}" for d, _, t in reads if t != str(d)]
+    by_round = " ".join(f"{statistics.median(r[1] for r in rs):.0f}"
+                        for rs in out["reads"].values())
     print(f"Digit Lab load — {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average {load:.1f} at start")
-    print("\n".join(f"  {name:<21} {value}" for name, value in rows))
+    for name, value in [
+            ("sessions x digits", f"{n} x {k} = {n * k} drawings, {len(reads)} readings"),
+            ("correct", f"{len(reads) - len(wrong)}/{len(reads)} "
+                        f"({100 * (len(reads) - len(wrong)) / max(1, len(reads)):.0f} %)"
+                        + "".join(f"; {w}" for w in wrong)),
+            ("mouse-up -> reading", f"p50 {statistics.median(ms):.0f} ms, p95 "
+                                    f"{ms[math.ceil(0.95 * len(ms)) - 1]:.0f} ms, max "
+                                    f"{ms[-1]:.0f} ms; p50 by round {by_round} ms"),
+            ("wall time", f"{time.perf_counter() - start:.0f} s in all, {out['rounds_s']:.0f} s of"
+                          f" rounds; redraws (canvas missed the mouse) {out['redraws']}"),
+            ("server peak RSS", f"{mib(sampler.hwm.get(proc.pid, 0)).strip()} (VmHWM)"),
+            ("process tree peak", f"{mib(sampler.peak_total).strip()} summed VmRSS, "
+                                  f"{mib(sampler.peak_pss).strip()} PSS"),
+            ("cross-talk", "; ".join(out["crosstalk"]) or "none: each saw only its own digit"),
+            ("errors", "; ".join(out["errors"]) or "none")]:
+        print(f"  {name:<20} {value}")
     return 1 if out["errors"] or len(reads) < n * k else 0
 
 

@@ -126,19 +126,23 @@ def best_model(kind: str, dataset: str = "mnist") -> store.ModelInfo | None:
     return max(candidates, key=lambda m: (m.test_accuracy or 0, m.created_at), default=None)
 
 
-def _leave_legacy_pages_mode() -> None:
-    """Make a page URL opened first on a fresh server go through Home.py's st.navigation.
+HOME_RAN = "home_ran"  # set by Home.py in every run it starts
+
+
+def through_home() -> None:
+    """Rerun this page through Home.py's st.navigation if this run did not come through it.
 
     Streamlit decides once per server whether the app uses the legacy "pages/ folder"
-    layout, and until Home.py has called st.navigation the first session to open
-    e.g. /train gets that page file run on its own (no sidebar picker, every file in
-    pages/ listed as a page). Switching the flag and rerunning sends it through Home.py.
+    layout, and until Home.py has called st.navigation, a session that opens e.g. /train
+    first on a fresh server gets that page file run on its own (no sidebar picker, every
+    file in pages/ listed as a page). Turning that (private) flag off and rerunning sends
+    it through Home.py. Every page calls this first; it must not run while this module is
+    imported: a rerun raised inside an import fails the import for every session that
+    opened a page at the same moment.
     """
+    if st.session_state.get(HOME_RAN):
+        return
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
-
-
-_leave_legacy_pages_mode()
+    PagesManager.uses_pages_directory = False
+    st.rerun()

@@ -10,6 +10,8 @@ from core import charts, imageops, metrics, store
 from core.predictor import PredictError
 from pages import common
 
+common.through_home()
+
 # What the project's brief expected, and on which data those figures are usually quoted.
 SEED_CLAIMS = {"logreg": "~92-94 %", "cnn": "~98-99 %"}
 SEED_DATA = "full MNIST: trained on 60,000, tested on 10,000 images"

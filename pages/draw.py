@@ -9,6 +9,8 @@ from core.data import DIGITS
 from core.predictor import PredictError
 from pages import common
 
+common.through_home()
+
 LOW_CONFIDENCE = 0.6
 CANVAS = 280
 

@@ -16,6 +16,8 @@ import streamlit as st
 from core import imageops as ops
 from pages import common
 
+common.through_home()
+
 SAMPLES_DIR = Path(__file__).resolve().parents[1] / "assets" / "samples"
 SAMPLES = {
     "shapes.png": "Shapes and text",

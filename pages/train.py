@@ -5,6 +5,8 @@ import streamlit as st
 from core import charts, jobs, metrics, store
 from pages import common
 
+common.through_home()
+
 KINDS = {"logreg": "Logistic Regression", "cnn": "CNN"}
 
 st.title("Train a model")

@@ -135,7 +135,28 @@ def stop_button(page: Page):
     return page.get_by_role("button", name="Stop")
 
 
-# --- the scenario ------------------------------------------------------------------------
+# --- the scenarios -----------------------------------------------------------------------
+
+def test_pages_opened_at_the_same_moment_on_a_fresh_server_all_work(browser, tmp_path):
+    """A class opening the link the teacher shared: the first sessions of a server arrive together."""
+    proc, url = start_server(tmp_path)
+    visits = {"/draw": "Draw a digit", "/train": "Train a model", "/compare": "Compare two models"}
+    pages = [(new_page(browser), path) for path in [*visits, "/draw", "/draw", "/"]]
+    try:
+        for page, path in pages:   # start every navigation before waiting for any
+            page.evaluate("u => setTimeout(() => { location.href = u }, 0)", url + path)
+        for page, path in pages:
+            heading = visits.get(path, "Digit Lab")
+            expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=SLOW)
+            expect(page.get_by_test_id("stSidebar").get_by_text("Dataset")).to_be_visible()
+            expect(page.get_by_test_id("stException")).to_have_count(0)
+            nav = page.get_by_test_id("stSidebarNav")
+            expect(nav.get_by_role("link")).to_have_count(5)  # Home + 4 pages, not common.py
+    finally:
+        for page, _ in pages:
+            page.context.close()
+        stop_server(proc)
+
 
 def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server):
     proc, url, models = server
