@@ -131,4 +131,5 @@ def fit(model: keras.Model, x_train, y_train, x_val, y_val, epochs: int, batch_s
     progress = Progress(emit, should_stop, epochs, steps)
     model.fit(batches(x_train, y_train, batch_size, shuffle=True),
               validation_data=batches(x_val, y_val, batch_size),
-              epochs=epochs, verbose=0, callbacks=[progress])
+              epochs=epochs, verbose=0, callbacks=[progress],
+              shuffle=False)  # batches() shuffles; Keras' own shuffle only warns for a Dataset

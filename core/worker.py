@@ -1,4 +1,4 @@
-"""What runs inside worker processes: training (and, for CNNs, anything that needs Keras).
+"""What runs inside training worker processes: fit, score, export and save a model.
 
 This is the only module that imports TensorFlow (through core.cnn), and it does so
 lazily, inside the functions, so the Streamlit server can import it by name without
@@ -8,7 +8,6 @@ paying for Keras.
 from __future__ import annotations
 
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -108,18 +107,19 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         return None
     train_seconds = time.perf_counter() - start
     emit({"type": "status", "message": "Exporting and scoring on the test set"})
-    exported = Path(tempfile.mkdtemp(prefix="digitlab-")) / store.MODEL_FILES["cnn"]
-    cnn.export_lite(model, exported)
-    test_accuracy, test_loss = lite_scores(exported, ds.x_test, ds.y_test)
+    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
+        exported = Path(tmp) / store.MODEL_FILES["cnn"]
+        cnn.export_lite(model, exported)
+        test_accuracy, test_loss = lite_scores(exported, ds.x_test, ds.y_test)
+        lite_bytes = exported.read_bytes()
     meta = base_meta(spec, ds, len(y_train), len(y_val)) | {
         "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
         "train_seconds": train_seconds, "params": int(model.count_params())}
 
     def write(folder):
-        shutil.move(exported, folder / store.MODEL_FILES["cnn"])
-        exported.parent.rmdir()
+        (folder / store.MODEL_FILES["cnn"]).write_bytes(lite_bytes)
         model.save(folder / store.SOURCE_FILES["cnn"])  # to download, fine-tune or export again
-        model.save(folder / "model.h5")     # legacy format, for people who want it
+        model.save(folder / "model.h5")                 # legacy format, for people who want it
 
     return meta, write
 
