@@ -26,7 +26,6 @@ import asyncio
 import math
 import os
 import platform
-import signal
 import statistics
 import sys
 import tempfile
@@ -37,8 +36,8 @@ from pathlib import Path
 from playwright.async_api import Page, async_playwright, expect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from benchmarks.memory import Sampler, mib, status, tree  # noqa: E402
-from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, start_server, stop_server  # noqa: E402
+from benchmarks.memory import Sampler, mib, stop_tree  # noqa: E402
+from tests.e2e.conftest import CHROMIUM_ARGS, chromium_path, start_server  # noqa: E402
 from tests.e2e.test_draw import CANVAS, reading  # noqa: E402
 from tests.strokes import PLACEMENTS, placed  # noqa: E402
 
@@ -164,11 +163,7 @@ async def main(n: int, k: int) -> int:
                     await browser.close()
         finally:
             sampler.stop()
-            left = tree(proc.pid)
-            stop_server(proc)
-            for pid in left:   # the server ends its workers; make sure none outlives it
-                if pid != proc.pid and status(pid):
-                    os.kill(pid, signal.SIGKILL)
+            stop_tree(proc)
 
     reads = [r for per_round in out["reads"].values() for r in per_round]
     ms = sorted(r[1] for r in reads) or [math.nan]

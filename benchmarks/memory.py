@@ -132,6 +132,15 @@ def nav(page: Page, title: str) -> None:
     page.get_by_test_id("stSidebarNav").get_by_role("link", name=title).click()
 
 
+def stop_tree(proc) -> None:
+    """Stop the server, and any worker of it that outlives it (none should)."""
+    left = tree(proc.pid)
+    stop_server(proc)
+    for pid in left:
+        if pid != proc.pid and status(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
 def workers(server: int) -> dict[int, str]:
     return {pid: what for pid, what in tree(server).items() if what == "worker"}
 
@@ -234,11 +243,7 @@ def main() -> None:
                          f"(peak {mib(after['VmHWM']).strip()})")
         finally:
             browser.close()
-            left = tree(proc.pid)
-            stop_server(proc)
-            for pid in left:   # the server ends its workers; make sure none outlives it
-                if pid != proc.pid and status(pid):
-                    os.kill(pid, signal.SIGKILL)
+            stop_tree(proc)
     print(f"Digit Lab memory — {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average "
           f"{os.getloadavg()[0]:.1f}")

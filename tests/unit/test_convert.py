@@ -47,19 +47,22 @@ def test_old_folders_are_converted_and_lambda_layers_refused(tmp_path):
     shutil.copy(BUILTIN_LR / "model.skops", old_lr)
     unsafe = model_folder(tmp_path, "unsafe", meta | {"id": "unsafe"})
     assert python("-c", MAKE_LAMBDA_MODEL, str(unsafe / "model.keras")).returncode == 0
+    corrupt = model_folder(tmp_path, "corrupt", meta | {"id": "corrupt"})
+    (corrupt / "model.keras").write_bytes(b"PK\x03\x04 not really a keras file")
 
     models, problems = store.list_models(tmp_path, tmp_path / "no-builtins")
     assert models == []
     assert any("old: model.tflite is missing" in p and "python -m core.convert" in p for p in problems)
     assert any("old-lr: model.npz is missing" in p for p in problems)
 
-    run = python("-m", "core.convert", str(old), str(old_lr), str(unsafe))
+    run = python("-m", "core.convert", str(old), str(old_lr), str(unsafe), str(corrupt))
     assert run.returncode == 1
     assert f"wrote {old / 'model.tflite'}" in run.stdout
     assert f"wrote {old_lr / 'model.npz'}" in run.stdout
     assert "refused: unsafe: model.keras was refused" in run.stderr
     assert "lambda" in run.stderr.lower()  # safe_mode's own reason
-    assert not (unsafe / "model.tflite").exists()
+    assert "refused: corrupt: model.keras was refused" in run.stderr
+    assert not (unsafe / "model.tflite").exists() and not (corrupt / "model.tflite").exists()
 
     models, problems = store.list_models(tmp_path, tmp_path / "no-builtins")
     assert sorted(m.id for m in models) == ["old", "old-lr"]
