@@ -188,7 +188,8 @@ def headline(models, names, evals, ds) -> None:
         "Batch throughput": [f"{s['images_per_s']:,.0f} images/s" if s else "press Measure speed"
                              for s in speeds],
         "Parameters": [recorded(m.meta, "params", ",") for m in models],
-        "Model file size": [f"{m.file.stat().st_size / 1024:,.0f} KB" for m in models],
+        "Model file size (the file the app runs)": [f"{m.file.stat().st_size / 1024:,.0f} KB"
+                                                    for m in models],
     }
     table = pd.DataFrame(rows, index=list(names)).T
     table.index.name = f"Measured now on {test_set_note(ds)}"
