@@ -1,6 +1,6 @@
 """What runs inside training worker processes: fit, score, export and save a model.
 
-This is the only module that imports TensorFlow (through core.cnn), and it does so
+In the app this is the only module that imports TensorFlow (through core.cnn), and it does so
 lazily, inside the functions, so the Streamlit server can import it by name without
 paying for Keras.
 """
