@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -98,6 +99,8 @@ def save_weights(model: LogisticRegression, path) -> None:
 
 def load_weights(path) -> Weights:
     """Weights from model.npz (plain arrays only: no pickle); ValueError if they do not fit."""
+    if not zipfile.is_zipfile(path):  # else NumPy's message suggests unpickling it
+        raise ValueError("it is not an .npz file")
     with np.load(path, allow_pickle=False) as f:
         w = Weights(f["coef"], f["intercept"], f["classes"])
     n = len(w.classes_)
