@@ -48,9 +48,10 @@ class LiteModel:
         self.path = path
         self._one = _interpreter(path, 1)
         self._chunk = None
-        details = self._one.get_output_details()[0]
-        if tuple(details["shape"]) != (1, 10) or tuple(self._one.get_input_details()[0]["shape"]) != (1, 28, 28, 1):
+        entry, exit_ = self._one.get_input_details()[0], self._one.get_output_details()[0]
+        if tuple(entry["shape"]) != (1, 28, 28, 1) or tuple(exit_["shape"]) != (1, 10):
             raise ValueError("it is not a model for 28 x 28 images and 10 classes")
+        self._input, self._output = entry["index"], exit_["index"]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         """N x 10 float32 probabilities for N x 28 x 28 images."""
@@ -62,13 +63,12 @@ class LiteModel:
         out = np.empty((len(inputs), 10), np.float32)
         for start in range(0, len(inputs), CHUNK):
             part = inputs[start:start + CHUNK]
-            padded = np.zeros((CHUNK, 28, 28, 1), np.float32)
-            padded[:len(part)] = part  # the last chunk is padded: same shape, no resize
-            out[start:start + len(part)] = self._run(self._chunk, padded)[:len(part)]
+            if len(part) < CHUNK:  # the last chunk is padded: same shape, no resize
+                part = np.concatenate([part, np.zeros((CHUNK - len(part), 28, 28, 1), np.float32)])
+            out[start:start + CHUNK] = self._run(self._chunk, part)[:len(out) - start]
         return out
 
-    @staticmethod
-    def _run(interpreter, inputs: np.ndarray) -> np.ndarray:
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], inputs)
+    def _run(self, interpreter, inputs: np.ndarray) -> np.ndarray:
+        interpreter.set_tensor(self._input, inputs)
         interpreter.invoke()
-        return interpreter.get_tensor(interpreter.get_output_details()[0]["index"]).copy()
+        return interpreter.get_tensor(self._output).copy()

@@ -112,14 +112,14 @@ def evaluate(y_true: np.ndarray, probs: np.ndarray, seconds: float = 0.0,
     probs = check_probabilities(probs, len(y_true), n_classes)
     y_true = np.asarray(y_true).astype(np.int64)
     pred = probs.argmax(axis=1)
-    cm = confusion(y_true, pred, n_classes)
-    classes = per_class_from_confusion(cm)
+    classes = per_class(y_true, pred, n_classes)
     return Evaluation(
         y_true=y_true, probs=probs.astype(np.float32), seconds=seconds,
         accuracy=float(np.mean(pred == y_true)),
         precision=float(classes["precision"].mean()), recall=float(classes["recall"].mean()),
         f1=float(classes["f1"].mean()),
-        log_loss=log_loss(y_true, probs), confusion=cm, per_class=classes,
+        log_loss=log_loss(y_true, probs), confusion=confusion(y_true, pred, n_classes),
+        per_class=classes,
         reliability=reliability(y_true, probs))
 
 
@@ -161,11 +161,7 @@ def row_normalised(cm: np.ndarray) -> np.ndarray:
 
 def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> dict:
     """Precision, recall, F1 and support of every class (0 where a class is never predicted)."""
-    return per_class_from_confusion(confusion(y_true, y_pred, n_classes))
-
-
-def per_class_from_confusion(cm: np.ndarray) -> dict:
-    """Precision, recall, F1 and support per class from a confusion matrix (0 where undefined)."""
+    cm = confusion(y_true, y_pred, n_classes)
     hits = np.diag(cm).astype(np.float64)
     predicted, support = cm.sum(axis=0), cm.sum(axis=1)
     precision = np.divide(hits, predicted, out=np.zeros_like(hits), where=predicted > 0)

@@ -24,6 +24,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from core import logreg
+
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
 MODEL_FILES = {"cnn": "model.tflite", "logreg": "model.npz"}  # what the app loads
@@ -199,8 +201,6 @@ def _remove_stale_tmp(root: Path) -> None:
 
 def load_logreg(model: ModelInfo):
     """The Logistic Regression of `model` as core.logreg.Weights (from model.npz, no pickle)."""
-    from core import logreg
-
     try:
         return logreg.load_weights(model.file)
     except Exception as e:  # not a zip, pickled arrays, missing or misshapen arrays ...

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import data, logreg, store
+from core import data, logreg, metrics, store
 
 VAL_FRACTION = 0.1
 
@@ -129,8 +129,7 @@ def lite_scores(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, float]
     from core.lite import LiteModel
 
     proba = LiteModel(path).predict(x)
-    picked = np.clip(proba[np.arange(len(y)), y], 1e-7, 1.0)
-    return float(np.mean(proba.argmax(1) == y)), float(-np.mean(np.log(picked)))
+    return float(np.mean(proba.argmax(1) == y)), metrics.log_loss(y, proba)
 
 
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}
