@@ -132,7 +132,8 @@ def start_button(page: Page):
 
 
 def stop_button(page: Page):
-    return page.get_by_role("button", name="Stop")
+    """The Train page's Stop, not the "Stop" Streamlit's header shows while a script runs."""
+    return page.get_by_test_id("stMain").get_by_role("button", name="Stop")
 
 
 # --- the scenarios -----------------------------------------------------------------------

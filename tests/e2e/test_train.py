@@ -22,7 +22,7 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     points = page.locator(".js-plotly-plot .scatterlayer .point")
     assert points.count() >= 4                          # train + validation, 2+ epochs, 1st chart
     screenshot(page, "train-cnn-running")
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()  # not the header's
     expect(page.get_by_text("Stopped. Nothing was saved.")).to_be_visible(timeout=10_000)
     expect(page.get_by_text("Model to download or delete")).to_have_count(0)  # no model of ours
     screenshot(page, "train-cnn-stopped")
