@@ -8,7 +8,8 @@ Prints
 - a Draw-page rerun with a drawing on it (p50/p95), run by Streamlit's AppTest with the
   canvas component replaced by a stand-in that returns a drawing;
 - accuracy of the built-in models on the stroke set (tests/strokes.py: 10 digits x 6
-  sizes/places x 3 brush widths), rendered as the canvas renders them.
+  sizes/places x 3 brush widths), rendered as the canvas renders them, and photographed
+  (dark ink on paper in even light, a gradient and a shadow) for the photo tab.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core import logreg, preprocess, store  # noqa: E402
 from core.predictor import Predictor  # noqa: E402
-from tests.strokes import BRUSHES, PLACEMENTS, placed, render  # noqa: E402
+from tests.strokes import drawn_set, photo_set, placed, render  # noqa: E402
 
 
 def percentiles(samples: list[float]) -> str:
@@ -72,14 +73,12 @@ def main() -> None:
     print(f"    Logistic Regression       {percentiles(timed(lambda: logreg.predict_proba(lr, preprocess.to_mnist(seven).input28[None])))}")
     print(f"    preprocessing alone       {percentiles(timed(lambda: preprocess.to_mnist(seven)))}")
 
-    cases = [(d, p, b) for d in range(10) for p in PLACEMENTS for b in BRUSHES]
-    x = np.stack([preprocess.to_mnist(render(placed(d, *p), b)).input28 for d, p, b in cases])
-    y = np.array([d for d, _, _ in cases])
-    cnn_acc = np.mean(predictor.predict(cnn_file, x).argmax(1) == y)
-    lr_acc = np.mean(logreg.predict_proba(lr, x).argmax(1) == y)
+    for name, (x, y) in (("drawn", drawn_set()), ("photographed", photo_set())):
+        cnn_acc = np.mean(predictor.predict(cnn_file, x).argmax(1) == y)
+        lr_acc = np.mean(logreg.predict_proba(lr, x).argmax(1) == y)
+        print(f"  stroke set {name} ({len(y)}): built-in CNN {cnn_acc:.1%}, "
+              f"built-in Logistic Regression {lr_acc:.1%}")
     predictor.close()
-    print(f"  stroke set ({len(cases)} drawings): built-in CNN {cnn_acc:.1%}, "
-          f"built-in Logistic Regression {lr_acc:.1%}")
     print(f"  Draw page rerun with a drawing (AppTest)  {percentiles(page_reruns(seven))}")
 
 

@@ -234,12 +234,14 @@ class JobRunner:
             if running is not None:
                 raise Busy(running)
             checking = self.speed_check()
-            if checking is not None:  # a person's job comes first; the check was only a guess
+            if checking is not None:  # a person's job comes first; the check can wait
+                self._stop_flags[checking.id].set()
                 self._processes[checking.id].kill()
             self._forget_old_jobs()
             job = Job(uuid.uuid4().hex[:8], dict(spec), owner)
             events, stop_flag = self.ctx.Queue(), self.ctx.Event()
-            process = start_process(self.ctx, _child, f"digitlab-train-{job.id}",
+            role = "speed" if job.is_speed_check else "train"
+            process = start_process(self.ctx, _child, f"digitlab-{role}-{job.id}",
                                     (job.spec, events, stop_flag, self.models_root))
             self.jobs[job.id] = job
             self._processes[job.id], self._stop_flags[job.id] = process, stop_flag

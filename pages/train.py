@@ -13,7 +13,7 @@ st.title("Train a model")
 ds = common.current_dataset()
 if ds is None:
     st.stop()
-st.caption(f"Data: {ds.description}. Validation takes 10 % of the training images; "
+st.caption(f"Data: {ds.description}. Validation takes {worker.VAL_FRACTION:.0%} of the training images; "
            f"the {len(ds.y_test):,} test images are only used to score the finished model.")
 runner = common.job_runner()
 me = common.session_id()
@@ -32,7 +32,8 @@ def settings() -> dict:
                 "epochs": st.slider(f"Rounds ({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations "
                                     "each, every one a pass over the data)", 1, 50, 10,
                                     key="epochs-logreg"),
-                "augment": st.toggle("Augment: add copies shifted one pixel each way (5x the work)")}
+                "augment": st.toggle("Augment: add copies shifted one pixel each way (5x the work)",
+                                     key="augment-logreg")}
     else:
         name = st.radio("Recipe", list(recipes.RECIPES), horizontal=True, key="train_recipe",
                         index=list(recipes.RECIPES).index(recipes.DEFAULT))
@@ -62,8 +63,10 @@ def estimate_note(spec: dict) -> None:
     seconds = runner.estimate(spec, n_train)
     if seconds is not None:
         speed = runner.speeds[recipes.speed_key(spec)]
+        startup = f", after ~{runner.startup_s:.0f} s to start TensorFlow" if (
+            spec["kind"] == "cnn" and runner.startup_s) else ""
         st.caption(f"About **{duration(seconds)}** on this machine: {spec['epochs']} × "
-                   f"{n_train:,} images at {speed:,.0f} images/s, as measured here.")
+                   f"{n_train:,} images at {speed:,.0f} images/s{startup}, as measured here.")
     elif runner.speed_check() is not None:
         st.caption("Measuring how fast this machine trains each model, to estimate how long "
                    "yours will take…")

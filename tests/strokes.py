@@ -56,3 +56,54 @@ def render(strokes: list[Stroke], brush: int = 20, size: int = 280) -> np.ndarra
 PLACEMENTS = [(75, 40, 200), (20, 20, 110), (160, 150, 100), (100, 90, 140), (30, 120, 150),
               (170, 25, 80)]
 BRUSHES = [12, 20, 30]
+
+
+LIGHTS = ("even", "gradient", "shadow")
+
+
+def photographed(mask: np.ndarray, light: str = "even", ink_on_paper: bool = True,
+                 table: bool = False, seed: int = 0) -> np.ndarray:
+    """An RGB "photo" of a white-on-black ink mask: dark ink on paper under some light.
+
+    Brightness = light x reflectance (paper 0.85, ink 0.12) + camera noise. Light is
+    "even", a "gradient" from full on the left to 30 % on the right, or a sharp "shadow"
+    at 45 % over the lower right, its edge crossing the middle. With `table`, the paper
+    ends 25 px before the right edge and a dark table shows.
+    """
+    h, w = mask.shape
+    stroke = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255
+    reflectance = 0.85 - 0.73 * stroke if ink_on_paper else 0.1 + 0.75 * stroke
+    if table:
+        reflectance[:, -25:] = 0.2
+    ys, xs = np.indices((h, w))
+    light_level = {"even": np.full((h, w), 0.9),
+                   "gradient": np.broadcast_to(np.linspace(1.0, 0.3, w), (h, w)),
+                   "shadow": np.where(xs + 0.3 * ys > 7 * w / 12, 0.45, 1.0)}[light]
+    noise = np.random.default_rng(seed).normal(0, 4, (h, w))
+    grey = np.clip(255 * light_level * reflectance + noise, 0, 255).astype(np.uint8)
+    return np.dstack([grey, grey, grey])
+
+
+def drawn_set() -> tuple[np.ndarray, np.ndarray]:
+    """The stroke set as the Draw page's canvas tab reads it: (N x 28 x 28 inputs, digits).
+
+    Every digit at every placement and brush width: 180 drawings.
+    """
+    from core.preprocess import to_mnist
+
+    cases = [(d, p, b) for d in range(10) for p in PLACEMENTS for b in BRUSHES]
+    x = np.stack([to_mnist(render(placed(d, *p), b)).input28 for d, p, b in cases])
+    return x, np.array([c[0] for c in cases])
+
+
+def photo_set() -> tuple[np.ndarray, np.ndarray]:
+    """The stroke set photographed (dark ink on paper, each drawing in each of the three
+    lights), as the Draw page's photo tab reads it: (N x 28 x 28 inputs, digits)."""
+    from core.preprocess import from_photo
+
+    cases = [(d, p, b, light) for d in range(10) for p in PLACEMENTS for b in BRUSHES
+             for light in LIGHTS]
+    x = np.stack([from_photo(photographed(render(placed(d, *p), b)[..., 0], light,
+                                          seed=i)).input28
+                  for i, (d, p, b, light) in enumerate(cases)])
+    return x, np.array([c[0] for c in cases])

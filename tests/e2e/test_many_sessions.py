@@ -28,7 +28,7 @@ from .test_draw import draw, open_draw, reading
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
                                 reason="built-in models missing: run `make models`")
 
-JOB = "CNN (Classic) on MNIST"
+JOB = "CNN (Fast) on MNIST"
 SLOW = 90_000  # ms: TensorFlow imports in two workers at once on 2 busy cores
 
 
@@ -47,12 +47,21 @@ def descendants(pid: int) -> dict[int, str]:
 
 
 def workers(server_pid: int) -> set[int]:
-    """The server's spawned multiprocessing workers (prediction worker, training jobs).
+    """The server's spawned multiprocessing workers (prediction worker, training jobs),
+    without the Train page's speed check (`dl-speed-*` in /proc/PID/comm).
 
-    In /proc they are only `python ... spawn_main(...)`: the `digitlab-*` name of their
-    Process object is not visible there, so they are told apart by when they appeared.
+    Their cmdline is only `python ... spawn_main(...)`, so the prediction worker and the
+    training jobs are told apart by when they appeared.
     """
-    return {p for p, cmd in descendants(server_pid).items() if "spawn_main" in cmd}
+    return {p for p, cmd in descendants(server_pid).items()
+            if "spawn_main" in cmd and not comm(p).startswith("dl-speed")}
+
+
+def comm(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
 
 
 HEAVY = ("tensorflow", "keras", "sklearn", "scipy", "skops")
@@ -111,7 +120,7 @@ def open_train(page: Page, url: str) -> None:
 
 def choose_cnn(page: Page) -> None:
     page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
-    expect(page.get_by_text("Architecture")).to_be_visible()
+    expect(page.get_by_text("Recipe")).to_be_visible()
 
 
 def slider(page: Page, label: str):
@@ -176,7 +185,7 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         expect(cleo.get_by_text(f"Your job: {JOB}")).to_be_visible()
         expect(stop_button(cleo)).to_be_visible()
         trainer = until(lambda: workers(proc.pid) - predictor, 10, "the training worker started")
-        training = cleo.get_by_text(re.compile(r"Training on 3,600 images|of 30 done"))
+        training = cleo.get_by_text(re.compile(r"Training on 54,000 images|of 30 done"))
         expect(training).to_be_visible(timeout=SLOW)            # past TensorFlow's import
 
         # While it trains, Anna draws a 1 and Ben a 7; each reads their own digit.

@@ -15,9 +15,10 @@ def open_train(page, app_url):
 def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     open_train(page, app_url)
     page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
-    expect(page.get_by_text("Architecture")).to_be_visible()
+    page.get_by_test_id("stRadio").get_by_text("Classic", exact=True).click()
+    expect(page.get_by_text("keras.io's mnist_convnet", exact=False)).to_be_visible()
     page.get_by_role("button", name="Start training").click()
-    progress = page.get_by_text(re.compile(r"Epoch [3-9] of 15"))
+    progress = page.get_by_text(re.compile(r"Epoch [3-9] of 12"))
     expect(progress).to_be_visible(timeout=120_000)     # two epochs done: the charts have points
     points = page.locator(".js-plotly-plot .scatterlayer .point")
     assert points.count() >= 4                          # train + validation, 2+ epochs, 1st chart
@@ -30,6 +31,8 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
 
 def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
     open_train(page, app_url)
+    expect(page.get_by_text(re.compile(r"About .* on this machine"))).to_be_visible(
+        timeout=120_000)                               # the speed check has measured it
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(
         timeout=120_000)

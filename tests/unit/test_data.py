@@ -1,4 +1,4 @@
-"""core.data: file formats, the source order, and the offline fallback."""
+"""core.data: file formats, the source order, the embedded MNIST and the download path."""
 
 import gzip
 import hashlib
@@ -13,7 +13,6 @@ import pytest
 
 from core import data
 
-CANONICAL_TEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-test"
 
 
 def tiny(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -185,14 +184,3 @@ def test_nothing_works_raises_with_every_reason(offline, monkeypatch):
 def test_unknown_name():
     with pytest.raises(ValueError, match="unknown dataset"):
         data.load("cifar")
-
-
-@pytest.mark.skipif(not CANONICAL_TEST.is_dir(),
-                    reason=f"canonical MNIST test set not found at {CANONICAL_TEST}")
-def test_reads_the_canonical_mnist_test_set():
-    x = data.read_idx(CANONICAL_TEST / "t10k-images-idx3-ubyte.gz")
-    y = data.read_idx(CANONICAL_TEST / "t10k-labels-idx1-ubyte.gz")
-    assert x.shape == (10000, 28, 28) and y.shape == (10000,)
-    assert np.bincount(y).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
-    with gzip.open(CANONICAL_TEST / "t10k-images-idx3-ubyte.gz") as f:
-        assert len(f.read()) == 16 + 10000 * 784

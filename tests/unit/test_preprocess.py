@@ -8,6 +8,7 @@ import pytest
 
 from core import data, preprocess
 from core.preprocess import from_photo, to_mnist
+from tests.strokes import photographed
 
 CANONICAL_TEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-test"
 
@@ -241,29 +242,15 @@ SPECK = (430, 50)  # (x, y): a dark speck far from the digit
 def photo(light: str = "gradient", ink_on_paper: bool = True, digit: bool = True,
           thickness: int = 12, speck_radius: int = 4,
           table: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """An RGB "photo" of a 5 (detached top bar) on paper, and the digit's own mask.
-
-    Brightness = light x reflectance (paper 0.85, ink 0.12) + camera noise. Light is
-    "even", a "gradient" from full on the left to 30% on the right, or a sharp "shadow"
-    at 45% over the right part, its edge crossing the digit. With `table`, the paper
-    ends 25 px before the right edge and a dark table shows.
-    """
+    """An RGB "photo" (tests.strokes.photographed) of a 5 with a detached top bar, and the
+    digit's own mask."""
     h, w = 360, 480
     mask = draw("5", 170, 90, 180, thickness, size=(h, w)) if digit else np.zeros((h, w), np.uint8)
     cv2.circle(mask, SPECK, speck_radius, 255, -1)
-    stroke = cv2.GaussianBlur(mask, (3, 3), 0).astype(np.float32) / 255
-    reflectance = 0.85 - 0.73 * stroke if ink_on_paper else 0.1 + 0.75 * stroke
-    if table:
-        reflectance[:, -25:] = 0.2
-    ys, xs = np.indices((h, w))
-    light_level = {"even": np.full((h, w), 0.9),
-                   "gradient": np.broadcast_to(np.linspace(1.0, 0.3, w), (h, w)),
-                   "shadow": np.where(xs + 0.3 * ys > 280, 0.45, 1.0)}[light]
-    noise = np.random.default_rng(0).normal(0, 4, (h, w))
-    grey = np.clip(255 * light_level * reflectance + noise, 0, 255).astype(np.uint8)
+    image = photographed(mask, light, ink_on_paper, table)
     digit_only = mask.copy()
     cv2.circle(digit_only, SPECK, speck_radius, 0, -1)
-    return np.dstack([grey, grey, grey]), digit_only
+    return image, digit_only
 
 
 def assert_found_the_digit(result: preprocess.Preprocessed, digit_only: np.ndarray) -> None:

@@ -1,0 +1,25 @@
+"""core.logreg: training in rounds of L-BFGS, and shifted copies for augmentation."""
+
+import numpy as np
+
+from core import data, logreg
+
+
+def test_shifted_copies_move_each_image_one_pixel_each_way():
+    x = np.zeros((2, 28, 28), np.uint8)
+    x[:, 10, 10] = 255
+    xs, ys = logreg.shifted_copies(x, np.array([3, 7]))
+    assert xs.shape == (10, 28, 28) and ys.tolist() == [3, 7] * 5
+    spots = {tuple(np.argwhere(image)[0]) for image in xs}
+    assert spots == {(10, 10), (9, 10), (11, 10), (10, 9), (10, 11)}
+
+
+def test_rounds_continue_where_the_last_one_stopped():
+    ds = data.load("mnist")
+    x, y = ds.x_train[:3000], ds.y_train[:3000]
+    model = logreg.build(C=0.1)
+    rounds = list(logreg.fit_epochs(model, x, y, ds.x_test[:1000], ds.y_test[:1000], 4))
+    losses = [r["loss"] for r in rounds]
+    assert [r["epoch"] for r in rounds] == [1, 2, 3, 4]
+    assert losses[1] < losses[0] and losses[-1] < losses[0]   # warm starts: never from scratch
+    assert rounds[-1]["val_accuracy"] > 0.8
