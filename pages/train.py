@@ -75,7 +75,9 @@ def estimate_note(spec: dict) -> None:
 
 
 def duration(seconds: float) -> str:
-    """20 s, 1 min 30 s, 12 min: how long, in the words a person would use."""
+    """a few seconds, 20 s, 1 min 30 s, 12 min: how long, in the words a person would use."""
+    if seconds < 10:
+        return "a few seconds"
     if seconds < 60:
         return f"{seconds:.0f} s"
     minutes, rest = divmod(round(seconds), 60)

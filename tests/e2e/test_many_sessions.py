@@ -205,6 +205,8 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         expect(stop_button(anna)).to_have_count(0)              # only its owner can stop it
         choose_cnn(anna)
         anna.get_by_text("Deeper", exact=True).click()
+        expect(anna.get_by_text("Four convolutions", exact=False)).to_be_visible()
+        expect(slider(anna, "Epochs")).to_have_value("15")      # Deeper's own setting
         set_slider(anna, "Epochs", "Home", *["ArrowRight"] * 4, value="5")
         start_button(anna).click()
         refusal = anna.get_by_test_id("stAlert").filter(has_text="One training job at a time.")
