@@ -23,7 +23,9 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
     Otherwise the model converged.
     """
     if len(history) < 3:
-        return "too short", "Fewer than 3 epochs: too few to judge the curves."
+        return ("done", f"{len(history)} epoch{'s' if len(history) > 1 else ''} give the curves "
+                        "too few points to show over- or underfitting; the test accuracy says how "
+                        "well it learned.")
     last = history[-1]
     gap = last["accuracy"] - last["val_accuracy"]
     val_loss = [h["val_loss"] for h in history]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SCHEDULES = {
+SCHEDULES = {  # key -> the name people see; core.cnn.learning_rate builds each
     "constant": "Constant",
-    "one-cycle": "One-cycle: warm up for 15 % of the steps, then cosine decay to zero",
+    "one-cycle": "One-cycle (warm-up, cosine)",
 }
 
 

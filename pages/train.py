@@ -32,8 +32,9 @@ def settings() -> dict:
                 "epochs": st.slider(f"Rounds ({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations "
                                     "each, every one a pass over the data)", 1, 50, 10,
                                     key="epochs-logreg"),
-                "augment": st.toggle("Augment: add copies shifted one pixel each way (5x the work)",
-                                     key="augment-logreg")}
+                "augment": st.toggle("Augment with shifted copies", key="augment-logreg",
+                                     help="Adds each image's copies moved one pixel up, down, "
+                                          "left and right: 5x the data and the work.")}
     else:
         name = st.radio("Recipe", list(recipes.RECIPES), horizontal=True, key="train_recipe",
                         index=list(recipes.RECIPES).index(recipes.DEFAULT))
@@ -48,9 +49,12 @@ def settings() -> dict:
                                                   value=recipe.learning_rate, key=f"lr-{name}"),
                 "schedule": st.selectbox("Learning-rate schedule", list(recipes.SCHEDULES),
                                          format_func=recipes.SCHEDULES.get, key=f"sched-{name}",
-                                         index=list(recipes.SCHEDULES).index(recipe.schedule)),
-                "augment": st.toggle("Augment: random rotation ±15°, shift and zoom ±10 %",
-                                     key=f"augment-{name}")}
+                                         index=list(recipes.SCHEDULES).index(recipe.schedule),
+                                         help="One-cycle warms up over the first 15 % of the "
+                                              "steps, then decays to zero along a cosine."),
+                "augment": st.toggle("Augment: rotate, shift, zoom", key=f"augment-{name}",
+                                     help="Random rotation up to ±15°, shifts and zooms up to "
+                                          "±10 %, new for every batch.")}
     n_max = len(ds.y_train)
     spec["train_size"] = st.slider("Training images used", min(500, n_max), n_max, n_max,
                                    step=min(500, n_max), key="train_size")

