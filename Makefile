@@ -32,12 +32,12 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
-# Retrain the built-in models in assets/models/ (about 2 minutes on 2 cores).
+# Retrain the built-in models in assets/models/ (about 12 minutes on 2 cores).
 models: $(VENV)/.installed
 	$(PY) -m core.default_models
 
 bench: $(VENV)/.installed-dev
-	for b in startup train draw compare opencv_lab_rerun memory load; do $(PY) benchmarks/$$b.py || exit 1; done
+	for b in startup train time_to_accuracy draw compare opencv_lab_rerun memory load; do $(PY) benchmarks/$$b.py || exit 1; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache artifacts

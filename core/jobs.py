@@ -206,9 +206,9 @@ class JobRunner:
         a training job started meanwhile ends it, and measures its own speed instead.
         """
         known = self.speeds.keys() >= {speed_key(s) for s in speed_cases()}
-        if known or any(j.active for j in self.jobs.values()) or any(
-                j.is_speed_check and j.status == "done" for j in self.jobs.values()):
-            return
+        tried = any(j.is_speed_check and j.status in ("done", "failed") for j in self.jobs.values())
+        if known or tried or any(j.active for j in self.jobs.values()):
+            return  # a check stopped to make way for a job is tried again; a failed one is not
         try:
             self.start({"kind": "speed", "dataset": "mnist"})
         except Busy:
