@@ -107,9 +107,6 @@ def read_meta(folder: Path) -> dict:
         raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
     served = MODEL_FILES[meta["kind"]]
     if not (folder / served).is_file():
-        if (folder / SOURCE_FILES[meta["kind"]]).is_file():
-            raise StoreError(f"{folder.name}: {served} is missing (saved by an older Digit Lab); "
-                             f"make it with `python -m core.convert {folder}`")
         raise StoreError(f"{folder.name}: {served} is missing")
     return meta
 

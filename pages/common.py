@@ -126,11 +126,11 @@ def best_model(kind: str, dataset: str = "mnist") -> store.ModelInfo | None:
     return max(candidates, key=lambda m: (m.test_accuracy or 0, m.created_at), default=None)
 
 
-HOME_RAN = "home_ran"  # set by Home.py in every run it starts
+HOME_RAN = "home_ran"  # in session_state from this session's first run through Home.py on
 
 
 def through_home() -> None:
-    """Rerun this page through Home.py's st.navigation if this run did not come through it.
+    """Rerun this page through Home.py's st.navigation if this session has not been through it.
 
     Streamlit decides once per server whether the app uses the legacy "pages/ folder"
     layout, and until Home.py has called st.navigation, a session that opens e.g. /train

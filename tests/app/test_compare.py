@@ -14,18 +14,10 @@ from streamlit.testing.v1 import AppTest
 
 from core import logreg, store
 
-ROOT = Path(__file__).resolve().parents[2]
 
-needs_builtins = pytest.mark.skipif(
-    not any(m.builtin for m in store.list_models()[0]),
-    reason="no built-in models in assets/models (run `make models`)")
-
-
-def compare_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=90)
-    at.switch_page("pages/compare.py").run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def compare_page(open_page):
+    return lambda: open_page("pages/compare.py", timeout=90)
 
 
 def table_rows(at: AppTest) -> dict[str, list[str]]:
@@ -52,7 +44,7 @@ def user_logreg(root: Path, model_id: str, n_classes: int, test_accuracy: float,
     (folder / "meta.json").write_text(json.dumps(meta))
 
 
-def test_without_models_the_page_says_how_to_get_some(monkeypatch, tmp_path):
+def test_without_models_the_page_says_how_to_get_some(compare_page, monkeypatch, tmp_path):
     monkeypatch.setattr(store, "BUILTIN_ROOT", tmp_path / "none")
     monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "empty"))
     at = compare_page()
@@ -61,8 +53,8 @@ def test_without_models_the_page_says_how_to_get_some(monkeypatch, tmp_path):
     assert not at.get("plotly_chart")
 
 
-@needs_builtins
-def test_the_built_ins_are_compared_with_numbers_and_figures():
+@pytest.mark.needs_builtins
+def test_the_built_ins_are_compared_with_numbers_and_figures(compare_page):
     at = compare_page()
     assert not at.error
     picker_a, picker_b = at.selectbox(key="compare-a"), at.selectbox(key="compare-b")
@@ -85,8 +77,8 @@ def test_the_built_ins_are_compared_with_numbers_and_figures():
     assert all(v.endswith(" ms") for v in latency), latency
 
 
-@needs_builtins
-def test_a_mistake_button_opens_that_cell():
+@pytest.mark.needs_builtins
+def test_a_mistake_button_opens_that_cell(compare_page):
     at = compare_page()
     button = next(b for b in at.button if b.key and b.key.startswith("top-1-"))
     _, _, true, pred = button.key.split("-")
@@ -95,8 +87,8 @@ def test_a_mistake_button_opens_that_cell():
     assert heading.startswith(f"#### True {true}, predicted {pred} by CNN")
 
 
-@needs_builtins
-def test_every_view_switch_keeps_the_page_working():
+@pytest.mark.needs_builtins
+def test_every_view_switch_keeps_the_page_working(compare_page):
     at = compare_page()
     at.segmented_control(key="cm-mode").set_value("% of the true class").run()
     at.segmented_control(key="per-class-metric").set_value("recall").run()
@@ -107,12 +99,13 @@ def test_every_view_switch_keeps_the_page_working():
     assert any(c.value.startswith("Each image with both models' answers") for c in at.caption)
 
 
-@needs_builtins
+@pytest.mark.needs_builtins
 @pytest.mark.parametrize("n_classes,corrupt,words", [
     (3, False, "3 scores per image"),        # trained on something with other classes
     (10, True, "was refused"),               # a file that does not load
 ])
-def test_an_unusable_model_gets_a_plain_error(monkeypatch, tmp_path, n_classes, corrupt, words):
+def test_an_unusable_model_gets_a_plain_error(compare_page, monkeypatch, tmp_path, n_classes, corrupt,
+                                              words):
     root = tmp_path / "models"
     user_logreg(root, f"logreg-mnist-bad-{n_classes}", n_classes, 0.999, corrupt)
     monkeypatch.setenv("DIGITLAB_MODELS", str(root))
@@ -128,8 +121,8 @@ def test_an_unusable_model_gets_a_plain_error(monkeypatch, tmp_path, n_classes, 
     assert len(at.get("plotly_chart")) == 8
 
 
-@needs_builtins
-def test_a_model_trained_on_other_files_says_so(monkeypatch, tmp_path):
+@pytest.mark.needs_builtins
+def test_a_model_trained_on_other_files_says_so(compare_page, monkeypatch, tmp_path):
     """Scored on the canonical test set, a model trained from someone's MNIST_PATH is named as such."""
     builtin = next(m for m in store.list_models()[0] if m.builtin and m.kind == "logreg")
     folder = tmp_path / "models" / "logreg-mnist-mine"
@@ -144,8 +137,8 @@ def test_a_model_trained_on_other_files_says_so(monkeypatch, tmp_path):
                for n in notes), notes
 
 
-@needs_builtins
-def test_the_same_model_twice_asks_for_two():
+@pytest.mark.needs_builtins
+def test_the_same_model_twice_asks_for_two(compare_page):
     at = compare_page()
     at.selectbox(key="compare-b").select_index(at.selectbox(key="compare-a").index).run()
     assert any("same model" in w.value for w in at.warning)

@@ -6,16 +6,13 @@ test installs a module with the same `st_canvas` that returns a drawing the test
 
 import sys
 import types
-from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from core import store
 
-ROOT = Path(__file__).resolve().parents[2]
 DRAWING: dict = {"image": None}
 
 
@@ -36,27 +33,20 @@ def canvas_with(strokes) -> np.ndarray:
     return rgba
 
 
-def draw_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=60)
-    at.switch_page("pages/draw.py").run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def draw_page(open_page):
+    return lambda: open_page("pages/draw.py")
 
 
-needs_builtins = pytest.mark.skipif(
-    not any(m.builtin for m in store.list_models()[0]),
-    reason="no built-in models in assets/models (run `make models`)")
-
-
-@needs_builtins
-def test_empty_canvas_shows_a_hint_and_no_prediction():
+@pytest.mark.needs_builtins
+def test_empty_canvas_shows_a_hint_and_no_prediction(draw_page):
     at = draw_page()
     assert any("Draw a digit (0-9)" in i.value for i in at.info)
     assert len(at.metric) == 0
 
 
-@needs_builtins
-def test_a_drawn_one_is_read_by_both_models():
+@pytest.mark.needs_builtins
+def test_a_drawn_one_is_read_by_both_models(draw_page):
     DRAWING["image"] = canvas_with([((140, 40), (140, 240))])
     at = draw_page()
     readings = {m.label: m.value for m in at.metric}
@@ -65,14 +55,14 @@ def test_a_drawn_one_is_read_by_both_models():
     assert len(at.get("plotly_chart")) == 2
 
 
-@needs_builtins
-def test_a_tiny_dot_asks_for_a_bigger_digit():
+@pytest.mark.needs_builtins
+def test_a_tiny_dot_asks_for_a_bigger_digit(draw_page):
     DRAWING["image"] = canvas_with([((100, 100), (101, 101))])
     at = draw_page()
     assert any("too small" in i.value for i in at.info)
 
 
-def test_without_models_the_page_points_to_training(monkeypatch, tmp_path):
+def test_without_models_the_page_points_to_training(draw_page, monkeypatch, tmp_path):
     monkeypatch.setattr(store, "BUILTIN_ROOT", tmp_path / "none")
     monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "empty"))
     at = draw_page()

@@ -1,18 +1,14 @@
 """Home page, run headless with Streamlit's AppTest."""
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
-ROOT = Path(__file__).resolve().parents[2]
+import pytest
 
 
-def run_home() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=30)
-    return at.run()
+@pytest.fixture
+def run_home(open_page):
+    return lambda: open_page(timeout=30)
 
 
-def test_home_names_the_dataset_and_its_source():
+def test_home_names_the_dataset_and_its_source(run_home):
     at = run_home()
     assert not at.exception
     assert at.title[0].value.endswith("Digit Lab")
@@ -23,7 +19,7 @@ def test_home_names_the_dataset_and_its_source():
     assert any(s.startswith("MNIST, 70,000 images, the canonical set by LeCun") for s in sources)
 
 
-def test_switching_dataset_keeps_the_page_working():
+def test_switching_dataset_keeps_the_page_working(run_home):
     at = run_home()
     at.sidebar.selectbox(key="dataset").select("fashion_mnist").run()
     assert not at.exception

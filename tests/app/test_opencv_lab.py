@@ -7,6 +7,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 from PIL import Image
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import imageops as ops
@@ -16,13 +17,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHAPES = ROOT / "assets" / "samples" / "shapes.png"
 
 
-def open_lab() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=30)
-    at.run()
-    at.switch_page("pages/opencv_lab.py")
-    at.run()
-    assert not at.exception
-    return at
+@pytest.fixture
+def open_lab(open_page):
+    return lambda: open_page("pages/opencv_lab.py", timeout=30)
 
 
 def upload(at: AppTest, name: str, data: bytes) -> AppTest:
@@ -54,7 +51,7 @@ def png_bytes(image: np.ndarray) -> bytes:
 
 # ---------------------------------------------------------------- samples and sliders
 
-def test_sample_shows_original_and_edges_side_by_side_with_code_and_download():
+def test_sample_shows_original_and_edges_side_by_side_with_code_and_download(open_lab):
     at = open_lab()
     assert at.title[0].value == "OpenCV Lab"
     original, edges = image_urls(at)
@@ -66,7 +63,7 @@ def test_sample_shows_original_and_edges_side_by_side_with_code_and_download():
     assert not at.error
 
 
-def test_moving_canny_sliders_changes_result_and_code():
+def test_moving_canny_sliders_changes_result_and_code(open_lab):
     at = open_lab()
     before = image_urls(at)[1]
     at.slider(key="cv_canny").set_value((10, 40)).run()
@@ -78,7 +75,7 @@ def test_moving_canny_sliders_changes_result_and_code():
     assert image_urls(at)[1] != before
 
 
-def test_auto_thresholds_button_sets_the_sliders_from_the_image():
+def test_auto_thresholds_button_sets_the_sliders_from_the_image(open_lab):
     at = open_lab()
     at.button[0].click().run()
     sample = ops.decode_image(SHAPES.read_bytes())
@@ -87,7 +84,7 @@ def test_auto_thresholds_button_sets_the_sliders_from_the_image():
     assert codes(at) == [ops.canny_code(*expected, 5)]
 
 
-def test_threshold_tab_otsu_states_its_threshold_and_marks_the_histogram():
+def test_threshold_tab_otsu_states_its_threshold_and_marks_the_histogram(open_lab):
     at = open_tab(open_lab(), "Threshold")
     assert codes(at) == ["T, out = cv2.threshold(gray, 127, 255, cv2.THRESH_BINARY)"]
     at.selectbox(key="cv_mode").set_value("otsu").run()
@@ -100,7 +97,7 @@ def test_threshold_tab_otsu_states_its_threshold_and_marks_the_histogram():
     assert [s["x0"] for s in figure["layout"]["shapes"]] == [otsu]
 
 
-def test_threshold_slider_and_adaptive_settings():
+def test_threshold_slider_and_adaptive_settings(open_lab):
     at = open_tab(open_lab(), "Threshold")
     at.slider(key="cv_thresh").set_value(200).run()
     assert codes(at) == ["T, out = cv2.threshold(gray, 200, 255, cv2.THRESH_BINARY)"]
@@ -114,7 +111,7 @@ def test_threshold_slider_and_adaptive_settings():
     assert "shapes" not in json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]
 
 
-def test_augment_tab_applies_flip_rotation_brightness_and_shows_a_seeded_grid():
+def test_augment_tab_applies_flip_rotation_brightness_and_shows_a_seeded_grid(open_lab):
     at = open_tab(open_lab(), "Augment")
     assert codes(at) == ["out = img.copy()  # nothing applied yet: move a slider"]
     at.checkbox(key="cv_flip").check()
@@ -136,7 +133,7 @@ def test_augment_tab_applies_flip_rotation_brightness_and_shows_a_seeded_grid():
     assert at.get("image")[-1].captions != first_captions[:4]
 
 
-def test_dataset_digit_sample_works_on_28x28_and_turns_flips_off():
+def test_dataset_digit_sample_works_on_28x28_and_turns_flips_off(open_lab):
     at = open_lab()
     at.selectbox(key="cv_sample").set_value("dataset").run()
     assert not at.exception
@@ -149,7 +146,7 @@ def test_dataset_digit_sample_works_on_28x28_and_turns_flips_off():
 
 # ---------------------------------------------------------------- uploads
 
-def test_upload_is_used_and_large_images_are_scaled_down_with_a_note():
+def test_upload_is_used_and_large_images_are_scaled_down_with_a_note(open_lab):
     at = open_lab()
     small = cv2.cvtColor(cv2.imread(str(SHAPES)), cv2.COLOR_BGR2RGB)
     upload(at, "mine.png", png_bytes(small[:200, :300]))
@@ -184,7 +181,7 @@ BAD_FILES = {  # case -> (file content, words the error must contain)
 }
 
 
-def test_bad_uploads_show_a_plain_error_and_the_page_keeps_working(subtests):
+def test_bad_uploads_show_a_plain_error_and_the_page_keeps_working(open_lab, subtests):
     at = open_lab()                          # one session, like a person trying file after file
     good = png_bytes(np.full((40, 60), 200, np.uint8))
     for case, (data, message) in BAD_FILES.items():

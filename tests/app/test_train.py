@@ -1,18 +1,14 @@
 """Train page under AppTest: settings, a real (tiny) job, and the model store listing."""
 
 import time
-from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-ROOT = Path(__file__).resolve().parents[2]
 
-
-def train_page() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "Home.py"), default_timeout=30)
-    at.switch_page("pages/train.py").run()
-    assert not at.exception, at.exception
-    return at
+@pytest.fixture
+def train_page(open_page):
+    return lambda: open_page("pages/train.py", timeout=30)
 
 
 def run_until(at: AppTest, done, timeout: float = 120) -> AppTest:
@@ -26,7 +22,7 @@ def run_until(at: AppTest, done, timeout: float = 120) -> AppTest:
     return at
 
 
-def test_page_shows_the_settings_and_an_empty_state():
+def test_page_shows_the_settings_and_an_empty_state(train_page):
     at = train_page()
     assert at.title[0].value == "Train a model"
     assert any("the 10,000 test images are only used to score" in c.value for c in at.caption)
@@ -34,7 +30,7 @@ def test_page_shows_the_settings_and_an_empty_state():
     assert at.slider(key="train_size").value == 60_000
 
 
-def test_a_cnn_recipe_brings_its_own_settings():
+def test_a_cnn_recipe_brings_its_own_settings(train_page):
     at = train_page()
     at.button_group[0].set_value("cnn").run()
     assert at.radio(key="train_recipe").value == "Fast"
@@ -46,7 +42,7 @@ def test_a_cnn_recipe_brings_its_own_settings():
     assert any("keras.io's mnist_convnet" in c.value for c in at.caption)
 
 
-def test_the_page_says_how_long_the_settings_will_take():
+def test_the_page_says_how_long_the_settings_will_take(train_page):
     at = train_page()
     notes = lambda at: [c.value for c in at.caption]  # noqa: E731
     run_until(at, lambda at: any(n.startswith("About **") for n in notes(at)), timeout=180)
@@ -56,7 +52,7 @@ def test_the_page_says_how_long_the_settings_will_take():
     assert any("10 × 5,400 images at" in n for n in notes(at))
 
 
-def test_a_one_epoch_job_runs_to_the_end_and_is_listed():
+def test_a_one_epoch_job_runs_to_the_end_and_is_listed(train_page):
     at = train_page()
     at.slider(key="epochs-logreg").set_value(1)
     at.slider(key="train_size").set_value(500)
