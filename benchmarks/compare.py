@@ -2,16 +2,15 @@
 
     .venv/bin/python benchmarks/compare.py
 
-Uses the canonical 10,000-image MNIST test set (../shared/data/mnist-test/, read with
-core.data.read_idx) when it is there, else the loaded dataset's own test set, and the
-best stored Logistic Regression and CNN (the built-ins on a fresh checkout).
+Uses the canonical 10,000-image MNIST test set the app carries, and the best stored
+Logistic Regression and CNN (the built-ins on a fresh checkout).
 
 1. Evaluation as the page does it: `metrics.score` through `st.cache_data`, a Logistic
    Regression in this process and a CNN in the prediction worker, loading each model
    included. The worker is started before timing, as on a server
    where anything was predicted before; its start-up is printed on its own line.
-2. The whole Compare page under AppTest in a fresh process, MNIST_PATH pointing at a
-   folder with those test images: first run (worker start included) and a rerun.
+2. The whole Compare page under AppTest in a fresh process: first run (worker start
+   included) and a rerun.
 """
 
 from __future__ import annotations
@@ -30,19 +29,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-CANONICAL = ROOT.parent / "shared" / "data" / "mnist-test"
 
 from core import data, logreg, metrics, store  # noqa: E402
 from core.predictor import Predictor  # noqa: E402
-
-
-def test_set() -> tuple[np.ndarray, np.ndarray, str]:
-    """(images, labels, description): the canonical 10k when present."""
-    images, labels = CANONICAL / "t10k-images-idx3-ubyte.gz", CANONICAL / "t10k-labels-idx1-ubyte.gz"
-    if images.is_file() and labels.is_file():
-        return data.read_idx(images), data.read_idx(labels), "canonical MNIST test set"
-    ds = data.load("mnist")
-    return ds.x_test, ds.y_test, ds.description
 
 
 def best(kind: str) -> store.ModelInfo:
@@ -108,17 +97,10 @@ print(first, again, at.caption[0].value)
 """
 
 
-def page_seconds(x: np.ndarray, y: np.ndarray) -> None:
-    """Part 2: the Compare page under AppTest with these test images, in a fresh process."""
-    train = data.load("mnist")   # any training split: only the test set is scored
+def page_seconds() -> None:
+    """Part 2: the Compare page under AppTest, in a fresh process."""
     with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(tmp) / "mnist"
-        folder.mkdir()
-        data.write_idx(folder / "train-images-idx3-ubyte", train.x_train)
-        data.write_idx(folder / "train-labels-idx1-ubyte", train.y_train)
-        data.write_idx(folder / "t10k-images-idx3-ubyte", x)
-        data.write_idx(folder / "t10k-labels-idx1-ubyte", y)
-        env = {**os.environ, "MNIST_PATH": str(folder), "DIGITLAB_MODELS": str(Path(tmp) / "models")}
+        env = {**os.environ, "DIGITLAB_MODELS": str(Path(tmp) / "models")}
         code = PAGE_RUN.format(root=str(ROOT), home=str(ROOT / "Home.py"))
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              cwd=ROOT, env=env)
@@ -132,12 +114,12 @@ def page_seconds(x: np.ndarray, y: np.ndarray) -> None:
 
 
 def main() -> None:
-    x, y, where = test_set()
+    ds = data.load("mnist")
     print(f"# Compare benchmark, {date.today()}, {platform.machine()}, {os.cpu_count()} CPUs, "
           f"Python {platform.python_version()}")
-    print(f"test set: {len(y):,} images ({where})")
-    evaluation_seconds(x, y)
-    page_seconds(x, y)
+    print(f"test set: {len(ds.y_test):,} images ({ds.description})")
+    evaluation_seconds(ds.x_test, ds.y_test)
+    page_seconds()
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from core import jobs, recipes  # noqa: E402
+from core import jobs, kinds  # noqa: E402
 
 KERAS_IO = {"preset": "Classic", "epochs": 15, "batch_size": 128, "learning_rate": 1e-3,
             "schedule": "constant"}
@@ -64,7 +64,7 @@ def main() -> None:
           f"{os.cpu_count()} cores, AVX2 {'avx2' in flags}, AMX {'amx_tile' in flags}")
     with tempfile.TemporaryDirectory() as tmp:
         runner = jobs.JobRunner(tmp)
-        fast = time_to(runner, "Fast", recipes.settings("Fast"), args.target, args.seed)
+        fast = time_to(runner, "Fast", kinds.settings("Fast"), args.target, args.seed)
         keras_io = time_to(runner, "keras.io", KERAS_IO, args.target, args.seed)
         runner.shutdown()
     print(f"time to {args.target:.1%}: Fast {fast:.0f} s; keras.io recipe {keras_io:.0f} s; "

@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from core import data, jobs, recipes  # noqa: E402
+from core import data, jobs, kinds  # noqa: E402
 
 def train(runner: jobs.JobRunner, spec: dict) -> jobs.Job:
     start = time.perf_counter()
@@ -33,7 +33,7 @@ def train(runner: jobs.JobRunner, spec: dict) -> jobs.Job:
     return job
 
 def stop_latency(runner: jobs.JobRunner, dataset: str) -> float:
-    job = runner.start({"kind": "cnn", "dataset": dataset, **recipes.settings("Classic")})
+    job = runner.start({"kind": "cnn", "dataset": dataset, **kinds.settings("Classic")})
     while job.status != "running" or job.n_train is None:
         time.sleep(0.05)
     time.sleep(1.5)
@@ -53,7 +53,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         runner = jobs.JobRunner(tmp)
         done = [train(runner, {"kind": "logreg", "dataset": args.dataset, "epochs": 10, "C": 0.1})]
-        done += [train(runner, {"kind": "cnn", "dataset": args.dataset, **recipes.settings(name)})
+        done += [train(runner, {"kind": "cnn", "dataset": args.dataset, **kinds.settings(name)})
                  for name in ("Fast", "Classic")]
         print(f"\n  {'model':<34}{'test accuracy':>14}{'training':>10}")
         for job in done:

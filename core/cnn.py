@@ -15,7 +15,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from core.recipes import RECIPES  # noqa: E402
+from core.kinds import RECIPES  # noqa: E402
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,

@@ -17,10 +17,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from core import jobs, recipes, store
+from core import jobs, kinds, store
 
 SPECS = {
-    "cnn-default": {"kind": "cnn", "dataset": "mnist", **recipes.settings("Deeper"),
+    "cnn-default": {"kind": "cnn", "dataset": "mnist", **kinds.settings("Deeper"),
                     "augment": True},
     "logreg-default": {"kind": "logreg", "dataset": "mnist", "C": 0.1, "epochs": 15,
                        "augment": True},

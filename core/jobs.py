@@ -20,7 +20,8 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.data import TITLES
-from core.recipes import speed_cases, speed_key
+from core import kinds
+from core.kinds import speed_cases, speed_key
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
@@ -58,9 +59,8 @@ class Job:
     def title(self) -> str:
         if self.is_speed_check:
             return "Speed check"
-        kind = {"cnn": f"CNN ({self.spec.get('preset', 'Classic')})",
-                "logreg": "Logistic Regression"}[self.spec["kind"]]
-        return f"{kind} on {TITLES[self.spec['dataset']]}"
+        model = kinds.title(self.spec["kind"], self.spec.get("preset"))
+        return f"{model} on {TITLES[self.spec['dataset']]}"
 
     @property
     def is_speed_check(self) -> bool:

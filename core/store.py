@@ -24,14 +24,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from core import logreg
+from core import kinds, logreg
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
 MODEL_FILES = {"cnn": "model.tflite", "logreg": "model.npz"}  # what the app loads
 SOURCE_FILES = {"cnn": "model.keras", "logreg": "model.skops"}  # what the libraries load
 DOWNLOADS = {"cnn": ("model.keras", "model.h5", "model.tflite"), "logreg": ("model.skops", "model.npz")}
-KIND_NAMES = {"cnn": "CNN", "logreg": "Logistic Regression"}
 STALE_TMP_S = 3600  # a temp folder this old is left over from a killed save
 DEFAULT_CAP = 20    # user models kept per server; the oldest go first (DIGITLAB_MAX_MODELS)
 
@@ -85,13 +84,16 @@ class ModelInfo:
         return self.meta.get("created_at", "")
 
     @property
+    def title(self) -> str:
+        """Its kind and recipe: "Logistic Regression", "CNN (Fast)"."""
+        return kinds.title(self.kind, self.meta.get("settings", {}).get("preset"))
+
+    @property
     def label(self) -> str:
-        """A short name for menus: kind, preset, data, accuracy, and built-in or date."""
-        preset = self.meta.get("settings", {}).get("preset")
-        kind = KIND_NAMES[self.kind] + (f" ({preset})" if preset else "")
+        """A short name for menus: kind, recipe, data, accuracy, and built-in or date."""
         acc = f"{self.test_accuracy:.1%}" if self.test_accuracy is not None else "not scored"
         when = "built-in" if self.builtin else self.created_at[:16].replace("T", " ")
-        return f"{kind} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {when}"
+        return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {when}"
 
 
 def read_meta(folder: Path) -> dict:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import data, logreg, metrics, recipes, store
+from core import data, kinds, logreg, metrics, store
 
 VAL_FRACTION = 0.1
 
@@ -176,11 +176,11 @@ def measure_speed(emit: Emit, should_stop: Callable[[], bool]) -> None:
     import keras  # noqa: F401 - how long a CNN job takes to start is part of its estimate
 
     emit({"type": "speed", "startup_s": time.perf_counter() - start})
-    for spec in recipes.speed_cases():
+    for spec in kinds.speed_cases():
         if should_stop():
             return
         speed = (logreg_speed if spec["kind"] == "logreg" else cnn_speed)(spec, ds.x_train, ds.y_train)
-        emit({"type": "speed", "key": recipes.speed_key(spec), "images_per_s": speed})
+        emit({"type": "speed", "key": kinds.speed_key(spec), "images_per_s": speed})
 
 
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}

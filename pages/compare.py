@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import charts, imageops, metrics, store
+from core import charts, imageops, kinds, metrics, store
 from core.predictor import PredictError
 from pages import common
 
@@ -19,7 +19,6 @@ PUBLISHED = {
 }
 SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test split",
                 "path": "from your MNIST_PATH files", "debian": "Debian's package"}
-SHORT_NAMES = {"logreg": "LR", "cnn": "CNN"}
 ROBUSTNESS_SIZE = 1000
 GALLERY_MAX = 24
 PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
@@ -72,12 +71,7 @@ def names_of(a: store.ModelInfo, b: store.ModelInfo, short: bool = False) -> tup
 
     " A" / " B" are added when both models would otherwise read the same.
     """
-    def name(m):
-        if short:
-            return SHORT_NAMES[m.kind]
-        preset = m.meta.get("settings", {}).get("preset")
-        return store.KIND_NAMES[m.kind] + (f" ({preset})" if preset else "")
-    na, nb = name(a), name(b)
+    na, nb = ((kinds.KINDS[m.kind].short if short else m.title) for m in (a, b))
     return (f"{na} A", f"{nb} B") if na == nb else (na, nb)
 
 

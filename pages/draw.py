@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core import charts, imageops, preprocess, store
+from core import charts, imageops, kinds, preprocess, store
 from core.data import DIGITS
 from core.predictor import PredictError
 from pages import common
@@ -24,12 +24,12 @@ def decode_upload(data: bytes) -> np.ndarray:
 def model_pickers() -> list[store.ModelInfo]:
     """One chosen model per kind (defaults: the most accurate MNIST model of that kind)."""
     chosen = []
-    for kind, title in (("cnn", "CNN"), ("logreg", "Logistic Regression")):
+    for kind in ("cnn", "logreg"):
         options = [m for m in common.models("mnist") if m.kind == kind]
         if not options:
             continue
         best = common.best_model(kind)
-        chosen.append(st.sidebar.selectbox(f"{title} model", options, index=options.index(best),
+        chosen.append(st.sidebar.selectbox(f"{kinds.KINDS[kind].name} model", options, index=options.index(best),
                                            format_func=lambda m: m.label, key=f"draw-{kind}"))
     return chosen
 
@@ -58,10 +58,10 @@ def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: st
             try:
                 probs = common.predict_proba(model, input28[None])[0]
             except (store.StoreError, PredictError) as e:
-                st.error(f"{store.KIND_NAMES[model.kind]} could not predict: {e}")
+                st.error(f"{kinds.KINDS[model.kind].name} could not predict: {e}")
                 continue
             top = int(probs.argmax())
-            st.metric(f"{store.KIND_NAMES[model.kind]} reads", DIGITS[top],
+            st.metric(f"{kinds.KINDS[model.kind].name} reads", DIGITS[top],
                       f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
             if probs[top] < LOW_CONFIDENCE:
                 st.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. "

@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from core import charts, jobs, logreg, metrics, recipes, store, worker
+from core import charts, jobs, kinds, logreg, metrics, store, worker
 from pages import common
 
 common.through_home()
-
-KINDS = {"logreg": "Logistic Regression", "cnn": "CNN"}
 
 st.title("Train a model")
 ds = common.current_dataset()
@@ -23,7 +21,8 @@ if runner.latest(me) is not None:
 
 def settings() -> dict:
     """The settings of the next job; a CNN recipe fills in the settings it was tuned with."""
-    kind = st.segmented_control("Model", list(KINDS), format_func=KINDS.get, default="logreg",
+    kind = st.segmented_control("Model", list(kinds.KINDS), default="logreg",
+                                format_func=lambda k: kinds.KINDS[k].name,
                                 key="train_kind") or "logreg"
     if kind == "logreg":
         spec = {"C": st.select_slider(
@@ -36,9 +35,9 @@ def settings() -> dict:
                                      help="Adds each image's copies moved one pixel up, down, "
                                           "left and right: 5x the data and the work.")}
     else:
-        name = st.radio("Recipe", list(recipes.RECIPES), horizontal=True, key="train_recipe",
-                        index=list(recipes.RECIPES).index(recipes.DEFAULT))
-        recipe = recipes.RECIPES[name]
+        name = st.radio("Recipe", list(kinds.RECIPES), horizontal=True, key="train_recipe",
+                        index=list(kinds.RECIPES).index(kinds.DEFAULT))
+        recipe = kinds.RECIPES[name]
         st.caption(recipe.summary)
         spec = {"preset": name,   # widget keys per recipe: choosing one restores its settings
                 "epochs": st.slider("Epochs", 1, 30, recipe.epochs, key=f"epochs-{name}"),
@@ -47,9 +46,9 @@ def settings() -> dict:
                 "learning_rate": st.select_slider("Learning rate (Adam; the peak of a one-cycle "
                                                   "schedule)", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
                                                   value=recipe.learning_rate, key=f"lr-{name}"),
-                "schedule": st.selectbox("Learning-rate schedule", list(recipes.SCHEDULES),
-                                         format_func=recipes.SCHEDULES.get, key=f"sched-{name}",
-                                         index=list(recipes.SCHEDULES).index(recipe.schedule),
+                "schedule": st.selectbox("Learning-rate schedule", list(kinds.SCHEDULES),
+                                         format_func=kinds.SCHEDULES.get, key=f"sched-{name}",
+                                         index=list(kinds.SCHEDULES).index(recipe.schedule),
                                          help="One-cycle warms up over the first 15 % of the "
                                               "steps, then decays to zero along a cosine."),
                 "augment": st.toggle("Augment: rotate, shift, zoom", key=f"augment-{name}",
@@ -66,7 +65,7 @@ def estimate_note(spec: dict) -> None:
     n_train = round(spec["train_size"] * (1 - worker.VAL_FRACTION))
     seconds = runner.estimate(spec, n_train)
     if seconds is not None:
-        speed = runner.speeds[recipes.speed_key(spec)]
+        speed = runner.speeds[kinds.speed_key(spec)]
         startup = f", after ~{runner.startup_s:.0f} s to start TensorFlow" if (
             spec["kind"] == "cnn" and runner.startup_s) else ""
         st.caption(f"About **{duration(seconds)}** on this machine: {spec['epochs']} × "

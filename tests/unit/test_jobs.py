@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core import jobs, recipes, store
+from core import jobs, kinds, store
 
 LR = {"kind": "logreg", "dataset": "mnist", "epochs": 3, "C": 1.0, "train_size": 1000}
 
@@ -91,14 +91,14 @@ def test_a_speed_check_measures_every_recipe_and_gives_way_to_a_job(runner):
 
     runner.check_speed()                                     # idle again: measured now
     assert runner.wait(runner.speed_check().id, timeout=180).status == "done"
-    assert runner.speeds.keys() == {recipes.speed_key(s) for s in recipes.speed_cases()}
+    assert runner.speeds.keys() == {kinds.speed_key(s) for s in kinds.speed_cases()}
     assert all(v > 0 for v in runner.speeds.values()) and runner.startup_s > 0
     runner.check_speed()
     assert runner.speed_check() is None                      # once is enough
 
 
 def test_the_estimate_is_epochs_times_images_over_measured_speed(runner):
-    fast = {"kind": "cnn", **recipes.settings("Fast")}
+    fast = {"kind": "cnn", **kinds.settings("Fast")}
     assert runner.estimate(fast, 54_000) is None
     runner.speeds, runner.startup_s = {"cnn/Fast": 10_000.0, "logreg/augment": 900.0}, 5.0
     assert runner.estimate(fast, 54_000) == pytest.approx(5.0 + 2 * 5.4)

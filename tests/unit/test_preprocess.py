@@ -1,6 +1,5 @@
 """core.preprocess: drawings and photos become 28x28 inputs that look like MNIST's."""
 
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -10,7 +9,6 @@ from core import data, preprocess
 from core.preprocess import from_photo, to_mnist
 from tests.strokes import photographed
 
-CANONICAL_TEST = Path(__file__).resolve().parents[3] / "shared" / "data" / "mnist-test"
 
 # Digits as polylines in a unit box ((x, y), y down); the 5's top bar is a separate stroke.
 SHAPES = {
@@ -201,23 +199,17 @@ def test_nan_is_refused():
 
 # ---------------------------------------------------------------- real MNIST digits
 
-needs_mnist = pytest.mark.skipif(not CANONICAL_TEST.is_dir(),
-                                 reason=f"canonical MNIST test set not found at {CANONICAL_TEST}")
-
-
 @pytest.fixture(scope="module")
 def mnist_sample() -> np.ndarray:
-    x = data.read_idx(CANONICAL_TEST / "t10k-images-idx3-ubyte.gz")
+    x = data.load("mnist").x_test
     return x[np.random.default_rng(0).choice(len(x), 200, replace=False)]
 
 
-@needs_mnist
 def test_mnist_digits_come_back_almost_unchanged(mnist_sample):
     scores = [correlation(to_mnist(d).input28, d / 255) for d in mnist_sample]
     assert np.mean(np.array(scores) > 0.9) >= 0.95
 
 
-@needs_mnist
 def test_mnist_digits_redrawn_small_and_off_centre_give_the_same_input(mnist_sample):
     """The property that keeps a classifier accurate when a person draws small."""
     rng = np.random.default_rng(1)
@@ -343,8 +335,7 @@ def test_a_wide_brush_on_a_small_digit_is_thinned_to_mnist_proportions():
     assert ratio == pytest.approx(preprocess.MAX_STROKE_RATIO, abs=0.05)
 
 
-@pytest.mark.skipif(not CANONICAL_TEST.is_dir(), reason=f"canonical MNIST test set not at {CANONICAL_TEST}")
 def test_mnist_digits_are_almost_never_thinned():
-    x = data.read_idx(CANONICAL_TEST / "t10k-images-idx3-ubyte.gz")[:500].astype(np.float32) / 255
+    x = data.load("mnist").x_test[:500].astype(np.float32) / 255
     touched = sum(not np.array_equal(preprocess.thin_thick_strokes(d), d) for d in x)
     assert touched <= 0.03 * len(x)

@@ -1,7 +1,7 @@
-"""The CNN recipes the Train page offers: what each is for and the settings it trains with.
+"""The kinds of model the app trains, their names, and the CNN recipes with their settings.
 
-Plain data, no TensorFlow: the server reads it to fill the Train page, the training worker
-reads it to build the model (core.cnn has one `build` function per recipe name).
+Plain data, no TensorFlow: the store, the jobs and every page read their names here; the
+training worker builds a CNN from its recipe (core.cnn has the layers of each recipe).
 """
 
 from __future__ import annotations
@@ -26,6 +26,16 @@ class Recipe:
     schedule: str   # a key of SCHEDULES
 
 
+@dataclass(frozen=True)
+class Kind:
+    """A kind of model: its name on the page and in legends, and its short name in captions."""
+
+    name: str
+    short: str
+
+
+KINDS = {"logreg": Kind("Logistic Regression", "LR"), "cnn": Kind("CNN", "CNN")}
+
 RECIPES = {r.name: r for r in (
     Recipe("Fast", "Built for time to accuracy on a CPU: a strided 5x5 convolution, batch "
                    "normalisation and a one-cycle schedule; ~99 % on MNIST in 2 epochs.",
@@ -38,6 +48,11 @@ RECIPES = {r.name: r for r in (
            epochs=15, batch_size=128, learning_rate=3e-3, schedule="one-cycle"),
 )}
 DEFAULT = "Fast"
+
+
+def title(kind: str, recipe: str | None = None) -> str:
+    """A model's display name: "Logistic Regression", "CNN (Fast)"."""
+    return KINDS[kind].name + (f" ({recipe})" if recipe else "")
 
 
 def settings(name: str) -> dict:
