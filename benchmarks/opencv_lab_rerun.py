@@ -28,17 +28,17 @@ sys.path.insert(0, str(ROOT))
 from streamlit.runtime.scriptrunner.script_cache import ScriptCache  # noqa: E402
 from streamlit.testing.v1 import AppTest, app_test, local_script_runner  # noqa: E402
 
-from core import imageops as ops  # noqa: E402
+from core import images  # noqa: E402
 
 GOAL_MS = 100
 
 
 def one_megapixel_photo() -> bytes:
     """The landscape sample at 1250x800 (1.0 MP) with sensor-like noise, as a JPEG."""
-    scene = ops.decode_image((ROOT / "assets" / "samples" / "scene.png").read_bytes())
+    scene = images.decode_image((ROOT / "assets" / "samples" / "scene.png").read_bytes())
     photo = cv2.resize(scene, (1250, 800), interpolation=cv2.INTER_CUBIC).astype(np.float64)
     photo += np.random.default_rng(0).normal(0, 4, photo.shape)
-    return ops.encode_jpeg(np.clip(photo, 0, 255).astype(np.uint8), quality=90)
+    return images.encode_jpeg(np.clip(photo, 0, 255).astype(np.uint8), quality=90)
 
 
 def percentile(values: list[float], q: float) -> float:

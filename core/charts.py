@@ -191,3 +191,16 @@ def training_curves(histories: dict[str, list[dict]], metric: str, title: str,
                       yaxis=dict(title=LABELS[metric],
                                  tickformat=".0%" if metric == "accuracy" else None))
     return _titled(fig, title, data_note, height=460)
+
+
+def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
+    """(true, predicted) of the confusion-matrix cell a person clicked, or None.
+
+    `points` is Streamlit's `selection.points` for a confusion-matrix chart: every
+    cell carries an invisible marker whose customdata is [true, predicted].
+    """
+    for point in points or []:
+        data = point.get("customdata")
+        if isinstance(data, (list, tuple)) and len(data) >= 2:
+            return int(data[0]), int(data[1])
+    return None

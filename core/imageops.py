@@ -1,169 +1,20 @@
-"""OpenCV operations on NumPy images: safe decoding, edges, thresholds, augmentation.
+"""The OpenCV Lab's operations on NumPy images: edges, thresholds, augmentation.
 
-Every function here is pure: it takes uint8 arrays (H x W gray or H x W x 3 RGB) and
-never changes them (when nothing needs doing, the input itself may come back), so the
-OpenCV Lab page, the Compare page's robustness check and the Draw page's photo tab can
-all share them, and tests can check them without Streamlit.
-
-Colour images are RGB (the order browsers and Pillow use), not OpenCV's usual BGR;
-the only place the order matters is PNG/JPEG encoding, which converts.
-
-For each operation shown on the page there is a `*_code` function that returns the
-one line of OpenCV that does the same thing, so a student can copy it. Gray operations
-use a variable called `gray`, the others `img`, and every line assigns to `out`.
+Every function is pure: it takes uint8 arrays (H x W gray or H x W x 3 RGB) and never
+changes them (when nothing needs doing, the input itself may come back). For each
+operation shown on the page there is a `*_code` function that returns the one line of
+OpenCV that does the same thing, so a student can copy it. Gray operations use a
+variable called `gray`, the others `img`, and every line assigns to `out`.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from typing import NamedTuple
 
 import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_FILE_BYTES = 20 * 1024 * 1024   # the upload limit in .streamlit/config.toml (20 MB)
-MAX_PIXELS = 50_000_000             # more than any phone photo; refuse bigger before decoding
-FORMATS = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF")
-FORMAT_NAMES = "PNG, JPEG, BMP, WebP, TIFF or GIF"
-
-
-class ImageError(ValueError):
-    """An uploaded file cannot be used as an image; the message says why in plain words."""
-
-
-# ---------------------------------------------------------------- decoding
-
-def decode_image(data: bytes) -> np.ndarray:
-    """Decode image file bytes into uint8 gray (H x W) or RGB (H x W x 3).
-
-    The header is checked before any pixel is decoded, so a small file that declares
-    a gigantic image (an "image bomb") is refused without using memory. EXIF
-    orientation is applied, so phone photos come out the way up they were taken.
-    Raises ImageError with a message a person can act on.
-    """
-    if len(data) == 0:
-        raise ImageError("The file is empty (0 bytes).")
-    if len(data) > MAX_FILE_BYTES:
-        raise ImageError(f"The file is {len(data) / 2**20:.1f} MB; the limit is "
-                         f"{MAX_FILE_BYTES // 2**20} MB.")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))   # reads the header only
-    except Image.DecompressionBombError:
-        raise ImageError(f"The image declares far more pixels than the limit of "
-                         f"{MAX_PIXELS / 1e6:.0f} megapixels, so it was not opened.") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError):
-        raise ImageError(f"This file is not an image that can be read. "
-                         f"Upload a {FORMAT_NAMES} file.") from None
-
-    fmt = "JPEG" if im.format == "MPO" else im.format  # MPO: a camera JPEG with extra frames
-    if fmt not in FORMATS:
-        raise ImageError(f"{im.format} images are not supported. Upload a {FORMAT_NAMES} file.")
-    width, height = im.size
-    if width < 1 or height < 1:
-        raise ImageError("The image has no pixels (its width or height is 0).")
-    if width * height > MAX_PIXELS:
-        raise ImageError(f"The image is {width:,} × {height:,} pixels "
-                         f"({width * height / 1e6:,.0f} megapixels); the limit is "
-                         f"{MAX_PIXELS / 1e6:.0f} megapixels.")
-    try:
-        frames = getattr(im, "n_frames", 1)
-        if frames > 1 and im.format != "MPO":
-            raise ImageError(f"This {fmt} file holds {frames} frames (an animation or several "
-                             f"pages). Upload a single still image.")
-        im.load()                               # the real decoding happens here
-        im = ImageOps.exif_transpose(im)
-        return _to_uint8_array(im)
-    except ImageError:
-        raise
-    except Exception:  # noqa: BLE001 - Pillow raises many types for broken data
-        raise ImageError(f"The {fmt} file is damaged or incomplete (truncated), "
-                         f"so its pixels cannot be read.") from None
-
-
-def _to_uint8_array(im: Image.Image) -> np.ndarray:
-    """Any Pillow mode -> uint8 gray or RGB. Transparent areas become white."""
-    mode = im.mode
-    if mode.startswith("I;16"):                 # 16-bit gray: 0..65535 -> 0..255
-        return np.round(np.array(im, dtype=np.float64) / 257).astype(np.uint8)
-    if mode in ("I", "F"):                      # 32-bit int/float: no standard range, stretch
-        return _stretch(np.array(im, dtype=np.float64))
-    if mode in ("1", "L"):
-        return np.array(im.convert("L"))
-    if mode in ("LA", "La", "PA", "RGBA", "RGBa") or (mode == "P" and "transparency" in im.info):
-        white = Image.new("RGBA", im.size, (255, 255, 255, 255))
-        flat = Image.alpha_composite(white, im.convert("RGBA"))
-        return np.array(flat.convert("L" if mode in ("LA", "La") else "RGB"))
-    return np.array(im.convert("RGB"))          # RGB, P, CMYK, YCbCr, LAB, HSV...
-
-
-def _stretch(values: np.ndarray) -> np.ndarray:
-    """Map the smallest value to 0 and the largest to 255."""
-    low, high = float(values.min()), float(values.max())
-    if high == low:
-        return np.zeros(values.shape, np.uint8)
-    return np.round((values - low) * (255 / (high - low))).astype(np.uint8)
-
-
-def bounded(image: np.ndarray, max_side: int) -> np.ndarray:
-    """The image shrunk (INTER_AREA) so its longer side is at most `max_side`.
-
-    Returned unchanged when it already fits: big photos are worked on at a bounded
-    size so every slider move stays fast.
-    """
-    height, width = image.shape[:2]
-    if max(height, width) <= max_side:
-        return image
-    scale = max_side / max(height, width)
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
-    return cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-
-
-def pixelated(image: np.ndarray, min_side: int = 280) -> np.ndarray:
-    """Small images (like a 28x28 digit) enlarged by a whole factor, pixels kept square.
-
-    For display only: a browser would blur a 28x28 image shown large.
-    """
-    height, width = image.shape[:2]
-    factor = min_side // max(height, width)
-    if factor < 2:
-        return image
-    return cv2.resize(image, (width * factor, height * factor), interpolation=cv2.INTER_NEAREST)
-
-
-def encode_png(image: np.ndarray, bilevel: bool = False) -> bytes:
-    """PNG file bytes of a gray or RGB image (lossless, for downloads and sharp results).
-
-    bilevel=True stores a black-and-white (0/255) image at 1 bit per pixel: quicker
-    to encode and smaller. Other gray values would be rounded to black or white.
-    """
-    flags = [cv2.IMWRITE_PNG_BILEVEL, 1] if bilevel else []
-    ok, buf = cv2.imencode(".png", _bgr(image), flags)
-    if not ok:
-        raise ValueError("OpenCV could not encode the image as PNG")
-    return buf.tobytes()
-
-
-def encode_jpeg(image: np.ndarray, quality: int = 90) -> bytes:
-    """JPEG file bytes: about 20x faster than PNG for photos, fine for showing on screen."""
-    ok, buf = cv2.imencode(".jpg", _bgr(image), [cv2.IMWRITE_JPEG_QUALITY, quality])
-    if not ok:
-        raise ValueError("OpenCV could not encode the image as JPEG")
-    return buf.tobytes()
-
-
-def _bgr(image: np.ndarray) -> np.ndarray:
-    """OpenCV's encoders expect BGR channel order."""
-    return cv2.cvtColor(image, cv2.COLOR_RGB2BGR) if image.ndim == 3 else image
-
-
-def to_gray(image: np.ndarray) -> np.ndarray:
-    """Grayscale version of an RGB image (gray images are returned as they are)."""
-    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
-
+from core.images import to_gray
 
 # ---------------------------------------------------------------- edges
 
@@ -365,24 +216,6 @@ def random_augmentations(image: np.ndarray, n: int, seed: int = 0,
                    f"brightness {brightness:+.0f}, contrast ×{contrast:.2f}")
         variants.append(Augmented(out, caption))
     return variants
-
-
-# ---------------------------------------------------------------- robustness helpers
-# Small perturbations for the Compare page: how much does accuracy drop when test
-# digits are rotated, shifted, noisy or blurred? They work on any size, e.g. 28x28 uint8.
-
-def shift(image: np.ndarray, dx: int, dy: int, border: int = 0) -> np.ndarray:
-    """Move the image dx pixels right and dy pixels down, filling with `border`."""
-    height, width = image.shape[:2]
-    matrix = np.float32([[1, 0, dx], [0, 1, dy]])
-    return cv2.warpAffine(image, matrix, (width, height), borderValue=border)
-
-
-def gaussian_noise(image: np.ndarray, sigma: float, seed: int = 0) -> np.ndarray:
-    """Add Gaussian noise with standard deviation `sigma` (in gray levels), clipped to 0..255."""
-    rng = np.random.default_rng(seed)
-    noisy = image.astype(np.float64) + rng.normal(0.0, sigma, image.shape)
-    return np.clip(np.round(noisy), 0, 255).astype(np.uint8)
 
 
 def blur(image: np.ndarray, ksize: int) -> np.ndarray:

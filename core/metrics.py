@@ -1,4 +1,4 @@
-"""Numbers about models: how training went, and how two trained models compare."""
+"""How two trained models compare: scores from their confusion matrices, calibration, speed."""
 
 from __future__ import annotations
 
@@ -7,48 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-
-from core import imageops
-
-OVERFIT_GAP = 0.05        # train accuracy this far above validation = memorising
-OVERFIT_LOSS_RISE = 0.10  # validation loss this far above its best = memorising
-
-
-def training_verdict(history: list[dict]) -> tuple[str, str]:
-    """(one word, one sentence) on a finished training curve.
-
-    Overfitting: validation loss has risen clearly above its best while training loss
-    kept falling, or training accuracy is well above validation accuracy. Underfitting:
-    training accuracy is still low and still climbing, so more epochs would help.
-    Otherwise the model converged.
-    """
-    if len(history) < 3:
-        return ("done", f"{len(history)} epoch{'s' if len(history) > 1 else ''} give the curves "
-                        "too few points to show over- or underfitting; the test accuracy says how "
-                        "well it learned.")
-    last = history[-1]
-    gap = last["accuracy"] - last["val_accuracy"]
-    val_loss = [h["val_loss"] for h in history]
-    best = min(range(len(val_loss)), key=val_loss.__getitem__)
-    rise = val_loss[-1] / val_loss[best] - 1
-    if best < len(history) - 1 and rise > OVERFIT_LOSS_RISE and last["loss"] < history[best]["loss"]:
-        return ("overfitting",
-                f"Validation loss was lowest at epoch {best + 1} and has risen {rise:.0%} since, "
-                "while training loss kept falling: the model is memorising its training images. "
-                "Fewer epochs, augmentation or stronger regularisation help.")
-    if gap > OVERFIT_GAP:
-        return ("overfitting",
-                f"Training accuracy is {gap * 100:.1f} points above validation accuracy: the "
-                "model fits its training images better than new ones. More data, augmentation "
-                "or stronger regularisation help.")
-    if last["accuracy"] < 0.95 and last["accuracy"] - history[-2]["accuracy"] > 0.005:
-        return ("underfitting",
-                f"Training accuracy is {last['accuracy']:.1%} and still rising: "
-                "more epochs (or a larger model) would help.")
-    return ("converging",
-            f"Training and validation agree: validation accuracy {last['val_accuracy']:.1%}, "
-            f"{abs(gap) * 100:.1f} points from training accuracy, and the curves have levelled off.")
-
 
 # ---------------------------------------------------------------- comparing two models
 # Everything below starts from the true labels and a model's N x C class probabilities,
@@ -215,74 +173,6 @@ def reliability(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10) -> Reli
     used = count > 0
     ece = float(np.sum(count[used] / count.sum() * np.abs(mean_acc[used] - mean_conf[used])))
     return Reliability(edges, mean_conf, mean_acc, count, ece)
-
-
-def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
-    """(true, predicted) of the confusion-matrix cell a person clicked, or None.
-
-    `points` is Streamlit's `selection.points` for a confusion-matrix chart: every
-    cell carries an invisible marker whose customdata is [true, predicted].
-    """
-    for point in points or []:
-        data = point.get("customdata")
-        if isinstance(data, (list, tuple)) and len(data) >= 2:
-            return int(data[0]), int(data[1])
-    return None
-
-
-# ---------------------------------------------------------------- robustness
-
-ROBUSTNESS = {   # how each test image is changed, in words for the page
-    "original": "unchanged",
-    "rotated": "15° left or right (at random)",
-    "shifted": "3 px left, right, up or down (at random)",
-    "noisy": "Gaussian noise, σ = 50 of 255 gray levels",
-    "blurred": "Gaussian blur, 5 x 5 kernel",
-}
-SHIFTS = ((-3, 0), (3, 0), (0, -3), (0, 3))
-
-
-def robustness_subset(n: int, size: int = 1000, seed: int = 0) -> np.ndarray:
-    """A fixed, seeded choice of `size` test indices (all of them if there are fewer)."""
-    if n <= size:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size, replace=False))
-
-
-def perturb(x: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
-    """The N x 28 x 28 uint8 images changed as ROBUSTNESS[kind] says; the same seed, same result."""
-    rng = np.random.default_rng(seed)
-    if kind == "original":
-        return np.array(x)
-    if kind == "rotated":
-        angles = rng.choice([-15.0, 15.0], len(x))
-        return np.stack([imageops.rotate(img, a) for img, a in zip(x, angles)])
-    if kind == "shifted":
-        moves = rng.integers(0, len(SHIFTS), len(x))
-        return np.stack([imageops.shift(img, *SHIFTS[m]) for img, m in zip(x, moves)])
-    if kind == "noisy":
-        return imageops.gaussian_noise(np.asarray(x), 50.0, seed=seed)
-    if kind == "blurred":
-        return np.stack([imageops.blur(img, 5) for img in x])
-    raise ValueError(f"unknown perturbation {kind!r}; choose from {list(ROBUSTNESS)}")
-
-
-def robustness_sets(x: np.ndarray, size: int = 1000, seed: int = 0) -> tuple[np.ndarray, dict]:
-    """(subset indices, {perturbation: perturbed images of that subset}) for every kind."""
-    idx = robustness_subset(len(x), size, seed)
-    return idx, {kind: perturb(x[idx], kind, seed) for kind in ROBUSTNESS}
-
-
-def robustness_scores(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
-                      y: np.ndarray, size: int = 1000, seed: int = 0) -> dict[str, float]:
-    """Accuracy of `predict` on each perturbed version of a fixed subset of (x, y).
-
-    All versions go to the model in one call: one round trip to a CNN worker.
-    """
-    idx, sets = robustness_sets(x, size, seed)
-    probs = np.asarray(predict(np.concatenate(list(sets.values()))))
-    preds = probs.argmax(axis=1).reshape(len(sets), len(idx))
-    return {kind: float(np.mean(p == np.asarray(y)[idx])) for kind, p in zip(sets, preds)}
 
 
 # ---------------------------------------------------------------- speed

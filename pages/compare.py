@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import charts, imageops, kinds, metrics, store
+from core import charts, images, kinds, metrics, robustness, store
 from core.predictor import PredictError
 from pages import common
 
@@ -52,9 +52,9 @@ def speed(key: tuple, _model: store.ModelInfo, _ds) -> dict:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def robustness(key: tuple, _model: store.ModelInfo, _ds) -> dict[str, float]:
+def robustness_accuracy(key: tuple, _model: store.ModelInfo, _ds) -> dict[str, float]:
     """Accuracy on a fixed subset of the test images, unchanged and perturbed each way."""
-    return metrics.robustness_scores(predictor_of(_model), _ds.x_test, _ds.y_test,
+    return robustness.robustness_scores(predictor_of(_model), _ds.x_test, _ds.y_test,
                                      size=ROBUSTNESS_SIZE)
 
 
@@ -212,7 +212,7 @@ def choose_cell(which: int, true: int, pred: int) -> None:
 
 def remember_click(which: int) -> None:
     """on_select of a confusion matrix: keep the clicked cell (an empty selection keeps the last)."""
-    cell = metrics.clicked_cell(st.session_state[f"cm-{which}"].selection.points)
+    cell = charts.clicked_cell(st.session_state[f"cm-{which}"].selection.points)
     if cell is not None:
         choose_cell(which, *cell)
 
@@ -281,7 +281,7 @@ def gallery(indices, short_names, evals, ds, per_row: int = 6) -> None:
         cols = st.columns(per_row)
         for col, i in zip(cols, indices[start:start + per_row]):
             truth = int(ds.y_test[i])
-            col.image(imageops.pixelated(ds.x_test[i], 112), width=112)
+            col.image(images.pixelated(ds.x_test[i], 112), width=112)
             col.caption("  \n".join([f"true {cls[truth]}"] + [
                 f"{n}: {answer(e.probs[i], truth, cls)}" for n, e in zip(short_names, evals)]))
 
@@ -327,20 +327,20 @@ def robustness_section(models, names, ds) -> None:
     with st.spinner("Perturbing the test images and scoring both models…"):
         for model, name in zip(models, names):
             try:
-                scores[name] = robustness(cache_key(model, ds), model, ds)
+                scores[name] = robustness_accuracy(cache_key(model, ds), model, ds)
             except PROBLEMS as e:
                 st.error(f"Could not test {name}'s robustness: {e}")
                 return
     n = min(ROBUSTNESS_SIZE, len(ds.y_test))
     note = (f"all {test_set_note(ds)}" if n == len(ds.y_test) else
             f"a fixed random {n:,} of the {test_set_note(ds)}") + ", perturbed with seed 0"
-    st.plotly_chart(charts.robustness_bars(scores, metrics.ROBUSTNESS,
+    st.plotly_chart(charts.robustness_bars(scores, robustness.ROBUSTNESS,
                                            "Accuracy on changed test images", note),
                     config={"displayModeBar": False})
     augmented = [name for model, name in zip(models, names)
                  if model.meta.get("settings", {}).get("augment")]
     st.caption("How the images were changed: " + "; ".join(
-                   f"**{k}** {v}" for k, v in list(metrics.ROBUSTNESS.items())[1:]) + ". "
+                   f"**{k}** {v}" for k, v in list(robustness.ROBUSTNESS.items())[1:]) + ". "
                + (f"Trained with augmentation (random rotation, shift and zoom): "
                   f"{' and '.join(augmented)}. " if augmented else
                   "Neither model was trained with augmentation. ")

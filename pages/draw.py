@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core import charts, imageops, kinds, preprocess, store
+from core import charts, images, kinds, photo, preprocess, store
 from core.data import DIGITS
 from core.predictor import PredictError
 from pages import common
@@ -18,7 +18,7 @@ PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def decode_upload(data: bytes) -> np.ndarray:
-    return imageops.decode_image(data)
+    return images.decode_image(data)
 
 
 def model_pickers() -> list[store.ModelInfo]:
@@ -36,7 +36,7 @@ def model_pickers() -> list[store.ModelInfo]:
 
 def thumbnail(image: np.ndarray, side: int = 140) -> np.ndarray:
     """White-on-black image fitted and centred in a black side x side square, pixels kept sharp."""
-    fitted = imageops.pixelated(imageops.bounded(image, side), side)
+    fitted = images.pixelated(images.bounded(image, side), side)
     h, w = fitted.shape[:2]
     top, left = (side - h) // 2, (side - w) // 2
     return np.pad(fitted, ((top, side - h - top), (left, side - w - left)))
@@ -102,15 +102,15 @@ def photo_tab(models: list[store.ModelInfo]) -> None:
         return
     try:
         image = decode_upload(upload.getvalue())
-    except imageops.ImageError as e:
+    except images.ImageError as e:
         st.error(str(e))
         return
-    result = preprocess.from_photo(image)
+    result = photo.from_photo(image)
     left, right = st.columns([1, 2], gap="large")
     # No wider than shown: st.image would shrink a wider strip itself, to 0 px tall.
-    left.image(imageops.bounded(image, PHOTO_SIDE), caption="your photo", width=PHOTO_SIDE)
+    left.image(images.bounded(image, PHOTO_SIDE), caption="your photo", width=PHOTO_SIDE)
     if result.thresholded is not None:
-        left.image(imageops.bounded(result.thresholded, PHOTO_SIDE),
+        left.image(images.bounded(result.thresholded, PHOTO_SIDE),
                    caption=f"thresholded ({result.threshold_method})", width=PHOTO_SIDE)
     with right:
         if result.is_empty:
@@ -130,8 +130,8 @@ if not chosen:
     st.stop()
 if any(m.kind == "cnn" for m in chosen):
     common.predictor()  # start the CNN worker now, while the person draws
-draw, photo = st.tabs(["Draw", "Upload a photo"])
-with draw:
+drawing, photographed = st.tabs(["Draw", "Upload a photo"])
+with drawing:
     draw_tab(chosen)
-with photo:
+with photographed:
     photo_tab(chosen)

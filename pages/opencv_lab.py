@@ -13,6 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
+from core import images
 from core import imageops as ops
 from pages import common
 
@@ -36,15 +37,15 @@ DISPLAY_SIDE = 1460      # st.image would shrink anything wider itself, with Pil
 @st.cache_data(max_entries=8, show_spinner="Reading the image…")
 def load_upload(data: bytes) -> tuple[np.ndarray, tuple[int, int], bytes]:
     """(working image, original height/width, preview bytes), decoded once per distinct file."""
-    image = ops.decode_image(data)
-    working = ops.bounded(image, MAX_SIDE)
+    image = images.decode_image(data)
+    working = images.bounded(image, MAX_SIDE)
     return working, image.shape[:2], preview(working)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def load_sample(name: str) -> tuple[np.ndarray, tuple[int, int], bytes]:
     """A shipped sample image, same shape of answer as load_upload."""
-    image = ops.decode_image((SAMPLES_DIR / name).read_bytes())
+    image = images.decode_image((SAMPLES_DIR / name).read_bytes())
     return image, image.shape[:2], preview(image)
 
 
@@ -52,11 +53,11 @@ def preview(image: np.ndarray, binary: bool = False, min_side: int = 280) -> byt
     """Bytes for st.image. Tiny images are enlarged with square pixels and sent as PNG;
     black-and-white results as 1-bit PNG (crisp and quick); anything else as JPEG,
     which encodes a photo about 20x faster than PNG."""
-    enlarged = ops.pixelated(image, min_side)
+    enlarged = images.pixelated(image, min_side)
     if enlarged is not image:
-        return ops.encode_png(enlarged, bilevel=binary)
-    shown = ops.bounded(image, DISPLAY_SIDE)
-    return ops.encode_png(shown, bilevel=True) if binary else ops.encode_jpeg(shown)
+        return images.encode_png(enlarged, bilevel=binary)
+    shown = images.bounded(image, DISPLAY_SIDE)
+    return images.encode_png(shown, bilevel=True) if binary else images.encode_jpeg(shown)
 
 
 # ---------------------------------------------------------------- shared bits of a tab
@@ -85,7 +86,7 @@ def code_and_download(code: str, result: np.ndarray, file_name: str) -> None:
     st.code(code, language="python", wrap_lines=True)
     height, width = result.shape[:2]
     st.download_button(f"Download result (PNG, {width}×{height})",
-                       data=lambda: ops.encode_png(result), file_name=file_name,
+                       data=lambda: images.encode_png(result), file_name=file_name,
                        mime="image/png", icon=":material/download:", on_click="ignore")
 
 
@@ -177,7 +178,7 @@ def augmentation_grid(image_id: str, _image: np.ndarray, n: int, seed: int,
                       flips: bool) -> tuple[list[bytes], list[str]]:
     """Thumbnails and captions of n random augmentations, cached so that moving the
     sliders above does not redo them. `image_id` names the image (`_image` is not hashed)."""
-    variants = ops.random_augmentations(ops.bounded(_image, GRID_SIDE), n, seed, flips)
+    variants = ops.random_augmentations(images.bounded(_image, GRID_SIDE), n, seed, flips)
     return [preview(v.image, min_side=GRID_SIDE) for v in variants], [v.caption for v in variants]
 
 
@@ -238,14 +239,14 @@ is_digit = False
 if source == "Upload":
     upload = where.file_uploader(
         "Your image", type=UPLOAD_TYPES, key="cv_upload",
-        help=f"PNG, JPEG, BMP, WebP, TIFF or GIF up to {ops.MAX_FILE_BYTES // 2**20} MB. "
+        help=f"PNG, JPEG, BMP, WebP, TIFF or GIF up to {images.MAX_FILE_BYTES // 2**20} MB. "
              f"Images larger than {MAX_SIDE} px are worked on scaled down.")
     if upload is None:
         st.info("Choose an image file, or switch to a sample.")
         st.stop()
     try:
         image, (orig_h, orig_w), original = load_upload(upload.getvalue())
-    except ops.ImageError as e:
+    except images.ImageError as e:
         st.error(f"**{common.plain(upload.name)}** cannot be used. {e}", icon=":material/error:")
         st.stop()
     stem, image_id = Path(upload.name).stem or "image", upload.file_id

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import charts, jobs, kinds, logreg, metrics, store, worker
+from core import charts, jobs, kinds, logreg, store, verdict, worker
 from pages import common
 
 common.through_home()
@@ -108,7 +108,7 @@ def progress_line(job: jobs.Job) -> str:
 
 def show_result(job: jobs.Job) -> None:
     if job.status == "done":
-        word, sentence = metrics.training_verdict(job.history)
+        word, sentence = verdict.training_verdict(job.history)
         cols = st.columns(2)
         cols[0].metric("Test accuracy", f"{job.test_accuracy:.2%}")
         cols[1].metric("Training time", f"{job.train_seconds:.1f} s")

@@ -99,7 +99,7 @@ def drawn_set() -> tuple[np.ndarray, np.ndarray]:
 def photo_set() -> tuple[np.ndarray, np.ndarray]:
     """The stroke set photographed (dark ink on paper, each drawing in each of the three
     lights), as the Draw page's photo tab reads it: (N x 28 x 28 inputs, digits)."""
-    from core.preprocess import from_photo
+    from core.photo import from_photo
 
     cases = [(d, p, b, light) for d in range(10) for p in PLACEMENTS for b in BRUSHES
              for light in LIGHTS]

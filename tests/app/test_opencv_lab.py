@@ -10,6 +10,7 @@ from PIL import Image
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import images
 from core import imageops as ops
 from tests.unit.test_imageops import png_header_only
 
@@ -46,7 +47,7 @@ def image_urls(at: AppTest) -> list[str]:
 
 
 def png_bytes(image: np.ndarray) -> bytes:
-    return ops.encode_png(image)
+    return images.encode_png(image)
 
 
 # ---------------------------------------------------------------- samples and sliders
@@ -78,7 +79,7 @@ def test_moving_canny_sliders_changes_result_and_code(open_lab):
 def test_auto_thresholds_button_sets_the_sliders_from_the_image(open_lab):
     at = open_lab()
     at.button[0].click().run()
-    sample = ops.decode_image(SHAPES.read_bytes())
+    sample = images.decode_image(SHAPES.read_bytes())
     expected = ops.auto_canny_thresholds(sample)
     assert at.slider(key="cv_canny").value == expected
     assert codes(at) == [ops.canny_code(*expected, 5)]
@@ -88,7 +89,7 @@ def test_threshold_tab_otsu_states_its_threshold_and_marks_the_histogram(open_la
     at = open_tab(open_lab(), "Threshold")
     assert codes(at) == ["T, out = cv2.threshold(gray, 127, 255, cv2.THRESH_BINARY)"]
     at.selectbox(key="cv_mode").set_value("otsu").run()
-    gray = ops.to_gray(ops.decode_image(SHAPES.read_bytes()))
+    gray = images.to_gray(images.decode_image(SHAPES.read_bytes()))
     otsu, _ = cv2.threshold(gray, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     assert f"threshold **{otsu:.0f}**" in at.success[0].value
     assert at.slider(key="cv_thresh").disabled
@@ -177,7 +178,7 @@ BAD_FILES = {  # case -> (file content, words the error must contain)
     "truncated": (truncated_png(), "damaged or incomplete"),
     "bomb": (png_header_only(30_000, 30_000), "megapixels"),
     "animated": (animated_gif(), "2 frames"),
-    "too-big": (b"\x89PNG" + bytes(ops.MAX_FILE_BYTES), "limit is 20 MB"),
+    "too-big": (b"\x89PNG" + bytes(images.MAX_FILE_BYTES), "limit is 20 MB"),
 }
 
 

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
+from core import images
 from core import imageops as ops
 
 from .conftest import ROOT, screenshot, wait_idle
@@ -14,7 +15,7 @@ from .conftest import ROOT, screenshot, wait_idle
 SHAPES = ROOT / "assets" / "samples" / "shapes.png"
 # The upload is the sample's left 640 columns, so nothing on the page can be mistaken for
 # the sample that shows before the upload: the download button names 640×540.
-UPLOAD = ops.decode_image(SHAPES.read_bytes())[:, :640]
+UPLOAD = images.decode_image(SHAPES.read_bytes())[:, :640]
 RESULT = 15_000      # ms: an upload is sent, decoded and processed; generous on a busy machine
 FIRST_LOAD = 30_000  # ms
 
@@ -40,7 +41,7 @@ def code_block(page: Page):
 
 def test_upload_canny_download_threshold_and_augment(page: Page, app_url: str, tmp_path: Path):
     open_lab(page, app_url)
-    upload(page, "shapes.png", ops.encode_png(UPLOAD))
+    upload(page, "shapes.png", images.encode_png(UPLOAD))
     download_button = page.get_by_role("button", name="Download result (PNG, 640×540)")
     expect(download_button).to_be_visible(timeout=RESULT)
     expect(page.get_by_text(re.compile(r"Canny edges: [\d.]+% of pixels"))).to_be_visible()
@@ -62,7 +63,7 @@ def test_upload_canny_download_threshold_and_augment(page: Page, app_url: str, t
     assert download.suggested_filename == "shapes-canny.png"
     saved = tmp_path / download.suggested_filename
     download.save_as(saved)
-    edges = ops.decode_image(saved.read_bytes())
+    edges = images.decode_image(saved.read_bytes())
     expected = ops.canny(UPLOAD, 51, 150, blur_ksize=5)
     np.testing.assert_array_equal(edges, expected)
 
@@ -93,7 +94,7 @@ def test_non_image_upload_shows_an_error_and_the_page_keeps_working(page: Page, 
     expect(page.get_by_role("tab", name="Edges")).to_have_count(0)
     screenshot(page, "opencv_lab_error")
 
-    upload(page, "shapes.png", ops.encode_png(UPLOAD))
+    upload(page, "shapes.png", images.encode_png(UPLOAD))
     expect(page.get_by_role("button", name="Download result (PNG, 640×540)")).to_be_visible(
         timeout=RESULT)
     expect(error).to_have_count(0)
@@ -113,7 +114,7 @@ def test_an_image_of_extreme_proportions_is_processed(page: Page, app_url: str, 
     strip = np.full(shape, 200, np.uint8)
     strip[:, : shape[1] // 2] = 20
     open_lab(page, app_url)
-    upload(page, "strip.png", ops.encode_png(strip))
+    upload(page, "strip.png", images.encode_png(strip))
     size = f"{min(shape[1], 1400)}×{min(shape[0], 1400)}"  # the lab works at 1,400 px at most
     expect(page.get_by_role("button", name=f"Download result (PNG, {size})")).to_be_visible(
         timeout=RESULT)

@@ -6,7 +6,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import (accuracy_score, confusion_matrix, log_loss,
                              precision_recall_fscore_support)
 
-from core import charts, metrics
+from core import charts, metrics, robustness
 
 CLASSES = [str(d) for d in range(10)]
 
@@ -103,10 +103,10 @@ def test_ece_by_hand():
 
 
 def test_clicked_cell_reads_the_markers_customdata():
-    assert metrics.clicked_cell([{"x": "5", "y": "3", "customdata": [3, 5, 12, 0.1]}]) == (3, 5)
-    assert metrics.clicked_cell([]) is None
-    assert metrics.clicked_cell(None) is None
-    assert metrics.clicked_cell([{"x": "5", "y": "3", "curve_number": 0}]) is None  # heatmap
+    assert charts.clicked_cell([{"x": "5", "y": "3", "customdata": [3, 5, 12, 0.1]}]) == (3, 5)
+    assert charts.clicked_cell([]) is None
+    assert charts.clicked_cell(None) is None
+    assert charts.clicked_cell([{"x": "5", "y": "3", "curve_number": 0}]) is None  # heatmap
 
 
 def test_every_marker_of_the_figure_maps_back_to_its_own_cell():
@@ -118,7 +118,7 @@ def test_every_marker_of_the_figure_maps_back_to_its_own_cell():
     for i, (x, y, data) in enumerate(zip(markers.x, markers.y, markers.customdata)):
         # What Streamlit returns when that marker is clicked (lists, as in JSON).
         point = {"curve_number": 1, "point_index": i, "x": x, "y": y, "customdata": list(data)}
-        true, pred = metrics.clicked_cell([point])
+        true, pred = charts.clicked_cell([point])
         assert (CLASSES[true], CLASSES[pred]) == (y, x)
         assert data[2] == cm[true, pred]
 
@@ -126,13 +126,13 @@ def test_every_marker_of_the_figure_maps_back_to_its_own_cell():
 def test_perturbations_are_seeded_and_keep_the_format():
     rng = np.random.default_rng(0)
     x = rng.integers(0, 256, (20, 28, 28)).astype(np.uint8)
-    for kind in metrics.ROBUSTNESS:
-        out = metrics.perturb(x, kind, seed=3)
+    for kind in robustness.ROBUSTNESS:
+        out = robustness.perturb(x, kind, seed=3)
         assert out.shape == x.shape and out.dtype == np.uint8
-        np.testing.assert_array_equal(out, metrics.perturb(x, kind, seed=3))
+        np.testing.assert_array_equal(out, robustness.perturb(x, kind, seed=3))
         assert np.array_equal(out, x) == (kind == "original")
     with pytest.raises(ValueError):
-        metrics.perturb(x, "upside down")
+        robustness.perturb(x, "upside down")
 
 
 def test_robustness_scores_predict_once_on_every_perturbed_subset():
@@ -144,12 +144,12 @@ def test_robustness_scores_predict_once_on_every_perturbed_subset():
         calls.append(len(images))
         return np.tile([1.0] + [0.0] * 9, (len(images), 1))
 
-    scores = metrics.robustness_scores(always_zero, x, y, size=40)
-    assert calls == [40 * len(metrics.ROBUSTNESS)]
-    assert list(scores) == list(metrics.ROBUSTNESS)
-    idx = metrics.robustness_subset(60, 40)
+    scores = robustness.robustness_scores(always_zero, x, y, size=40)
+    assert calls == [40 * len(robustness.ROBUSTNESS)]
+    assert list(scores) == list(robustness.ROBUSTNESS)
+    idx = robustness.robustness_subset(60, 40)
     assert all(s == pytest.approx(np.mean(y[idx] == 0)) for s in scores.values())
-    np.testing.assert_array_equal(idx, metrics.robustness_subset(60, 40))   # fixed subset
+    np.testing.assert_array_equal(idx, robustness.robustness_subset(60, 40))   # fixed subset
 
 
 def test_latency_warms_up_then_takes_the_median():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from core import images, robustness
 from core import imageops as ops
 
 
@@ -38,7 +39,7 @@ def png_header_only(width: int, height: int) -> bytes:
 
 def run_code(code: str, img: np.ndarray) -> np.ndarray:
     """Execute the code line(s) the page shows, the way a student would paste them."""
-    namespace = {"cv2": cv2, "np": np, "img": img, "gray": ops.to_gray(img)}
+    namespace = {"cv2": cv2, "np": np, "img": img, "gray": images.to_gray(img)}
     exec(code, namespace)  # noqa: S102 - our own generated one-liners
     return namespace["out"]
 
@@ -47,7 +48,7 @@ def run_code(code: str, img: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("image", [rgb_image(), gray_image()], ids=["rgb", "gray"])
 def test_png_round_trip_is_exact_and_keeps_rgb_order(image):
-    decoded = ops.decode_image(ops.encode_png(image))
+    decoded = images.decode_image(images.encode_png(image))
     assert decoded.dtype == np.uint8
     np.testing.assert_array_equal(decoded, image)
 
@@ -56,7 +57,7 @@ def test_png_round_trip_is_exact_and_keeps_rgb_order(image):
 def test_lossless_formats_decode_to_the_same_pixels(fmt):
     image = gray_image()
     kwargs = {"lossless": True} if fmt == "WEBP" else {}
-    decoded = ops.decode_image(saved(Image.fromarray(image), fmt, **kwargs))
+    decoded = images.decode_image(saved(Image.fromarray(image), fmt, **kwargs))
     if decoded.ndim == 3:                   # WebP and GIF store gray as RGB / a palette
         assert (decoded == decoded[..., :1]).all()
         decoded = decoded[..., 0]
@@ -65,7 +66,7 @@ def test_lossless_formats_decode_to_the_same_pixels(fmt):
 
 def test_jpeg_decodes_close_to_the_original():
     image = np.full((32, 48, 3), (200, 40, 90), np.uint8)
-    decoded = ops.decode_image(saved(Image.fromarray(image), "JPEG", quality=95))
+    decoded = images.decode_image(saved(Image.fromarray(image), "JPEG", quality=95))
     assert decoded.shape == image.shape
     assert np.abs(decoded.astype(int) - image).max() <= 4
 
@@ -73,7 +74,7 @@ def test_jpeg_decodes_close_to_the_original():
 def test_16bit_gray_png_is_scaled_to_8_bits():
     values = np.array([[0, 257 * 128, 65535, 1000]], np.uint16)
     ok, buf = cv2.imencode(".png", values)
-    decoded = ops.decode_image(buf.tobytes())
+    decoded = images.decode_image(buf.tobytes())
     assert decoded.dtype == np.uint8
     np.testing.assert_array_equal(decoded, [[0, 128, 255, 4]])
 
@@ -82,14 +83,14 @@ def test_16bit_rgb_png_becomes_8bit_rgb_in_rgb_order():
     rgb = np.zeros((4, 4, 3), np.uint16)
     rgb[...] = (65535, 0, 257 * 128)
     ok, buf = cv2.imencode(".png", rgb[..., ::-1])  # OpenCV writes BGR
-    decoded = ops.decode_image(buf.tobytes())
+    decoded = images.decode_image(buf.tobytes())
     assert decoded.dtype == np.uint8 and decoded.shape == (4, 4, 3)
     np.testing.assert_array_equal(decoded[0, 0], (255, 0, 128))
 
 
 def test_32bit_integer_tiff_is_stretched_to_full_range():
     values = np.array([[-100, 100, 410]], np.int32)
-    decoded = ops.decode_image(saved(Image.fromarray(values, mode="I"), "TIFF"))
+    decoded = images.decode_image(saved(Image.fromarray(values, mode="I"), "TIFF"))
     np.testing.assert_array_equal(decoded, [[0, 100, 255]])
 
 
@@ -98,7 +99,7 @@ def test_rgba_transparent_areas_become_white():
     rgba[0, 0] = (255, 0, 0, 255)      # opaque red stays red
     rgba[0, 1] = (0, 0, 255, 0)        # fully transparent becomes white
     rgba[0, 2] = (0, 0, 0, 128)        # half transparent black becomes mid gray
-    decoded = ops.decode_image(saved(Image.fromarray(rgba, "RGBA"), "PNG"))
+    decoded = images.decode_image(saved(Image.fromarray(rgba, "RGBA"), "PNG"))
     assert decoded.shape == (2, 3, 3)
     np.testing.assert_array_equal(decoded[0, 0], (255, 0, 0))
     np.testing.assert_array_equal(decoded[0, 1], (255, 255, 255))
@@ -108,7 +109,7 @@ def test_rgba_transparent_areas_become_white():
 def test_gray_with_alpha_stays_gray():
     la = Image.fromarray(np.dstack([np.full((2, 2), 10, np.uint8),
                                     np.array([[255, 0], [255, 0]], np.uint8)]), "LA")
-    decoded = ops.decode_image(saved(la, "PNG"))
+    decoded = images.decode_image(saved(la, "PNG"))
     np.testing.assert_array_equal(decoded, [[10, 255], [10, 255]])
 
 
@@ -117,13 +118,13 @@ def test_palette_image_with_transparency():
     im.putpalette([0, 128, 0, 9, 9, 9] + [0] * 762)
     im.putpixel((0, 0), 0)
     im.putpixel((1, 0), 1)
-    decoded = ops.decode_image(saved(im, "PNG", transparency=1))
+    decoded = images.decode_image(saved(im, "PNG", transparency=1))
     np.testing.assert_array_equal(decoded[0], [(0, 128, 0), (255, 255, 255)])
 
 
 def test_cmyk_jpeg_becomes_rgb():
     cmyk = Image.new("CMYK", (8, 8), (0, 255, 255, 0))   # pure red in print colours
-    decoded = ops.decode_image(saved(cmyk, "JPEG", quality=95))
+    decoded = images.decode_image(saved(cmyk, "JPEG", quality=95))
     assert decoded.shape == (8, 8, 3)
     assert decoded[..., 0].min() > 240 and decoded[..., 1:].max() < 15
 
@@ -134,7 +135,7 @@ def test_exif_orientation_is_applied():
     stored[:, :20] = 20
     exif = Image.Exif()
     exif[0x0112] = 6
-    decoded = ops.decode_image(saved(Image.fromarray(stored), "JPEG", exif=exif, quality=95))
+    decoded = images.decode_image(saved(Image.fromarray(stored), "JPEG", exif=exif, quality=95))
     assert decoded.shape == (40, 20)                    # now portrait
     assert decoded[:20].mean() < 60 < 180 < decoded[20:].mean()   # the dark half is on top
 
@@ -142,79 +143,79 @@ def test_exif_orientation_is_applied():
 # ---------------------------------------------------------------- decoding: bad files
 
 def test_empty_file_is_refused():
-    with pytest.raises(ops.ImageError, match="empty"):
-        ops.decode_image(b"")
+    with pytest.raises(images.ImageError, match="empty"):
+        images.decode_image(b"")
 
 
 def test_text_file_is_not_an_image():
-    with pytest.raises(ops.ImageError, match="not an image"):
-        ops.decode_image(b"These are my notes, not a picture.\n" * 10)
+    with pytest.raises(images.ImageError, match="not an image"):
+        images.decode_image(b"These are my notes, not a picture.\n" * 10)
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
 def test_truncated_file_is_refused(fmt):
     data = saved(Image.fromarray(rgb_image(120, 160)), fmt)
-    with pytest.raises(ops.ImageError, match="damaged or incomplete"):
-        ops.decode_image(data[: len(data) // 2])
+    with pytest.raises(images.ImageError, match="damaged or incomplete"):
+        images.decode_image(data[: len(data) // 2])
 
 
 def test_image_bomb_is_refused_from_its_header():
     bomb = png_header_only(30_000, 30_000)
     assert len(bomb) < 2_000
-    with pytest.raises(ops.ImageError, match="megapixels"):
-        ops.decode_image(bomb)
+    with pytest.raises(images.ImageError, match="megapixels"):
+        images.decode_image(bomb)
 
 
 def test_image_over_the_pixel_limit_says_its_size():
-    with pytest.raises(ops.ImageError, match=r"10,000 × 6,000 pixels \(60 megapixels\)"):
-        ops.decode_image(png_header_only(10_000, 6_000))
+    with pytest.raises(images.ImageError, match=r"10,000 × 6,000 pixels \(60 megapixels\)"):
+        images.decode_image(png_header_only(10_000, 6_000))
 
 
 def test_file_over_the_upload_limit_is_refused_before_reading():
-    with pytest.raises(ops.ImageError, match="limit is 20 MB"):
-        ops.decode_image(b"\x89PNG" + b"\0" * ops.MAX_FILE_BYTES)
+    with pytest.raises(images.ImageError, match="limit is 20 MB"):
+        images.decode_image(b"\x89PNG" + b"\0" * images.MAX_FILE_BYTES)
 
 
 def test_animated_gif_is_refused_with_its_frame_count():
     frames = [Image.fromarray(np.full((8, 8), v, np.uint8)) for v in (0, 128, 255)]
     data = saved(frames[0], "GIF", save_all=True, append_images=frames[1:])
-    with pytest.raises(ops.ImageError, match="3 frames"):
-        ops.decode_image(data)
+    with pytest.raises(images.ImageError, match="3 frames"):
+        images.decode_image(data)
 
 
 def test_unsupported_format_is_named():
-    with pytest.raises(ops.ImageError, match="PPM images are not supported"):
-        ops.decode_image(saved(Image.fromarray(gray_image()), "PPM"))
+    with pytest.raises(images.ImageError, match="PPM images are not supported"):
+        images.decode_image(saved(Image.fromarray(gray_image()), "PPM"))
 
 
 # ---------------------------------------------------------------- sizes and encoding
 
 def test_bounded_shrinks_the_longer_side_only_when_needed():
     big = np.zeros((3000, 4000, 3), np.uint8)
-    assert ops.bounded(big, 1600).shape == (1200, 1600, 3)
+    assert images.bounded(big, 1600).shape == (1200, 1600, 3)
     small = gray_image()
-    assert ops.bounded(small, 1600) is small
+    assert images.bounded(small, 1600) is small
 
 
 def test_pixelated_enlarges_tiny_images_with_square_pixels():
     digit = gray_image(28, 28)
-    big = ops.pixelated(digit, 280)
+    big = images.pixelated(digit, 280)
     assert big.shape == (280, 280)
     np.testing.assert_array_equal(big, np.kron(digit, np.ones((10, 10), np.uint8)))
     photo = gray_image(300, 400)
-    assert ops.pixelated(photo, 280) is photo
+    assert images.pixelated(photo, 280) is photo
 
 
 def test_bilevel_png_is_exact_for_black_and_white_images():
     image = np.where(gray_image(33, 17) > 128, 255, 0).astype(np.uint8)
-    data = ops.encode_png(image, bilevel=True)
-    assert len(data) < len(ops.encode_png(image))
-    np.testing.assert_array_equal(ops.decode_image(data), image)
+    data = images.encode_png(image, bilevel=True)
+    assert len(data) < len(images.encode_png(image))
+    np.testing.assert_array_equal(images.decode_image(data), image)
 
 
 def test_jpeg_encoding_keeps_rgb_order():
     image = np.full((16, 16, 3), (250, 10, 10), np.uint8)
-    decoded = ops.decode_image(ops.encode_jpeg(image))
+    decoded = images.decode_image(images.encode_jpeg(image))
     assert decoded[..., 0].mean() > 230 and decoded[..., 2].mean() < 30
 
 
@@ -411,22 +412,22 @@ def digit() -> np.ndarray:
 
 
 def test_shift_moves_the_digit_and_fills_with_black():
-    moved = ops.shift(digit(), 3, -2)
+    moved = robustness.shift(digit(), 3, -2)
     assert moved.shape == (28, 28) and moved.dtype == np.uint8
     np.testing.assert_array_equal(moved[6:18, 15:19], 255)
     assert moved.sum() == digit().sum()
-    np.testing.assert_array_equal(ops.shift(digit(), 0, 0), digit())
+    np.testing.assert_array_equal(robustness.shift(digit(), 0, 0), digit())
 
 
 def test_gaussian_noise_is_seeded_clipped_and_zero_sigma_is_identity():
     image = digit()
-    np.testing.assert_array_equal(ops.gaussian_noise(image, 0), image)
-    noisy = ops.gaussian_noise(image, 40, seed=1)
+    np.testing.assert_array_equal(robustness.gaussian_noise(image, 0), image)
+    noisy = robustness.gaussian_noise(image, 40, seed=1)
     assert noisy.dtype == np.uint8 and noisy.shape == (28, 28)
-    np.testing.assert_array_equal(noisy, ops.gaussian_noise(image, 40, seed=1))
-    assert not np.array_equal(noisy, ops.gaussian_noise(image, 40, seed=2))
+    np.testing.assert_array_equal(noisy, robustness.gaussian_noise(image, 40, seed=1))
+    assert not np.array_equal(noisy, robustness.gaussian_noise(image, 40, seed=2))
     gray = np.full((28, 28), 128, np.uint8)       # E|noise| = sigma * sqrt(2 / pi) = 31.9
-    assert 28 < np.abs(ops.gaussian_noise(gray, 40).astype(int) - 128).mean() < 36
+    assert 28 < np.abs(robustness.gaussian_noise(gray, 40).astype(int) - 128).mean() < 36
 
 
 def test_blur_matches_opencv_and_small_kernels_do_nothing():

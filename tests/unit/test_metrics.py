@@ -1,6 +1,6 @@
 """core.metrics: the training verdict on typical curves."""
 
-from core.metrics import training_verdict
+from core.verdict import training_verdict
 
 
 def curve(acc, val_acc, loss, val_loss):

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from core import data, preprocess
-from core.preprocess import from_photo, to_mnist
+from core.photo import from_photo
+from core.preprocess import to_mnist
 from tests.strokes import photographed
 
 
@@ -268,7 +269,7 @@ def test_photo_in_uneven_light_is_flattened_and_the_digit_found(light):
 def test_otsu_alone_fails_in_uneven_light(monkeypatch, light):
     """Why the fallback exists: one global level splits the light, not the ink."""
     image, digit_only = photo(light)
-    monkeypatch.setattr(preprocess, "looks_evenly_lit", lambda mask: True)
+    monkeypatch.setattr("core.photo.looks_evenly_lit", lambda mask: True)
     result = from_photo(image)
     assert result.threshold_method == "otsu"
     assert result.is_empty or correlation(result.input28, to_mnist(digit_only).input28) < 0.8

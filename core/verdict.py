@@ -1,0 +1,42 @@
+"""The Train page's verdict on a finished training curve: converging, over- or underfitting."""
+
+from __future__ import annotations
+
+OVERFIT_GAP = 0.05        # train accuracy this far above validation = memorising
+OVERFIT_LOSS_RISE = 0.10  # validation loss this far above its best = memorising
+
+
+def training_verdict(history: list[dict]) -> tuple[str, str]:
+    """(one word, one sentence) on a finished training curve.
+
+    Overfitting: validation loss has risen clearly above its best while training loss
+    kept falling, or training accuracy is well above validation accuracy. Underfitting:
+    training accuracy is still low and still climbing, so more epochs would help.
+    Otherwise the model converged.
+    """
+    if len(history) < 3:
+        return ("done", f"{len(history)} epoch{'s' if len(history) > 1 else ''} give the curves "
+                        "too few points to show over- or underfitting; the test accuracy says how "
+                        "well it learned.")
+    last = history[-1]
+    gap = last["accuracy"] - last["val_accuracy"]
+    val_loss = [h["val_loss"] for h in history]
+    best = min(range(len(val_loss)), key=val_loss.__getitem__)
+    rise = val_loss[-1] / val_loss[best] - 1
+    if best < len(history) - 1 and rise > OVERFIT_LOSS_RISE and last["loss"] < history[best]["loss"]:
+        return ("overfitting",
+                f"Validation loss was lowest at epoch {best + 1} and has risen {rise:.0%} since, "
+                "while training loss kept falling: the model is memorising its training images. "
+                "Fewer epochs, augmentation or stronger regularisation help.")
+    if gap > OVERFIT_GAP:
+        return ("overfitting",
+                f"Training accuracy is {gap * 100:.1f} points above validation accuracy: the "
+                "model fits its training images better than new ones. More data, augmentation "
+                "or stronger regularisation help.")
+    if last["accuracy"] < 0.95 and last["accuracy"] - history[-2]["accuracy"] > 0.005:
+        return ("underfitting",
+                f"Training accuracy is {last['accuracy']:.1%} and still rising: "
+                "more epochs (or a larger model) would help.")
+    return ("converging",
+            f"Training and validation agree: validation accuracy {last['val_accuracy']:.1%}, "
+            f"{abs(gap) * 100:.1f} points from training accuracy, and the curves have levelled off.")
