@@ -1,10 +1,8 @@
 """Logistic Regression (scikit-learn) trained in rounds, so the page can draw its curves.
 
 Each round continues L-BFGS (scikit-learn's default solver) for `ITERATIONS_PER_EPOCH`
-iterations from where the last one stopped; every iteration reads all the training images.
-L-BFGS converges to the true optimum of the regularised loss (92.5 % on MNIST's test set);
-SAGA run one pass per call, as this app first did, restarts its gradient memory on every
-call and stalls at ~92.2 %. `augment` adds each image's copies shifted by one pixel.
+iterations from where the last one stopped; every iteration reads all the training
+images. It converges to the optimum of the regularised loss (README, "Choices, measured").
 """
 
 from __future__ import annotations

@@ -101,13 +101,9 @@ def flatten_light(dark_ink: np.ndarray) -> np.ndarray:
 def threshold_ink(dark_ink: np.ndarray) -> tuple[np.ndarray, str]:
     """Ink mask (uint8 0/255) of a blurred photo with dark ink, and how it was made.
 
-    Otsu's one global level is right for even light and keeps thick strokes whole. When
+    Otsu's one global level is right for even light and keeps thick strokes whole; when
     its mask shows it split the light instead, the light is flattened first ("flattened").
-    Measured on synthetic photos, 40 of each kind: an adaptive threshold (each pixel
-    against its window's mean) as the fallback did as well under smooth gradients, but
-    found the digit under a sharp shadow 0 times (it marks a band along the shadow's
-    edge) and beside a dark table edge 14 times; flattening, 40 and 37 times.
-    Flattening every photo instead of trying Otsu first lost thick marker strokes.
+    README, "Choices, measured", says why not an adaptive threshold.
     """
     mask = otsu_mask(dark_ink)
     if looks_evenly_lit(mask):

@@ -182,9 +182,8 @@ def mean_stroke_width(ink: np.ndarray) -> float:
 def thin_thick_strokes(crop: np.ndarray) -> np.ndarray:
     """Erode strokes much thicker than MNIST's down to MAX_STROKE_RATIO of the digit's size.
 
-    A 30 px brush on an 80 px digit becomes a blob at 20x20 that the CNN misreads (measured
-    on tests/strokes.py: 95.6 % read correctly without this, 98.9 % with it); MNIST digits
-    themselves are almost never touched (accuracy on the canonical test set unchanged).
+    A 30 px brush on an 80 px digit would become a blob at 20x20; MNIST's own digits are
+    almost never touched.
     """
     excess = mean_stroke_width(crop) - MAX_STROKE_RATIO * max(crop.shape)
     radius = int(round(excess / 2))
@@ -220,11 +219,9 @@ def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
 def place_in_field(digit: np.ndarray) -> np.ndarray:
     """Paste into a 28x28 field so the centre of mass lands exactly on (14, 14).
 
-    MNIST moved digits by whole pixels; we shift by fractions too (bilinear). Rounding
-    makes the result jump a pixel when the drawing changes a little: measured on 500
-    MNIST digits redrawn small, 17% then differ from the original's input (correlation
-    < 0.9), with fractional shifts none do, at the cost of a half-pixel of blur.
-    A very lopsided digit may lose an edge, as it did in MNIST.
+    Shifted by fractions of a pixel (bilinear), not MNIST's whole pixels, so the input does
+    not jump when the drawing changes a little. A very lopsided digit may lose an edge,
+    as it did in MNIST.
     """
     cx, cy = centre_of_mass(digit)
     shift = np.float32([[1, 0, CENTRE - cx], [0, 1, CENTRE - cy]])
