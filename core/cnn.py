@@ -15,6 +15,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
+from core import events  # noqa: E402
 from core.kinds import RECIPES  # noqa: E402
 
 
@@ -124,7 +125,7 @@ class Progress(keras.callbacks.Callback):
     outside the epoch's timed seconds; the app never passes it.
     """
 
-    def __init__(self, emit: Callable[[dict], None], should_stop: Callable[[], bool],
+    def __init__(self, emit: Callable[[events.Event], None], should_stop: Callable[[], bool],
                  epochs: int, steps: int, every_s: float = 0.5,
                  peek: Callable[[keras.Model], float] | None = None):
         super().__init__()
@@ -141,16 +142,15 @@ class Progress(keras.callbacks.Callback):
         now = time.perf_counter()
         if now - self.last_emit >= self.every_s:
             self.last_emit = now
-            self.emit({"type": "progress", "epoch": self.epoch,
-                       "fraction": (batch + 1) / self.steps})
+            self.emit(events.progress(self.epoch, (batch + 1) / self.steps))
 
     def on_epoch_end(self, epoch, logs=None):
         if self.model.stop_training:
             return  # a partial epoch is not a data point
         logs = logs or {}
-        event = {"type": "epoch", "epoch": epoch + 1, "epochs": self.epochs,
-                 "seconds": time.perf_counter() - self.epoch_start,
-                 **{k: float(logs[k]) for k in ("accuracy", "loss", "val_accuracy", "val_loss")}}
+        event = events.epoch({"epoch": epoch + 1, "seconds": time.perf_counter() - self.epoch_start,
+                              **{k: float(logs[k]) for k in
+                                 ("accuracy", "loss", "val_accuracy", "val_loss")}}, self.epochs)
         if self.peek:
             event["peek_accuracy"] = self.peek(self.model)
         self.emit(event)
@@ -168,7 +168,7 @@ def export_lite(model: keras.Model, path) -> None:
 
 
 def fit(model: keras.Model, x_train, y_train, x_val, y_val, epochs: int, batch_size: int,
-        emit: Callable[[dict], None], should_stop: Callable[[], bool], peek=None) -> None:
+        emit: Callable[[events.Event], None], should_stop: Callable[[], bool], peek=None) -> None:
     """Train `model`, emitting progress; returns early when `should_stop()` turns true."""
     steps = int(np.ceil(len(x_train) / batch_size))
     progress = Progress(emit, should_stop, epochs, steps, peek=peek)

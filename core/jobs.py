@@ -1,4 +1,4 @@
-"""Training jobs in worker processes: progress events, stop, one result.
+"""Training jobs in worker processes: progress events (core.events), stop, one result.
 
 The Streamlit server holds one `JobRunner` (in `st.cache_resource`). `start(spec)` spawns
 a fresh process that imports TensorFlow / scikit-learn itself and runs
@@ -20,7 +20,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from core.data import TITLES
-from core import kinds
+from core import events, kinds
 from core.kinds import speed_cases, speed_key
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
@@ -103,7 +103,7 @@ class Job:
             return None
         return self.n_train / self.history[-1]["seconds"]
 
-    def apply(self, event: dict) -> None:
+    def apply(self, event: events.Event) -> None:
         """Fold one event from the worker into this job's state."""
         kind = event["type"]
         if kind == "status":
@@ -115,7 +115,7 @@ class Job:
         elif kind == "progress":
             self.epoch_fraction = event["fraction"]
         elif kind == "epoch":
-            self.history.append({k: v for k, v in event.items() if k not in ("type", "epochs")})
+            self.history.append(events.curve_point(event))
             self.epoch_fraction = 0.0
             self.message = f"Epoch {event['epoch']} of {self.epochs} done"
         elif kind in ("done", "stopped", "failed"):
@@ -143,7 +143,7 @@ def name_this_process() -> None:
         pass
 
 
-def _child(spec: dict, events, stop_flag, models_root: str | None) -> None:
+def _child(spec: dict, channel, stop_flag, models_root: str | None) -> None:
     """Entry point of the worker process."""
     name_this_process()
     if models_root:
@@ -152,9 +152,9 @@ def _child(spec: dict, events, stop_flag, models_root: str | None) -> None:
     from core import worker  # imported here: only the worker pays for TensorFlow
 
     try:
-        worker.run_training(spec, events.put, stop_flag.is_set)
+        worker.run_training(spec, channel.put, stop_flag.is_set)
     except BaseException as e:  # reported, never swallowed: the page shows it
-        events.put({"type": "failed", "error": f"{type(e).__name__}: {e}"})
+        channel.put(events.failed(f"{type(e).__name__}: {e}"))
 
 
 _main_lock = threading.Lock()
@@ -239,13 +239,13 @@ class JobRunner:
                 self._processes[checking.id].kill()
             self._forget_old_jobs()
             job = Job(uuid.uuid4().hex[:8], dict(spec), owner)
-            events, stop_flag = self.ctx.Queue(), self.ctx.Event()
+            channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
             role = "speed" if job.is_speed_check else "train"
             process = start_process(self.ctx, _child, f"digitlab-{role}-{job.id}",
-                                    (job.spec, events, stop_flag, self.models_root))
+                                    (job.spec, channel, stop_flag, self.models_root))
             self.jobs[job.id] = job
             self._processes[job.id], self._stop_flags[job.id] = process, stop_flag
-        threading.Thread(target=self._follow, args=(job, process, events), daemon=True,
+        threading.Thread(target=self._follow, args=(job, process, channel), daemon=True,
                          name=f"digitlab-follow-{job.id}").start()
         return job
 
@@ -287,7 +287,7 @@ class JobRunner:
             if process.is_alive():
                 process.kill()
 
-    def _learn_speed(self, job: Job, event: dict) -> None:
+    def _learn_speed(self, job: Job, event: events.Event) -> None:
         """Keep what a speed check measured, and the speed of every finished epoch."""
         if event["type"] == "speed":
             if "startup_s" in event:
@@ -297,11 +297,11 @@ class JobRunner:
         elif event["type"] == "epoch" and job.images_per_s:
             self.speeds[speed_key(job.spec)] = job.images_per_s
 
-    def _follow(self, job: Job, process, events) -> None:
+    def _follow(self, job: Job, process, channel) -> None:
         """Reader thread: apply the worker's events until it ends, then settle the outcome."""
         while True:
             try:
-                event = events.get(timeout=0.2)
+                event = channel.get(timeout=0.2)
                 job.apply(event)
                 self._learn_speed(job, event)
                 continue
@@ -313,16 +313,15 @@ class JobRunner:
                 break
         while True:  # drain what the worker wrote just before it exited
             try:
-                job.apply(events.get(timeout=0.05))
+                job.apply(channel.get(timeout=0.05))
             except (queue.Empty, EOFError, OSError):
                 break
         process.join()
         if job.active:
             if self._stop_flags[job.id].is_set():
-                job.apply({"type": "stopped"})
+                job.apply(events.stopped())
             else:
                 code = process.exitcode
                 why = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
-                job.apply({"type": "failed",
-                           "error": f"the training worker ended unexpectedly ({why})"})
-        events.close()
+                job.apply(events.failed(f"the training worker ended unexpectedly ({why})"))
+        channel.close()

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 
-from core import data, kinds, logreg, metrics, store
+from core import data, events, kinds, logreg, metrics, store
 
 VAL_FRACTION = 0.1
 
-Emit = Callable[[dict], None]
+Emit = Callable[[events.Event], None]
 Outcome = tuple[dict, Callable]  # (meta for the store, function that writes the model files)
 
 
@@ -64,14 +64,13 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
     if spec.get("augment"):
         x_train, y_train = logreg.shifted_copies(x_train, y_train)
     copies = f" and their shifted copies ({len(y_train):,} in all)" if spec.get("augment") else ""
-    emit({"type": "status", "message": f"Training on {n_images:,} images{copies}",
-          "n_train": n_images})
+    emit(events.status(f"Training on {n_images:,} images{copies}", n_images))
     model = logreg.build(C=spec.get("C", 1.0), seed=spec.get("seed", 0))
     history, start = [], time.perf_counter()
     for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec["epochs"],
                                    should_stop):
         history.append(point)
-        emit({"type": "epoch", "epochs": spec["epochs"], **point})
+        emit(events.epoch(point, spec["epochs"]))
     if should_stop() or len(history) < spec["epochs"]:
         return None
     train_seconds = time.perf_counter() - start
@@ -89,7 +88,7 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
 
 def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
     """Fit a Keras CNN; returns meta for the store, or None if stopped."""
-    emit({"type": "status", "message": "Starting TensorFlow"})
+    emit(events.status("Starting TensorFlow"))
     from core import cnn
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
@@ -98,13 +97,12 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
                       spec.get("learning_rate", 1e-3), spec.get("schedule", "constant"),
                       steps=spec["epochs"] * int(np.ceil(len(y_train) / batch_size)),
                       seed=spec.get("seed", 0))
-    emit({"type": "status", "message": f"Training on {len(y_train):,} images",
-          "n_train": len(y_train)})
+    emit(events.status(f"Training on {len(y_train):,} images", len(y_train)))
     history: list[dict] = []
 
-    def record(event: dict) -> None:
+    def record(event: events.Event) -> None:
         if event["type"] == "epoch":
-            history.append({k: v for k, v in event.items() if k not in ("type", "epochs")})
+            history.append(events.curve_point(event))
         emit(event)
 
     start = time.perf_counter()
@@ -114,7 +112,7 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     if should_stop() or len(history) < spec["epochs"]:
         return None
     train_seconds = time.perf_counter() - start
-    emit({"type": "status", "message": "Exporting and scoring on the test set"})
+    emit(events.status("Exporting and scoring on the test set"))
     with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
         exported = Path(tmp) / store.MODEL_FILES["cnn"]
         cnn.export_lite(model, exported)
@@ -175,12 +173,12 @@ def measure_speed(emit: Emit, should_stop: Callable[[], bool]) -> None:
     start = time.perf_counter()
     import keras  # noqa: F401 - how long a CNN job takes to start is part of its estimate
 
-    emit({"type": "speed", "startup_s": time.perf_counter() - start})
+    emit(events.startup(time.perf_counter() - start))
     for spec in kinds.speed_cases():
         if should_stop():
             return
         speed = (logreg_speed if spec["kind"] == "logreg" else cnn_speed)(spec, ds.x_train, ds.y_train)
-        emit({"type": "speed", "key": kinds.speed_key(spec), "images_per_s": speed})
+        emit(events.speed(kinds.speed_key(spec), speed))
 
 
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}
@@ -190,15 +188,14 @@ def run_training(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Non
     """Train the model `spec` describes and save it; every outcome ends with one final event."""
     if spec["kind"] == "speed":
         measure_speed(emit, should_stop)
-        emit({"type": "stopped" if should_stop() else "done"})
+        emit(events.stopped() if should_stop() else events.done())
         return
     outcome = TRAINERS[spec["kind"]](spec, emit, should_stop)
     if outcome is None:
-        emit({"type": "stopped"})
+        emit(events.stopped())
         return
     meta, write_files = outcome
     meta["versions"] = versions()
-    emit({"type": "status", "message": "Saving the model"})
+    emit(events.status("Saving the model"))
     saved = store.save(meta, write_files)
-    emit({"type": "done", "model_id": saved.id, "test_accuracy": meta["test_accuracy"],
-          "train_seconds": meta["train_seconds"]})
+    emit(events.done(saved.id, meta["test_accuracy"], meta["train_seconds"]))

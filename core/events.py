@@ -1,0 +1,104 @@
+"""What a training worker tells the server, one event at a time, through a multiprocessing queue.
+
+The events are plain dicts (they cross a process boundary) whose shapes are written once,
+here: the worker, core.cnn and core.logreg make them with these functions, and
+core.jobs.Job.apply reads them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, NotRequired, TypedDict
+
+
+class Status(TypedDict):
+    type: Literal["status"]
+    message: str                 # what the worker is doing, for the page
+    n_train: NotRequired[int]    # training images per epoch, once known
+
+
+class Progress(TypedDict):
+    type: Literal["progress"]
+    epoch: int
+    fraction: float              # share of the current epoch done
+
+
+class Epoch(TypedDict):
+    """A finished epoch (a Logistic Regression's round): one point of each training curve."""
+
+    type: Literal["epoch"]
+    epochs: int
+    epoch: int
+    seconds: float
+    accuracy: float
+    loss: float
+    val_accuracy: float
+    val_loss: float
+    peek_accuracy: NotRequired[float]   # test accuracy, only when a benchmark asks for it
+
+
+class Speed(TypedDict):
+    """A speed check's measurement: images/s of one speed key, or TensorFlow's start-up."""
+
+    type: Literal["speed"]
+    key: NotRequired[str]
+    images_per_s: NotRequired[float]
+    startup_s: NotRequired[float]
+
+
+class Ended(TypedDict):
+    """The last event of every job."""
+
+    type: Literal["done", "stopped", "failed"]
+    model_id: NotRequired[str]
+    test_accuracy: NotRequired[float]
+    train_seconds: NotRequired[float]
+    error: NotRequired[str]
+
+
+Event = Status | Progress | Epoch | Speed | Ended
+
+
+def status(message: str, n_train: int | None = None) -> Status:
+    event: Status = {"type": "status", "message": message}
+    if n_train is not None:
+        event["n_train"] = n_train
+    return event
+
+
+def progress(epoch: int, fraction: float) -> Progress:
+    return {"type": "progress", "epoch": epoch, "fraction": fraction}
+
+
+def epoch(point: dict, epochs: int) -> Epoch:
+    """An Epoch event from a curve point (epoch, seconds, accuracy, loss, val_accuracy, val_loss)."""
+    return {"type": "epoch", "epochs": epochs, **point}
+
+
+def curve_point(event: Epoch) -> dict:
+    """The numbers of one finished epoch, as a model's history keeps them."""
+    return {k: v for k, v in event.items() if k not in ("type", "epochs")}
+
+
+def speed(key: str, images_per_s: float) -> Speed:
+    return {"type": "speed", "key": key, "images_per_s": images_per_s}
+
+
+def startup(seconds: float) -> Speed:
+    return {"type": "speed", "startup_s": seconds}
+
+
+def done(model_id: str | None = None, test_accuracy: float | None = None,
+         train_seconds: float | None = None) -> Ended:
+    event: Ended = {"type": "done"}
+    if model_id is not None:
+        event |= {"model_id": model_id, "test_accuracy": test_accuracy,
+                  "train_seconds": train_seconds}
+    return event
+
+
+def stopped() -> Ended:
+    return {"type": "stopped"}
+
+
+def failed(error: str) -> Ended:
+    return {"type": "failed", "error": error}
