@@ -100,14 +100,19 @@ def predictor() -> Predictor:
     return worker
 
 
+def version(model: store.ModelInfo) -> tuple[str, float]:
+    """What a cached result of a model depends on: its id and its file's version."""
+    return model.id, model.file.stat().st_mtime
+
+
 @st.cache_resource(max_entries=16)
-def _load_logreg(model_id: str, path: str, mtime: float):
-    return store.load_logreg(store.get(model_id))
+def _load_logreg(key: tuple, _model: store.ModelInfo):
+    return store.load_logreg(_model)
 
 
 def logreg_model(model: store.ModelInfo):
     """A stored Logistic Regression, loaded once per model file version."""
-    return _load_logreg(model.id, str(model.file), model.file.stat().st_mtime)
+    return _load_logreg(version(model), model)
 
 
 def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:

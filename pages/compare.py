@@ -28,7 +28,22 @@ PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
 
 def cache_key(model: store.ModelInfo, ds) -> tuple:
     """What a cached result depends on: the model file's version and the test set."""
-    return model.id, model.file.stat().st_mtime, ds.name, ds.source, len(ds.y_test)
+    return *common.version(model), ds.name, ds.source, len(ds.y_test)
+
+
+def each_model(models, names, compute, failure: str) -> list | None:
+    """[compute(model) for each model], or None after an error naming the model that failed.
+
+    `failure` is the message, with {name} and {error} in it.
+    """
+    results = []
+    for model, name in zip(models, names):
+        try:
+            results.append(compute(model))
+        except PROBLEMS as e:
+            st.error(failure.format(name=name, error=e), icon=":material/error:")
+            return None
+    return results
 
 
 def predictor_of(model: store.ModelInfo):
@@ -136,16 +151,10 @@ def pickers(stored: list[store.ModelInfo], ds) -> tuple[store.ModelInfo, store.M
 
 def evaluate_both(models, names, ds) -> list[metrics.Evaluation] | None:
     """Both models' evaluations, or None after saying which one failed and why."""
-    results = []
     with st.spinner(f"Scoring both models on {len(ds.y_test):,} test images (only the first time)…"):
-        for model, name in zip(models, names):
-            try:
-                results.append(evaluation(cache_key(model, ds), model, ds))
-            except PROBLEMS as e:
-                st.error(f"**{name} could not be scored**, so there is nothing to compare: {e}. "
-                         "Pick another model above.", icon=":material/error:")
-                return None
-    return results
+        return each_model(models, names, lambda m: evaluation(cache_key(m, ds), m, ds),
+                          "**{name} could not be scored**, so there is nothing to compare: "
+                          "{error}. Pick another model above.")
 
 
 def headline(models, names, evals, ds) -> None:
@@ -191,14 +200,9 @@ def measured_speed(models, names, ds) -> list[dict | None]:
         st.session_state.compare_speed = True
     if not st.session_state.get("compare_speed"):
         return [None, None]
-    results = []
     with st.spinner("Timing both models…"):
-        for model, name in zip(models, names):
-            try:
-                results.append(speed(cache_key(model, ds), model, ds))
-            except PROBLEMS as e:
-                st.error(f"Could not time {name}: {e}")
-                results.append(None)
+        results = each_model(models, names, lambda m: speed(cache_key(m, ds), m, ds),
+                             "Could not time {name}: {error}") or [None, None]
     st.caption("Speed on this machine (2 shared CPU cores), measured once per model. CNN "
                "predictions run in the prediction worker, so their latency includes the pipe "
                "round trip between processes.")
@@ -323,14 +327,12 @@ def disagreement_section(names, short, evals, ds) -> None:
 def robustness_section(models, names, ds) -> None:
     """Accuracy on rotated, shifted, noisy and blurred test images (does augmentation help?)."""
     st.subheader("Robustness")
-    scores = {}
     with st.spinner("Perturbing the test images and scoring both models…"):
-        for model, name in zip(models, names):
-            try:
-                scores[name] = robustness_accuracy(cache_key(model, ds), model, ds)
-            except PROBLEMS as e:
-                st.error(f"Could not test {name}'s robustness: {e}")
-                return
+        accuracy = each_model(models, names, lambda m: robustness_accuracy(cache_key(m, ds), m, ds),
+                              "Could not test {name}'s robustness: {error}")
+    if accuracy is None:
+        return
+    scores = dict(zip(names, accuracy))
     n = min(ROBUSTNESS_SIZE, len(ds.y_test))
     note = (f"all {test_set_note(ds)}" if n == len(ds.y_test) else
             f"a fixed random {n:,} of the {test_set_note(ds)}") + ", perturbed with seed 0"
@@ -373,13 +375,12 @@ def inside_section(models, names, short_names, ds) -> None:
     for model, name in zip(models, names):
         if model.kind != "logreg":
             continue
-        try:
-            coef = logreg_weights((model.id, model.file.stat().st_mtime), model)
-        except PROBLEMS as e:
-            st.error(f"Could not read {name}'s weights: {e}")
+        coef = each_model([model], [name], lambda m: logreg_weights(common.version(m), m),
+                          "Could not read {name}'s weights: {error}")
+        if coef is None:
             continue
         st.plotly_chart(charts.logreg_weights(
-            coef, ds.class_names, f"What {name} looks for: one 28 x 28 weight image per class",
+            coef[0], ds.class_names, f"What {name} looks for: one 28 x 28 weight image per class",
             f"learned from {trained_note(model)}"), config={"displayModeBar": False})
         st.caption("A linear model scores a class by adding up pixel x weight. Red pixels "
                    "(positive) are where ink makes the class more likely, blue where ink "
@@ -398,7 +399,8 @@ def inside_section(models, names, short_names, ds) -> None:
                          config={"displayModeBar": False})
     st.caption("Recorded while each model trained: validation (solid) is a held-out 10 % of "
                "its training images; training (dotted) is measured on the images it learns from. "
-               "A Logistic Regression epoch is one SAGA pass, a CNN epoch one pass of mini-batches.")
+               "A Logistic Regression epoch is one round of L-BFGS, a CNN epoch one pass of "
+               "mini-batches.")
 
 
 # ---------------------------------------------------------------- the page
