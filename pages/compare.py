@@ -1,5 +1,6 @@
 """Compare: two stored models scored now on the same held-out test set, side by side."""
 
+from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
@@ -22,6 +23,16 @@ SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test spli
 ROBUSTNESS_SIZE = 1000
 GALLERY_MAX = 24
 PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
+
+
+@dataclass(frozen=True)
+class Pair:
+    """The two models on the page, their names, and how each scored on the test set."""
+
+    models: tuple[store.ModelInfo, store.ModelInfo]
+    names: tuple[str, str]    # for headings and legends
+    short: tuple[str, str]    # for captions under images
+    evals: tuple[metrics.Evaluation, metrics.Evaluation]
 
 
 # ---------------------------------------------------------------- cached work (per model file)
@@ -157,42 +168,42 @@ def evaluate_both(models, names, ds) -> list[metrics.Evaluation] | None:
                           "{error}. Pick another model above.")
 
 
-def headline(models, names, evals, ds) -> None:
+def headline(p: Pair, ds) -> None:
     """The summary sentence and the table of measured numbers."""
-    a, b = evals
+    a, b = p.evals
     better, worse = (0, 1) if a.accuracy >= b.accuracy else (1, 0)
-    wrong = [e.n_wrong for e in evals]
+    wrong = [e.n_wrong for e in p.evals]
     fewer = 1 - wrong[better] / wrong[worse] if wrong[worse] else 0.0
-    st.markdown(f"On {test_set_note(ds)}, **{names[better]}** is right "
-                f"**{evals[better].accuracy:.1%}** of the time and **{names[worse]}** "
-                f"**{evals[worse].accuracy:.1%}**: {names[better]} makes {wrong[better]:,} "
-                f"mistakes where {names[worse]} makes {wrong[worse]:,} ({fewer:.0%} fewer).")
+    st.markdown(f"On {test_set_note(ds)}, **{p.names[better]}** is right "
+                f"**{p.evals[better].accuracy:.1%}** of the time and **{p.names[worse]}** "
+                f"**{p.evals[worse].accuracy:.1%}**: {p.names[better]} makes {wrong[better]:,} "
+                f"mistakes where {p.names[worse]} makes {wrong[worse]:,} ({fewer:.0%} fewer).")
     table_area = st.container()
-    speeds = measured_speed(models, names, ds)
-    rows = {"Test accuracy": [f"{e.accuracy:.2%}" for e in evals]}
+    speeds = measured_speed(p, ds)
+    rows = {"Test accuracy": [f"{e.accuracy:.2%}" for e in p.evals]}
     if ds.name == "mnist":
-        rows["Published reference for this kind of model"] = [PUBLISHED[m.kind] for m in models]
+        rows["Published reference for this kind of model"] = [PUBLISHED[m.kind] for m in p.models]
     rows |= {
-        "Macro precision": [f"{e.precision:.2%}" for e in evals],
-        "Macro recall": [f"{e.recall:.2%}" for e in evals],
-        "Macro F1": [f"{e.f1:.2%}" for e in evals],
-        "Log loss (lower is better)": [f"{e.log_loss:.3f}" for e in evals],
-        "Training images": [recorded(m.meta, "train_size", ",") for m in models],
-        "Training time": [recorded(m.meta, "train_seconds", ".1f", " s") for m in models],
+        "Macro precision": [f"{e.precision:.2%}" for e in p.evals],
+        "Macro recall": [f"{e.recall:.2%}" for e in p.evals],
+        "Macro F1": [f"{e.f1:.2%}" for e in p.evals],
+        "Log loss (lower is better)": [f"{e.log_loss:.3f}" for e in p.evals],
+        "Training images": [recorded(m.meta, "train_size", ",") for m in p.models],
+        "Training time": [recorded(m.meta, "train_seconds", ".1f", " s") for m in p.models],
         "Single-image latency (p50)": [f"{s['latency_ms']:.2f} ms" if s else "press Measure speed"
                                        for s in speeds],
         "Batch throughput": [f"{s['images_per_s']:,.0f} images/s" if s else "press Measure speed"
                              for s in speeds],
-        "Parameters": [recorded(m.meta, "params", ",") for m in models],
+        "Parameters": [recorded(m.meta, "params", ",") for m in p.models],
         "Model file size (the file the app runs)": [f"{m.file.stat().st_size / 1024:,.0f} KB"
-                                                    for m in models],
+                                                    for m in p.models],
     }
-    table = pd.DataFrame(rows, index=list(names)).T
+    table = pd.DataFrame(rows, index=list(p.names)).T
     table.index.name = f"Measured now on {test_set_note(ds)}"
     table_area.table(table)
 
 
-def measured_speed(models, names, ds) -> list[dict | None]:
+def measured_speed(p: Pair, ds) -> list[dict | None]:
     """Speed numbers once the person asked for them (then cached per model)."""
     if st.button("Measure speed", icon=":material/speed:",
                  help="Times 30 single-image predictions after 3 warm-up calls (median), and "
@@ -201,7 +212,7 @@ def measured_speed(models, names, ds) -> list[dict | None]:
     if not st.session_state.get("compare_speed"):
         return [None, None]
     with st.spinner("Timing both models…"):
-        results = each_model(models, names, lambda m: speed(cache_key(m, ds), m, ds),
+        results = each_model(p.models, p.names, lambda m: speed(cache_key(m, ds), m, ds),
                              "Could not time {name}: {error}") or [None, None]
     st.caption("Speed on this machine (2 shared CPU cores), measured once per model. CNN "
                "predictions run in the prediction worker, so their latency includes the pipe "
@@ -221,14 +232,14 @@ def remember_click(which: int) -> None:
         choose_cell(which, *cell)
 
 
-def default_cell(evals) -> tuple[int, int, int]:
+def default_cell(p: Pair) -> tuple[int, int, int]:
     """Before any click: the most frequent mistake of the less accurate model."""
-    which = 0 if evals[0].accuracy <= evals[1].accuracy else 1
-    top = metrics.top_confusions(evals[which].confusion, 1)
+    which = 0 if p.evals[0].accuracy <= p.evals[1].accuracy else 1
+    top = metrics.top_confusions(p.evals[which].confusion, 1)
     return (which, *top[0][:2]) if top else (which, 0, 0)
 
 
-def confusion_section(names, short, evals, ds) -> None:
+def confusion_section(p: Pair, ds) -> None:
     """Side-by-side clickable matrices, the most frequent mistakes, and the clicked cell's images."""
     st.subheader("Confusion matrices")
     st.caption("Rows are the true digit, columns what the model answered; the diagonal is right. "
@@ -236,18 +247,18 @@ def confusion_section(names, short, evals, ds) -> None:
     shown = st.segmented_control("Cells show", ["counts", "% of the true class"],
                                  default="counts", key="cm-mode") or "counts"
     normalised = shown != "counts"
-    which, true, pred = st.session_state.get("compare_cell") or default_cell(evals)
-    zmax = 1.0 if normalised else max(int(e.confusion.max()) for e in evals)
+    which, true, pred = st.session_state.get("compare_cell") or default_cell(p)
+    zmax = 1.0 if normalised else max(int(e.confusion.max()) for e in p.evals)
     for col, i in zip(st.columns(2, gap="large"), (0, 1)):
         with col:
             fig = charts.confusion_matrix(
-                evals[i].confusion, ds.class_names, f"{names[i]}: test accuracy "
-                f"{evals[i].accuracy:.1%}", test_set_note(ds), normalised,
+                p.evals[i].confusion, ds.class_names, f"{p.names[i]}: test accuracy "
+                f"{p.evals[i].accuracy:.1%}", test_set_note(ds), normalised,
                 selected=(true, pred) if i == which else None, zmax=zmax)
             st.plotly_chart(fig, key=f"cm-{i}", on_select=partial(remember_click, i),
                             selection_mode="points", config={"displayModeBar": False})
-            mistakes(i, names[i], evals[i], ds)
-    cell_gallery(which, true, pred, names, short, evals, ds)
+            mistakes(i, p.names[i], p.evals[i], ds)
+    cell_gallery(which, true, pred, p, ds)
 
 
 def mistakes(which: int, name: str, ev: metrics.Evaluation, ds) -> None:
@@ -263,22 +274,22 @@ def mistakes(which: int, name: str, ev: metrics.Evaluation, ds) -> None:
                    on_click=choose_cell, args=(which, t, p), type="tertiary")
 
 
-def cell_gallery(which, true, pred, names, short, evals, ds) -> None:
+def cell_gallery(which: int, true: int, pred: int, p: Pair, ds) -> None:
     """The test images of one confusion-matrix cell, under a heading that names the cell."""
     cls = ds.class_names
-    idx = metrics.cell_indices(evals[which].y_true, evals[which].pred, true, pred)
-    st.markdown(f"#### True {cls[true]}, predicted {cls[pred]} by {names[which]}: "
+    idx = metrics.cell_indices(p.evals[which].y_true, p.evals[which].pred, true, pred)
+    st.markdown(f"#### True {cls[true]}, predicted {cls[pred]} by {p.names[which]}: "
                 f"{len(idx):,} test image{'s' if len(idx) != 1 else ''}")
     if not len(idx):
         st.caption("No test image falls in this cell. Click another one.")
         return
     more = f" (the first {GALLERY_MAX} shown)" if len(idx) > GALLERY_MAX else ""
     st.caption(f"Each image with both models' answers and how sure they were{more}: "
-               + ", ".join(f"{s} = {n}" for s, n in zip(short, names)) + ".")
-    gallery(idx[:GALLERY_MAX], short, evals, ds)
+               + ", ".join(f"{s} = {n}" for s, n in zip(p.short, p.names)) + ".")
+    gallery(idx[:GALLERY_MAX], p, ds)
 
 
-def gallery(indices, short_names, evals, ds, per_row: int = 6) -> None:
+def gallery(indices, p: Pair, ds, per_row: int = 6) -> None:
     """Test images in a grid, each captioned with its true class and both models' answers."""
     cls = ds.class_names
     for start in range(0, len(indices), per_row):
@@ -287,15 +298,15 @@ def gallery(indices, short_names, evals, ds, per_row: int = 6) -> None:
             truth = int(ds.y_test[i])
             col.image(images.pixelated(ds.x_test[i], 112), width=112)
             col.caption("  \n".join([f"true {cls[truth]}"] + [
-                f"{n}: {answer(e.probs[i], truth, cls)}" for n, e in zip(short_names, evals)]))
+                f"{n}: {answer(e.probs[i], truth, cls)}" for n, e in zip(p.short, p.evals)]))
 
 
-def per_class_section(names, evals, ds) -> None:
+def per_class_section(p: Pair, ds) -> None:
     """Grouped bars of one per-class score; a fragment, so switching the score is quick."""
     st.subheader("Per class")
     label = st.segmented_control("Score", ["F1", "precision", "recall"], default="F1",
                                  key="per-class-metric") or "F1"
-    values = {n: e.per_class[label.lower()] for n, e in zip(names, evals)}
+    values = {n: e.per_class[label.lower()] for n, e in zip(p.names, p.evals)}
     st.plotly_chart(charts.per_class_bars(values, ds.class_names, label,
                                           f"{label} of every class", test_set_note(ds)),
                     config={"displayModeBar": False})
@@ -303,15 +314,15 @@ def per_class_section(names, evals, ds) -> None:
                "Recall: of the images of this class, the share it found. F1 combines the two.")
 
 
-def disagreement_section(names, short, evals, ds) -> None:
+def disagreement_section(p: Pair, ds) -> None:
     """The images the two models answer differently, grouped by who is right."""
     st.subheader("Where they disagree")
-    groups = metrics.disagreements(evals[0].y_true, evals[0].pred, evals[1].pred)
+    groups = metrics.disagreements(p.evals[0].y_true, p.evals[0].pred, p.evals[1].pred)
     total = sum(len(g) for g in groups.values())
     st.caption(f"The two models answer differently on {total:,} of the {test_set_note(ds)}.")
-    labels = {"a_right": f"Only {names[0]} right", "b_right": f"Only {names[1]} right",
+    labels = {"a_right": f"Only {p.names[0]} right", "b_right": f"Only {p.names[1]} right",
               "both_wrong": "Both wrong, differently"}
-    default = "b_right" if evals[1].accuracy >= evals[0].accuracy else "a_right"
+    default = "b_right" if p.evals[1].accuracy >= p.evals[0].accuracy else "a_right"
     kind = st.segmented_control(
         "Show", list(groups), format_func=lambda k: f"{labels[k]} ({len(groups[k]):,})",
         default=default, key="disagree-kind") or default
@@ -321,25 +332,26 @@ def disagreement_section(names, short, evals, ds) -> None:
         return
     if len(idx) > GALLERY_MAX:
         st.caption(f"The first {GALLERY_MAX} of {len(idx):,}.")
-    gallery(idx[:GALLERY_MAX], short, evals, ds)
+    gallery(idx[:GALLERY_MAX], p, ds)
 
 
-def robustness_section(models, names, ds) -> None:
+def robustness_section(p: Pair, ds) -> None:
     """Accuracy on rotated, shifted, noisy and blurred test images (does augmentation help?)."""
     st.subheader("Robustness")
     with st.spinner("Perturbing the test images and scoring both models…"):
-        accuracy = each_model(models, names, lambda m: robustness_accuracy(cache_key(m, ds), m, ds),
+        accuracy = each_model(p.models, p.names,
+                              lambda m: robustness_accuracy(cache_key(m, ds), m, ds),
                               "Could not test {name}'s robustness: {error}")
     if accuracy is None:
         return
-    scores = dict(zip(names, accuracy))
+    scores = dict(zip(p.names, accuracy))
     n = min(ROBUSTNESS_SIZE, len(ds.y_test))
     note = (f"all {test_set_note(ds)}" if n == len(ds.y_test) else
             f"a fixed random {n:,} of the {test_set_note(ds)}") + ", perturbed with seed 0"
     st.plotly_chart(charts.robustness_bars(scores, robustness.ROBUSTNESS,
                                            "Accuracy on changed test images", note),
                     config={"displayModeBar": False})
-    augmented = [name for model, name in zip(models, names)
+    augmented = [name for model, name in zip(p.models, p.names)
                  if model.meta.get("settings", {}).get("augment")]
     st.caption("How the images were changed: " + "; ".join(
                    f"**{k}** {v}" for k, v in list(robustness.ROBUSTNESS.items())[1:]) + ". "
@@ -350,10 +362,10 @@ def robustness_section(models, names, ds) -> None:
                "far each model's bars drop from the original.")
 
 
-def calibration_section(names, evals, ds) -> None:
+def calibration_section(p: Pair, ds) -> None:
     """Reliability diagram and expected calibration error of both models."""
     st.subheader("Calibration")
-    curves = {n: e.reliability for n, e in zip(names, evals)}
+    curves = {n: e.reliability for n, e in zip(p.names, p.evals)}
     left, right = st.columns([2, 1], gap="large")
     left.plotly_chart(charts.reliability_diagram(curves, "Is a model as right as it is sure?",
                                                  test_set_note(ds)),
@@ -369,10 +381,10 @@ def calibration_section(names, evals, ds) -> None:
                    "small dots are groups of a few images, whose accuracy is noisy.")
 
 
-def inside_section(models, names, short_names, ds) -> None:
+def inside_section(p: Pair, ds) -> None:
     """What a Logistic Regression learned (its weights) and both models' training curves."""
     st.subheader("Inside the models")
-    for model, name in zip(models, names):
+    for model, name in zip(p.models, p.names):
         if model.kind != "logreg":
             continue
         coef = each_model([model], [name], lambda m: logreg_weights(common.version(m), m),
@@ -385,13 +397,13 @@ def inside_section(models, names, short_names, ds) -> None:
         st.caption("A linear model scores a class by adding up pixel x weight. Red pixels "
                    "(positive) are where ink makes the class more likely, blue where ink "
                    "argues against it: each image is a blurry template of its digit.")
-    histories = {n: m.meta.get("history") or [] for m, n in zip(models, names)}
+    histories = {n: m.meta.get("history") or [] for m, n in zip(p.models, p.names)}
     if not all(histories.values()):
         st.caption("A model without a stored training history has no curves to show.")
         return
-    notes = [trained_note(m) for m in models]
+    notes = [trained_note(m) for m in p.models]
     note = (f"both: {notes[0]}" if notes[0] == notes[1] else
-            " · ".join(f"{n}: {t}" for n, t in zip(short_names, notes)))
+            " · ".join(f"{n}: {t}" for n, t in zip(p.short, notes)))
     left, right = st.columns(2, gap="large")
     for col, metric in zip((left, right), ("accuracy", "loss")):
         col.plotly_chart(charts.training_curves(histories, metric,
@@ -430,7 +442,7 @@ if chosen[0] == chosen[1]:
     st.stop()
 if any(m.kind == "cnn" for m in chosen):
     common.predictor()  # start the CNN worker while the other model is evaluated
-names, short = names_of(*chosen), names_of(*chosen, short=True)
+names = names_of(*chosen)
 evals = evaluate_both(chosen, names, ds)
 if evals is None:
     st.stop()
@@ -439,10 +451,11 @@ for model, name in zip(chosen, names):
     if note:
         st.info(note)
 
-headline(chosen, names, evals, ds)
-st.fragment(confusion_section)(names, short, evals, ds)
-st.fragment(per_class_section)(names, evals, ds)
-st.fragment(disagreement_section)(names, short, evals, ds)
-robustness_section(chosen, names, ds)
-calibration_section(names, evals, ds)
-inside_section(chosen, names, short, ds)
+pair = Pair(chosen, names, names_of(*chosen, short=True), tuple(evals))
+headline(pair, ds)
+st.fragment(confusion_section)(pair, ds)
+st.fragment(per_class_section)(pair, ds)
+st.fragment(disagreement_section)(pair, ds)
+robustness_section(pair, ds)
+calibration_section(pair, ds)
+inside_section(pair, ds)
