@@ -16,6 +16,9 @@ from core import data, jobs, logreg, store
 from core.predictor import Predictor
 
 DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
+GET_IT = {"mnist": "Restore `assets/data/mnist/` (it ships with the app)",
+          "fashion_mnist": "Connect to the internet, install Debian's `dataset-fashion-mnist` "
+                           "package"}
 
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|<>~$:&])")   # links, images, emphasis, code,
@@ -45,8 +48,7 @@ def current_dataset() -> data.Dataset | None:
     try:
         return dataset(name)
     except data.DataError as e:
-        st.error(f"**{DATASETS[name]} is not available here.**\n\n"
-                 "Connect to the internet, or point "
+        st.error(f"**{DATASETS[name]} is not available here.**\n\n{GET_IT[name]}, or point "
                  f"`{data.ENV_VARS[name]}` at a folder of IDX files or an .npz file.\n\n"
                  f"```\n{e}\n```")
         return None
