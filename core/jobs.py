@@ -77,6 +77,8 @@ class Job:
     @property
     def progress(self) -> float:
         """0..1 over the whole run: finished epochs plus the share of the current one."""
+        if not self.epochs:  # a speed check has no epochs
+            return 0.0
         done = len(self.history)
         part = self.epoch_fraction if done < self.epochs else 0.0
         return min(1.0, (done + part) / self.epochs)

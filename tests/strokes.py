@@ -84,16 +84,18 @@ def photographed(mask: np.ndarray, light: str = "even", ink_on_paper: bool = Tru
     return np.dstack([grey, grey, grey])
 
 
-def drawn_set() -> tuple[np.ndarray, np.ndarray]:
-    """The stroke set as the Draw page's canvas tab reads it: (N x 28 x 28 inputs, digits).
+def drawings() -> list[tuple[int, np.ndarray]]:
+    """(digit, canvas image) for every digit at every placement and brush width: 180 drawings."""
+    return [(d, render(placed(d, *p), b)) for d in range(10) for p in PLACEMENTS for b in BRUSHES]
 
-    Every digit at every placement and brush width: 180 drawings.
-    """
+
+def drawn_set() -> tuple[np.ndarray, np.ndarray]:
+    """The stroke set as the Draw page's canvas tab reads it: (N x 28 x 28 inputs, digits)."""
     from core.preprocess import to_mnist
 
-    cases = [(d, p, b) for d in range(10) for p in PLACEMENTS for b in BRUSHES]
-    x = np.stack([to_mnist(render(placed(d, *p), b)).input28 for d, p, b in cases])
-    return x, np.array([c[0] for c in cases])
+    cases = drawings()
+    return (np.stack([to_mnist(image).input28 for _, image in cases]),
+            np.array([d for d, _ in cases]))
 
 
 def photo_set() -> tuple[np.ndarray, np.ndarray]:
@@ -101,9 +103,7 @@ def photo_set() -> tuple[np.ndarray, np.ndarray]:
     lights), as the Draw page's photo tab reads it: (N x 28 x 28 inputs, digits)."""
     from core.photo import from_photo
 
-    cases = [(d, p, b, light) for d in range(10) for p in PLACEMENTS for b in BRUSHES
-             for light in LIGHTS]
-    x = np.stack([from_photo(photographed(render(placed(d, *p), b)[..., 0], light,
-                                          seed=i)).input28
-                  for i, (d, p, b, light) in enumerate(cases)])
-    return x, np.array([c[0] for c in cases])
+    cases = [(d, image, light) for d, image in drawings() for light in LIGHTS]
+    x = np.stack([from_photo(photographed(image[..., 0], light, seed=i)).input28
+                  for i, (_, image, light) in enumerate(cases)])
+    return x, np.array([d for d, _, _ in cases])
