@@ -45,6 +45,8 @@ FASHION_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test split",
+                "path": "from your MNIST_PATH files", "debian": "Debian's package"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 CONNECT_TIMEOUT_S = 5.0     # offline, give up on the download this fast
@@ -80,6 +82,12 @@ class Dataset:
     @property
     def is_full(self) -> bool:
         return self.size >= 70_000
+
+    @property
+    def test_note(self) -> str:
+        """The data every test-set figure is measured on, in a few words."""
+        return (f"{len(self.y_test):,} held-out {self.title} test images, "
+                f"{SOURCE_NAMES.get(self.source, self.source)}")
 
 
 # ---------------------------------------------------------------- file formats

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from core import kinds, logreg
+from core import data, kinds, logreg
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
@@ -94,6 +94,18 @@ class ModelInfo:
         acc = f"{self.test_accuracy:.1%}" if self.test_accuracy is not None else "not scored"
         when = "built-in" if self.builtin else self.created_at[:16].replace("T", " ")
         return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {when}"
+
+    @property
+    def trained_note(self) -> str:
+        """The data it was trained (and validated) on, in a few words."""
+        source = self.meta.get("dataset_source")
+        return (f"{self.meta.get('train_size', 0):,} training / {self.meta.get('val_size', 0):,} "
+                f"validation images, {data.SOURCE_NAMES.get(source, source)}")
+
+    def recorded(self, key: str, fmt: str, unit: str = "") -> str:
+        """A number from its meta.json, formatted, or "not recorded" when it is missing."""
+        value = self.meta.get(key)
+        return f"{value:{fmt}}{unit}" if value is not None else "not recorded"
 
 
 def read_meta(folder: Path) -> dict:

@@ -1,15 +1,15 @@
 """Compare: two stored models scored now on the same held-out test set, side by side."""
 
-from dataclasses import dataclass
 from functools import partial
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import charts, images, kinds, metrics, robustness, store
+from core import charts, comparison, metrics, robustness, store
+from core.comparison import Pair
 from core.predictor import PredictError
-from pages import common
+from pages import common, mistakes
 
 common.through_home()
 
@@ -18,21 +18,8 @@ PUBLISHED = {
     "logreg": "~92 % (softmax regression: TensorFlow's “MNIST for ML Beginners” tutorial)",
     "cnn": "~99 % (keras.io “Simple MNIST convnet”, mnist_convnet)",
 }
-SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test split",
-                "path": "from your MNIST_PATH files", "debian": "Debian's package"}
 ROBUSTNESS_SIZE = 1000
-GALLERY_MAX = 24
 PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
-
-
-@dataclass(frozen=True)
-class Pair:
-    """The two models on the page, their names, and how each scored on the test set."""
-
-    models: tuple[store.ModelInfo, store.ModelInfo]
-    names: tuple[str, str]    # for headings and legends
-    short: tuple[str, str]    # for captions under images
-    evals: tuple[metrics.Evaluation, metrics.Evaluation]
 
 
 # ---------------------------------------------------------------- cached work (per model file)
@@ -92,46 +79,13 @@ def logreg_weights(key: tuple, _model: store.ModelInfo) -> np.ndarray:
 
 # ---------------------------------------------------------------- words
 
-def names_of(a: store.ModelInfo, b: store.ModelInfo, short: bool = False) -> tuple[str, str]:
-    """Names for headings and legends (short: for captions under images).
-
-    " A" / " B" are added when both models would otherwise read the same.
-    """
-    na, nb = ((kinds.KINDS[m.kind].short if short else m.title) for m in (a, b))
-    return (f"{na} A", f"{nb} B") if na == nb else (na, nb)
-
-
-def test_set_note(ds) -> str:
-    """The data every test-set figure was measured on, in a few words."""
-    return f"{len(ds.y_test):,} held-out {ds.title} test images, {SOURCE_NAMES.get(ds.source, ds.source)}"
-
-
-def trained_note(model: store.ModelInfo) -> str:
-    """The data a model was trained (and validated) on, in a few words."""
-    meta = model.meta
-    return (f"{meta.get('train_size', 0):,} training / {meta.get('val_size', 0):,} validation "
-            f"images, {SOURCE_NAMES.get(meta.get('dataset_source'), meta.get('dataset_source'))}")
-
-
 def source_note(model: store.ModelInfo, name: str, ds) -> str | None:
     """A sentence when the model was trained on another source of the data than the one scored now."""
     if model.meta.get("dataset_source") == ds.source:
         return None
     stored = f"{model.test_accuracy:.1%}" if model.test_accuracy is not None else "no score"
     return (f"**{name}** was trained on {model.meta.get('dataset_description')}; here it is "
-            f"scored on {test_set_note(ds)} (its stored accuracy: {stored}).")
-
-
-def recorded(meta: dict, key: str, fmt: str, unit: str = "") -> str:
-    """A number from a model's meta.json, formatted, or "not recorded" for older models."""
-    value = meta.get(key)
-    return f"{value:{fmt}}{unit}" if value is not None else "not recorded"
-
-
-def answer(probs: np.ndarray, truth: int, class_names) -> str:
-    """A model's answer for one image: top class, its probability, and right or wrong."""
-    k = int(probs.argmax())
-    return f"{class_names[k]} ({probs[k]:.0%}) {'✓' if k == truth else '✗'}"
+            f"scored on {ds.test_note} (its stored accuracy: {stored}).")
 
 
 # ---------------------------------------------------------------- sections
@@ -174,7 +128,7 @@ def headline(p: Pair, ds) -> None:
     better, worse = (0, 1) if a.accuracy >= b.accuracy else (1, 0)
     wrong = [e.n_wrong for e in p.evals]
     fewer = 1 - wrong[better] / wrong[worse] if wrong[worse] else 0.0
-    st.markdown(f"On {test_set_note(ds)}, **{p.names[better]}** is right "
+    st.markdown(f"On {ds.test_note}, **{p.names[better]}** is right "
                 f"**{p.evals[better].accuracy:.1%}** of the time and **{p.names[worse]}** "
                 f"**{p.evals[worse].accuracy:.1%}**: {p.names[better]} makes {wrong[better]:,} "
                 f"mistakes where {p.names[worse]} makes {wrong[worse]:,} ({fewer:.0%} fewer).")
@@ -188,18 +142,18 @@ def headline(p: Pair, ds) -> None:
         "Macro recall": [f"{e.recall:.2%}" for e in p.evals],
         "Macro F1": [f"{e.f1:.2%}" for e in p.evals],
         "Log loss (lower is better)": [f"{e.log_loss:.3f}" for e in p.evals],
-        "Training images": [recorded(m.meta, "train_size", ",") for m in p.models],
-        "Training time": [recorded(m.meta, "train_seconds", ".1f", " s") for m in p.models],
+        "Training images": [m.recorded("train_size", ",") for m in p.models],
+        "Training time": [m.recorded("train_seconds", ".1f", " s") for m in p.models],
         "Single-image latency (p50)": [f"{s['latency_ms']:.2f} ms" if s else "press Measure speed"
                                        for s in speeds],
         "Batch throughput": [f"{s['images_per_s']:,.0f} images/s" if s else "press Measure speed"
                              for s in speeds],
-        "Parameters": [recorded(m.meta, "params", ",") for m in p.models],
+        "Parameters": [m.recorded("params", ",") for m in p.models],
         "Model file size (the file the app runs)": [f"{m.file.stat().st_size / 1024:,.0f} KB"
                                                     for m in p.models],
     }
     table = pd.DataFrame(rows, index=list(p.names)).T
-    table.index.name = f"Measured now on {test_set_note(ds)}"
+    table.index.name = f"Measured now on {ds.test_note}"
     table_area.table(table)
 
 
@@ -220,87 +174,6 @@ def measured_speed(p: Pair, ds) -> list[dict | None]:
     return results
 
 
-def choose_cell(which: int, true: int, pred: int) -> None:
-    """Show the images of cell (true, pred) of model `which` (0 = A, 1 = B)."""
-    st.session_state.compare_cell = (which, true, pred)
-
-
-def remember_click(which: int) -> None:
-    """on_select of a confusion matrix: keep the clicked cell (an empty selection keeps the last)."""
-    cell = charts.clicked_cell(st.session_state[f"cm-{which}"].selection.points)
-    if cell is not None:
-        choose_cell(which, *cell)
-
-
-def default_cell(p: Pair) -> tuple[int, int, int]:
-    """Before any click: the most frequent mistake of the less accurate model."""
-    which = 0 if p.evals[0].accuracy <= p.evals[1].accuracy else 1
-    top = metrics.top_confusions(p.evals[which].confusion, 1)
-    return (which, *top[0][:2]) if top else (which, 0, 0)
-
-
-def confusion_section(p: Pair, ds) -> None:
-    """Side-by-side clickable matrices, the most frequent mistakes, and the clicked cell's images."""
-    st.subheader("Confusion matrices")
-    st.caption("Rows are the true digit, columns what the model answered; the diagonal is right. "
-               "**Click a cell** (or a mistake below a matrix) to see its test images.")
-    shown = st.segmented_control("Cells show", ["counts", "% of the true class"],
-                                 default="counts", key="cm-mode") or "counts"
-    normalised = shown != "counts"
-    which, true, pred = st.session_state.get("compare_cell") or default_cell(p)
-    zmax = 1.0 if normalised else max(int(e.confusion.max()) for e in p.evals)
-    for col, i in zip(st.columns(2, gap="large"), (0, 1)):
-        with col:
-            fig = charts.confusion_matrix(
-                p.evals[i].confusion, ds.class_names, f"{p.names[i]}: test accuracy "
-                f"{p.evals[i].accuracy:.1%}", test_set_note(ds), normalised,
-                selected=(true, pred) if i == which else None, zmax=zmax)
-            st.plotly_chart(fig, key=f"cm-{i}", on_select=partial(remember_click, i),
-                            selection_mode="points", config={"displayModeBar": False})
-            mistakes(i, p.names[i], p.evals[i], ds)
-    cell_gallery(which, true, pred, p, ds)
-
-
-def mistakes(which: int, name: str, ev: metrics.Evaluation, ds) -> None:
-    """The model's most frequent confusions, each a button that opens its images."""
-    top = metrics.top_confusions(ev.confusion, 5)
-    if not top:
-        st.caption(f"{name} makes no mistakes on these images.")
-        return
-    st.caption(f"{name}'s most frequent mistakes (true → predicted: images); click one to see them:")
-    cols = st.columns(len(top))
-    for col, (t, p, n) in zip(cols, top):
-        col.button(f"{ds.class_names[t]} → {ds.class_names[p]}: {n}", key=f"top-{which}-{t}-{p}",
-                   on_click=choose_cell, args=(which, t, p), type="tertiary")
-
-
-def cell_gallery(which: int, true: int, pred: int, p: Pair, ds) -> None:
-    """The test images of one confusion-matrix cell, under a heading that names the cell."""
-    cls = ds.class_names
-    idx = metrics.cell_indices(p.evals[which].y_true, p.evals[which].pred, true, pred)
-    st.markdown(f"#### True {cls[true]}, predicted {cls[pred]} by {p.names[which]}: "
-                f"{len(idx):,} test image{'s' if len(idx) != 1 else ''}")
-    if not len(idx):
-        st.caption("No test image falls in this cell. Click another one.")
-        return
-    more = f" (the first {GALLERY_MAX} shown)" if len(idx) > GALLERY_MAX else ""
-    st.caption(f"Each image with both models' answers and how sure they were{more}: "
-               + ", ".join(f"{s} = {n}" for s, n in zip(p.short, p.names)) + ".")
-    gallery(idx[:GALLERY_MAX], p, ds)
-
-
-def gallery(indices, p: Pair, ds, per_row: int = 6) -> None:
-    """Test images in a grid, each captioned with its true class and both models' answers."""
-    cls = ds.class_names
-    for start in range(0, len(indices), per_row):
-        cols = st.columns(per_row)
-        for col, i in zip(cols, indices[start:start + per_row]):
-            truth = int(ds.y_test[i])
-            col.image(images.pixelated(ds.x_test[i], 112), width=112)
-            col.caption("  \n".join([f"true {cls[truth]}"] + [
-                f"{n}: {answer(e.probs[i], truth, cls)}" for n, e in zip(p.short, p.evals)]))
-
-
 def per_class_section(p: Pair, ds) -> None:
     """Grouped bars of one per-class score; a fragment, so switching the score is quick."""
     st.subheader("Per class")
@@ -308,31 +181,10 @@ def per_class_section(p: Pair, ds) -> None:
                                  key="per-class-metric") or "F1"
     values = {n: e.per_class[label.lower()] for n, e in zip(p.names, p.evals)}
     st.plotly_chart(charts.per_class_bars(values, ds.class_names, label,
-                                          f"{label} of every class", test_set_note(ds)),
+                                          f"{label} of every class", ds.test_note),
                     config={"displayModeBar": False})
     st.caption("Precision: of the images a model called this class, the share that were. "
                "Recall: of the images of this class, the share it found. F1 combines the two.")
-
-
-def disagreement_section(p: Pair, ds) -> None:
-    """The images the two models answer differently, grouped by who is right."""
-    st.subheader("Where they disagree")
-    groups = metrics.disagreements(p.evals[0].y_true, p.evals[0].pred, p.evals[1].pred)
-    total = sum(len(g) for g in groups.values())
-    st.caption(f"The two models answer differently on {total:,} of the {test_set_note(ds)}.")
-    labels = {"a_right": f"Only {p.names[0]} right", "b_right": f"Only {p.names[1]} right",
-              "both_wrong": "Both wrong, differently"}
-    default = "b_right" if p.evals[1].accuracy >= p.evals[0].accuracy else "a_right"
-    kind = st.segmented_control(
-        "Show", list(groups), format_func=lambda k: f"{labels[k]} ({len(groups[k]):,})",
-        default=default, key="disagree-kind") or default
-    idx = groups[kind]
-    if not len(idx):
-        st.caption("None.")
-        return
-    if len(idx) > GALLERY_MAX:
-        st.caption(f"The first {GALLERY_MAX} of {len(idx):,}.")
-    gallery(idx[:GALLERY_MAX], p, ds)
 
 
 def robustness_section(p: Pair, ds) -> None:
@@ -346,8 +198,8 @@ def robustness_section(p: Pair, ds) -> None:
         return
     scores = dict(zip(p.names, accuracy))
     n = min(ROBUSTNESS_SIZE, len(ds.y_test))
-    note = (f"all {test_set_note(ds)}" if n == len(ds.y_test) else
-            f"a fixed random {n:,} of the {test_set_note(ds)}") + ", perturbed with seed 0"
+    note = (f"all {ds.test_note}" if n == len(ds.y_test) else
+            f"a fixed random {n:,} of the {ds.test_note}") + ", perturbed with seed 0"
     st.plotly_chart(charts.robustness_bars(scores, robustness.ROBUSTNESS,
                                            "Accuracy on changed test images", note),
                     config={"displayModeBar": False})
@@ -368,7 +220,7 @@ def calibration_section(p: Pair, ds) -> None:
     curves = {n: e.reliability for n, e in zip(p.names, p.evals)}
     left, right = st.columns([2, 1], gap="large")
     left.plotly_chart(charts.reliability_diagram(curves, "Is a model as right as it is sure?",
-                                                 test_set_note(ds)),
+                                                 ds.test_note),
                       config={"displayModeBar": False})
     with right:
         st.markdown("**Expected calibration error** (lower is better)")
@@ -393,7 +245,7 @@ def inside_section(p: Pair, ds) -> None:
             continue
         st.plotly_chart(charts.logreg_weights(
             coef[0], ds.class_names, f"What {name} looks for: one 28 x 28 weight image per class",
-            f"learned from {trained_note(model)}"), config={"displayModeBar": False})
+            f"learned from {model.trained_note}"), config={"displayModeBar": False})
         st.caption("A linear model scores a class by adding up pixel x weight. Red pixels "
                    "(positive) are where ink makes the class more likely, blue where ink "
                    "argues against it: each image is a blurry template of its digit.")
@@ -401,7 +253,7 @@ def inside_section(p: Pair, ds) -> None:
     if not all(histories.values()):
         st.caption("A model without a stored training history has no curves to show.")
         return
-    notes = [trained_note(m) for m in p.models]
+    notes = [m.trained_note for m in p.models]
     note = (f"both: {notes[0]}" if notes[0] == notes[1] else
             " · ".join(f"{n}: {t}" for n, t in zip(p.short, notes)))
     left, right = st.columns(2, gap="large")
@@ -425,7 +277,7 @@ stored = common.models(ds.name)
 if not stored:
     no_models(ds)
     st.stop()
-st.caption(f"Both models are scored now, on the same {test_set_note(ds)}. Data: {ds.description}.")
+st.caption(f"Both models are scored now, on the same {ds.test_note}. Data: {ds.description}.")
 if len(stored) < 2:
     st.info(f"Only one {ds.title} model is stored ({stored[0].label}). Train another on the "
             "Train page to compare the two.", icon=":material/compare_arrows:")
@@ -442,7 +294,7 @@ if chosen[0] == chosen[1]:
     st.stop()
 if any(m.kind == "cnn" for m in chosen):
     common.predictor()  # start the CNN worker while the other model is evaluated
-names = names_of(*chosen)
+names = comparison.names(*chosen)
 evals = evaluate_both(chosen, names, ds)
 if evals is None:
     st.stop()
@@ -451,11 +303,11 @@ for model, name in zip(chosen, names):
     if note:
         st.info(note)
 
-pair = Pair(chosen, names, names_of(*chosen, short=True), tuple(evals))
+pair = Pair.of(chosen, evals)
 headline(pair, ds)
-st.fragment(confusion_section)(pair, ds)
+st.fragment(mistakes.confusion_section)(pair, ds)
 st.fragment(per_class_section)(pair, ds)
-st.fragment(disagreement_section)(pair, ds)
+st.fragment(mistakes.disagreement_section)(pair, ds)
 robustness_section(pair, ds)
 calibration_section(pair, ds)
 inside_section(pair, ds)
