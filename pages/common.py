@@ -8,9 +8,8 @@ from __future__ import annotations
 import re
 import uuid
 
-import streamlit as st
-
 import numpy as np
+import streamlit as st
 
 from core import data, jobs, logreg, store
 from core.predictor import Predictor
@@ -153,3 +152,7 @@ def through_home() -> None:
 
     PagesManager.uses_pages_directory = False
     st.rerun()
+
+
+if __name__ == "__main__":  # a helper, not a page: opened by URL before any session ran Home.py
+    through_home()

@@ -8,6 +8,7 @@ import streamlit as st
 
 from core import charts, images, metrics
 from core.comparison import Pair
+from pages import common
 
 GALLERY_MAX = 24
 
@@ -118,3 +119,7 @@ def answer(probs: np.ndarray, truth: int, class_names) -> str:
     """A model's answer for one image: top class, its probability, and right or wrong."""
     k = int(probs.argmax())
     return f"{class_names[k]} ({probs[k]:.0%}) {'✓' if k == truth else '✗'}"
+
+
+if __name__ == "__main__":  # a helper, not a page: opened by URL before any session ran Home.py
+    common.through_home()
