@@ -175,6 +175,25 @@ def logreg_weights(coef, class_names, title: str, data_note: str) -> go.Figure:
     return _titled(fig, title, data_note, height=450, top=110)
 
 
+# ---------------------------------------------------------------- Draw page: why an answer
+
+def over_digit(values: np.ndarray, image: np.ndarray, title: str, subtitle: str,
+               hover: str, colorbar: str) -> go.Figure:
+    """A 28x28 diverging heatmap (red +, blue -, white 0) with the digit's strokes outlined.
+
+    `hover` is a Plotly hovertemplate for one pixel (%{z} is its value, %{customdata} its ink).
+    """
+    limit = float(np.abs(values).max()) or 1.0
+    fig = go.Figure(go.Heatmap(z=values, customdata=image, zmin=-limit, zmax=limit,
+                               colorscale="RdBu", reversescale=True, hovertemplate=hover,
+                               colorbar=dict(title=colorbar, thickness=10)))
+    fig.add_contour(z=image, contours=dict(start=0.5, end=0.5, coloring="lines"),
+                    line=dict(color="#111827", width=1.5), showscale=False, hoverinfo="skip")
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    return _titled(fig, title, subtitle, height=330, top=60)
+
+
 def training_curves(histories: dict[str, list[dict]], metric: str, title: str,
                     data_note: str) -> go.Figure:
     """Validation (solid) and training (dotted) `metric` per epoch, one colour per model."""
@@ -204,3 +223,30 @@ def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
         if isinstance(data, (list, tuple)) and len(data) >= 2:
             return int(data[0]), int(data[1])
     return None
+
+
+def first_layer_filters(kernels: np.ndarray, title: str, note: str) -> go.Figure:
+    """A CNN's first-layer filters (F x kh x kw) as a grid of small heatmaps, 8 to a row.
+
+    One heatmap with blank gutters between the filters keeps the figure light, and every
+    filter shares one symmetric scale: red positive, blue negative, as in logreg_weights.
+    """
+    kernels = np.asarray(kernels, dtype=np.float32)
+    n, kh, kw = kernels.shape
+    cols = min(8, n)
+    rows = -(-n // cols)
+    z = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1), np.nan, dtype=np.float32)
+    number = np.zeros(z.shape, dtype=int)
+    for i, kernel in enumerate(kernels):
+        top, left = (i // cols) * (kh + 1), (i % cols) * (kw + 1)
+        z[top:top + kh, left:left + kw] = kernel
+        number[top:top + kh, left:left + kw] = i + 1
+    limit = float(np.abs(kernels).max()) or 1.0
+    fig = go.Figure(go.Heatmap(
+        z=z, customdata=number, zmin=-limit, zmax=limit, colorscale="RdBu", reversescale=True,
+        hoverongaps=False, hovertemplate="filter %{customdata}<br>weight %{z:.3f}<extra></extra>",
+        colorbar=dict(title="weight", thickness=12)))
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
+    fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
+    return _titled(fig, title, note, height=90 + 75 * rows)

@@ -153,3 +153,23 @@ def _bgr(image: np.ndarray) -> np.ndarray:
 def to_gray(image: np.ndarray) -> np.ndarray:
     """Grayscale version of an RGB image (gray images are returned as they are)."""
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+
+def mosaic(tiles: np.ndarray, columns: int, tile_px: int, vmax: float, gap: int = 2) -> np.ndarray:
+    """N x h x w values (0..vmax) as one RGB grid of about tile_px squares in viridis colours.
+
+    Feature maps are many small images: one picture is far lighter for the page than
+    N charts, and a shared vmax keeps a weak map looking weak.
+    """
+    n, h, w = tiles.shape
+    scale = max(1, tile_px // max(h, w))
+    gray = np.clip(np.asarray(tiles) / (vmax or 1.0) * 255, 0, 255).astype(np.uint8)
+    coloured = cv2.applyColorMap(gray.reshape(n * h, w), cv2.COLORMAP_VIRIDIS)[..., ::-1]
+    coloured = coloured.reshape(n, h, w, 3).repeat(scale, axis=1).repeat(scale, axis=2)
+    th, tw = h * scale, w * scale
+    rows = -(-n // columns)
+    grid = np.full((rows * (th + gap) - gap, columns * (tw + gap) - gap, 3), 255, np.uint8)
+    for i, tile in enumerate(coloured):
+        r, c = divmod(i, columns)
+        grid[r * (th + gap):r * (th + gap) + th, c * (tw + gap):c * (tw + gap) + tw] = tile
+    return grid

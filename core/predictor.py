@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core.jobs import name_this_process, start_process
+from core.lite import Inside
 
 IDLE_EXIT_S = 600.0  # a worker nobody asked for this long exits and gives its memory back
 
@@ -25,8 +26,11 @@ class PredictError(Exception):
     """The model could not be loaded or run; the message says why in plain words."""
 
 
+METHODS = ("predict", "inside")   # of core.lite.LiteModel, the requests the worker answers
+
+
 def _serve(conn, idle_exit_s: float = IDLE_EXIT_S) -> None:
-    """Worker process: load models on demand and answer (path, images) requests."""
+    """Worker process: load models on demand and answer (method, path, images) requests."""
     name_this_process()
     from core.lite import LiteModel
 
@@ -41,12 +45,14 @@ def _serve(conn, idle_exit_s: float = IDLE_EXIT_S) -> None:
         if request is None:  # a ping: the worker is ready
             conn.send(("ok", None))
             continue
-        path, x = request
+        method, path, x = request
         try:
+            if method not in METHODS:
+                raise ValueError(f"no such request: {method!r}")
             key = (path, os.path.getmtime(path))
             if key not in models:
                 models[key] = LiteModel(path)
-            conn.send(("ok", models[key].predict(x)))
+            conn.send(("ok", getattr(models[key], method)(x)))
         except Exception as e:  # noqa: BLE001 - every failure goes back to the caller
             conn.send(("error", f"{Path(path).parent.name}/{Path(path).name}: "
                                 f"{type(e).__name__}: {e}"))
@@ -84,7 +90,12 @@ class Predictor:
     def predict(self, model_file: str | os.PathLike, x: np.ndarray,
                 timeout: float = 120.0) -> np.ndarray:
         """Class probabilities (N x 10) of the CNN in `model_file` (.tflite) for images `x`."""
-        return self._request((str(model_file), np.asarray(x)), timeout)
+        return self._request(("predict", str(model_file), np.asarray(x)), timeout)
+
+    def inside(self, model_file: str | os.PathLike, x: np.ndarray,
+               timeout: float = 120.0) -> Inside:
+        """Feature maps and first-layer filters of the CNN in `model_file` for one image."""
+        return self._request(("inside", str(model_file), np.asarray(x)), timeout)
 
     def _request(self, message, timeout: float):
         with self._lock:

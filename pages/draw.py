@@ -1,11 +1,15 @@
-"""Draw: a digit drawn here (or photographed) -> MNIST-style 28x28 -> both models' predictions."""
+"""Draw: a digit drawn here (or photographed) -> MNIST-style 28x28 -> both models' predictions,
+and why each answered what it did."""
+
+from functools import partial
 
 import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from core import charts, images, kinds, photo, preprocess, store
+from core import charts, explain, images, kinds, photo, preprocess, store
 from core.data import DIGITS
+from core.lite import Inside
 from core.predictor import PredictError
 from pages import common
 
@@ -14,11 +18,26 @@ common.through_home()
 LOW_CONFIDENCE = 0.6
 CANVAS = 280
 PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
+MAPS_SHOWN = 16    # feature maps per layer before "Show every map"
+MAP_COLUMNS = 8
+PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def decode_upload(data: bytes) -> np.ndarray:
     return images.decode_image(data)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def saliency(key: tuple, _model: store.ModelInfo, image: np.ndarray) -> np.ndarray:
+    """The occlusion map of every class (10 x 28 x 28), once per model file and drawing."""
+    return explain.occlusion(partial(common.predict_proba, _model), image)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def cnn_inside(key: tuple, _model: store.ModelInfo, image: np.ndarray) -> Inside:
+    """A CNN's feature maps for the drawing and its first-layer filters, from the worker."""
+    return common.predictor().inside(_model.file, image[None])
 
 
 def model_pickers() -> list[store.ModelInfo]:
@@ -51,7 +70,10 @@ def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
                   caption="28 x 28, centred: what the models read")
 
 
-def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: str) -> None:
+def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: str
+                     ) -> dict[str, np.ndarray]:
+    """Each model's answer and probabilities; returns the probabilities by model id."""
+    answers = {}
     cols = st.columns(len(models))
     for col, model in zip(cols, models):
         with col:
@@ -60,6 +82,7 @@ def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: st
             except (store.StoreError, PredictError) as e:
                 st.error(f"{kinds.KINDS[model.kind].name} could not predict: {e}")
                 continue
+            answers[model.id] = probs
             top = int(probs.argmax())
             st.metric(f"{kinds.KINDS[model.kind].name} reads", DIGITS[top],
                       f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
@@ -68,6 +91,115 @@ def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: st
                            "Draw the digit larger and centred, with clear strokes.")
             st.plotly_chart(charts.probabilities(probs, DIGITS), key=f"{key}-{model.id}",
                             config={"displayModeBar": False})
+    return answers
+
+
+# ---------------------------------------------------------------- why these answers
+
+def why_section(models: list[store.ModelInfo], input28: np.ndarray,
+                answers: dict[str, np.ndarray], key: str) -> None:
+    """Tabs that explain the answers; only the open tab is computed."""
+    models = [m for m in models if m.id in answers]
+    if not models:
+        return
+    views = {"Strokes used": strokes_view}
+    if any(m.kind == "logreg" for m in models):
+        views["Pixel evidence"] = evidence_view
+    if any(m.kind == "cnn" for m in models):
+        views["Inside the CNN"] = inside_view
+    st.subheader("Why these answers")
+    tabs = st.tabs(list(views), key=f"why-{key}", on_change="rerun")
+    for tab, view in zip(tabs, views.values()):
+        if tab.open:
+            with tab:
+                view(models, input28, answers, key)
+
+
+def strokes_view(models, input28, answers, key) -> None:
+    """Occlusion saliency of both models, for their answers or a digit the person picks."""
+    st.caption("Each model reads your digit again with a small square of it blanked, at every "
+               "place along the strokes. **Red**: blanking that ink makes the model less sure "
+               "of the digit, so it relied on it; **blue**: more sure, so that ink argued "
+               "against it. Pick a digit to ask, say, *why not 9?*")
+    choice = st.segmented_control("Explain", ["answer", *DIGITS], default="answer",
+                                  format_func=lambda c: "each model's answer" if c == "answer"
+                                  else c, key=f"why-class-{key}") or "answer"
+    for col, model in zip(st.columns(len(models)), models):
+        probs = answers[model.id]
+        cls = int(probs.argmax()) if choice == "answer" else int(choice)
+        name = kinds.KINDS[model.kind].name
+        try:
+            heat = saliency(common.version(model), model, input28)
+        except PROBLEMS as e:
+            col.error(f"{name}'s saliency could not be computed: {e}")
+            continue
+        col.plotly_chart(charts.over_digit(
+            heat[cls], input28, f"{name}: why {'' if cls == probs.argmax() else 'not '}{cls}?",
+            f"it gives {cls} {probs[cls]:.1%}; outline: your digit",
+            f"blanking here lowers the log-odds of {cls} by %{{z:.2f}}<extra></extra>",
+            "log-odds<br>drop"), key=f"why-heat-{key}-{model.id}",
+            config={"displayModeBar": False})
+
+
+def evidence_view(models, input28, answers, key) -> None:
+    """A Logistic Regression's score for two classes, pixel by pixel."""
+    model = next(m for m in models if m.kind == "logreg")
+    try:
+        weights = common.logreg_model(model)
+    except PROBLEMS as e:
+        st.error(f"The Logistic Regression's weights could not be read: {e}")
+        return
+    probs = answers[model.id]
+    top, runner_up = np.argsort(-probs)[:2]
+    st.caption("A Logistic Regression scores each digit by adding up, over the 784 pixels, "
+               "**weight x ink**, plus one number per digit (its intercept); the highest score "
+               "wins. Each map shows those 784 terms: **red** pixels add to the score, "
+               "**blue** ones take away.")
+    other = int(st.segmented_control("Compare its answer with", DIGITS, default=DIGITS[runner_up],
+                                     key=f"why-other-{key}") or runner_up)
+    x = input28.reshape(-1)
+    for col, cls in zip(st.columns(2), (int(top), other)):
+        terms = explain.evidence(weights.coef_, input28, cls)
+        intercept = float(weights.intercept_[cls])
+        score = float(x @ weights.coef_[cls] + intercept)
+        col.plotly_chart(charts.over_digit(
+            terms, input28, f"Evidence for {cls}" + (" (its answer)" if cls == top else ""),
+            f"score {score:+.2f}, probability {probs[cls]:.1%}",
+            "ink %{customdata:.2f}<br>weight x ink %{z:+.3f}<extra></extra>", "weight<br>x ink"),
+            key=f"why-evidence-{key}-{cls}", config={"displayModeBar": False})
+        col.caption(f"Sum of the 784 terms: **{terms.sum():+.3f}** = score {score:+.3f} "
+                    f"minus intercept {intercept:+.3f}")
+
+
+def inside_view(models, input28, answers, key) -> None:
+    """The CNN's first-layer filters and every convolution's feature maps for this digit."""
+    model = next(m for m in models if m.kind == "cnn")
+    try:
+        inside = cnn_inside(common.version(model), model, input28)
+    except PROBLEMS as e:
+        st.error(f"This CNN's layers cannot be shown: {e}")
+        return
+    n, kh, kw = inside.filters.shape
+    st.plotly_chart(charts.first_layer_filters(
+        inside.filters, "What the first layer looks for",
+        f"its {n} filters of {kh} x {kw} (batch normalisation folded in, as the app runs them)"),
+        key=f"why-filters-{key}", config={"displayModeBar": False})
+    st.caption("Each filter slides over the image and lights up where the ink matches its "
+               "pattern (red weights want ink, blue want none). The maps below are what every "
+               "convolution made of your digit: bright = strong response; deeper layers see "
+               "coarser, more abstract parts.")
+    every = st.toggle("Show every map", key=f"why-all-{key}",
+                      help=f"Otherwise the {MAPS_SHOWN} strongest of each layer.")
+    for layer in inside.layers:
+        maps = np.moveaxis(layer.maps, -1, 0)
+        order = np.argsort(-maps.mean(axis=(1, 2)), kind="stable")
+        shown = order if every else order[:MAPS_SHOWN]
+        h, w, c = layer.maps.shape
+        st.markdown(f"**{layer.title}** → {h} x {w} x {c}")
+        st.image(images.mosaic(maps[shown], MAP_COLUMNS, 56, float(maps.max())),
+                 caption=("all" if len(shown) == c else f"the strongest {len(shown)} of")
+                 + f" {c} maps, strongest first; one colour scale per layer (brightest = "
+                 f"{maps.max():.2f})")
 
 
 def draw_tab(models: list[store.ModelInfo]) -> None:
@@ -90,7 +222,8 @@ def draw_tab(models: list[store.ModelInfo]) -> None:
                     f"read it as soon as you lift the pen.\n\n{hint}", icon=":material/draw:")
             return
         show_steps(result, "your drawing")
-        show_predictions(models, result.input28, "draw")
+        answers = show_predictions(models, result.input28, "draw")
+    why_section(models, result.input28, answers, "draw")
 
 
 def photo_tab(models: list[store.ModelInfo]) -> None:
@@ -117,7 +250,8 @@ def photo_tab(models: list[store.ModelInfo]) -> None:
             st.warning(result.reason)
             return
         show_steps(result, "the digit's ink")
-        show_predictions(models, result.input28, "photo")
+        answers = show_predictions(models, result.input28, "photo")
+    why_section(models, result.input28, answers, "photo")
 
 
 st.title("Draw a digit")

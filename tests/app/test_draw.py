@@ -4,12 +4,14 @@
 test installs a module with the same `st_canvas` that returns a drawing the test chose.
 """
 
+import re
 import sys
 import types
 
 import cv2
 import numpy as np
 import pytest
+import streamlit as st
 
 from core import store
 
@@ -52,7 +54,7 @@ def test_a_drawn_one_is_read_by_both_models(draw_page):
     readings = {m.label: m.value for m in at.metric}
     assert list(readings) == ["CNN reads", "Logistic Regression reads"]
     assert readings["CNN reads"] == "1"
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 2 + 2  # probabilities, then each model's saliency
 
 
 @pytest.mark.needs_builtins
@@ -67,3 +69,68 @@ def test_without_models_the_page_points_to_training(draw_page, monkeypatch, tmp_
     monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "empty"))
     at = draw_page()
     assert any("No MNIST models yet" in w.value for w in at.warning)
+
+
+SEVEN = [((60, 50), (220, 50)), ((220, 50), (120, 240))]
+
+
+def open_why_tab(at, label: str):
+    """Open one of the "Why these answers" tabs, as a click on it does."""
+    at.session_state["why-draw"] = label
+    return at.run()
+
+
+@pytest.mark.needs_builtins
+def test_why_shows_the_strokes_each_model_used_for_its_answer_or_any_digit(draw_page):
+    DRAWING["image"] = canvas_with(SEVEN)
+    at = draw_page()
+    assert [s.value for s in at.subheader] == ["Why these answers"]
+    assert [t.label for t in at.tabs][1:4] == ["Strokes used", "Pixel evidence", "Inside the CNN"]
+    assert len(at.get("plotly_chart")) == 4
+    at.segmented_control(key="why-class-draw").set_value("9").run()
+    assert not at.exception and len(at.get("plotly_chart")) == 4
+
+
+@pytest.mark.needs_builtins
+def test_pixel_evidence_adds_up_to_the_score_minus_the_intercept(draw_page):
+    DRAWING["image"] = canvas_with(SEVEN)
+    at = open_why_tab(draw_page(), "Pixel evidence")
+    sums = [c.value for c in at.caption if c.value.startswith("Sum of the 784 terms")]
+    assert len(sums) == 2
+    for text in sums:
+        total, score, intercept = map(float, re.findall(r"[-+]\d+\.\d+", text))
+        assert total == pytest.approx(score - intercept, abs=2e-3)  # printed to 3 decimals
+
+
+@pytest.mark.needs_builtins
+def test_inside_the_cnn_shows_filters_and_every_convolution(draw_page):
+    DRAWING["image"] = canvas_with(SEVEN)
+    at = open_why_tab(draw_page(), "Inside the CNN")
+    layers = [m.value for m in at.markdown if m.value.startswith("**Convolution")]
+    assert layers == ["**Convolution 1: 32 filters of 3 x 3** → 28 x 28 x 32",
+                      "**Convolution 2: 32 filters of 3 x 3** → 28 x 28 x 32",
+                      "**Convolution 3: 64 filters of 3 x 3** → 14 x 14 x 64",
+                      "**Convolution 4: 64 filters of 3 x 3** → 14 x 14 x 64"]
+    mosaics = [i.captions[0] for i in at.get("image")][3:]  # after the three preprocessing steps
+    assert [c.split(" maps")[0] for c in mosaics] == ["the strongest 16 of 32", "the strongest 16 of 32",
+                                                     "the strongest 16 of 64", "the strongest 16 of 64"]
+    at.toggle(key="why-all-draw").set_value(True).run()
+    assert not at.exception
+    mosaics = [i.captions[0] for i in at.get("image")][3:]
+    assert [c.split(" maps")[0] for c in mosaics] == ["all 32", "all 32", "all 64", "all 64"]
+
+
+@pytest.mark.needs_builtins
+def test_a_cnn_whose_layers_cannot_be_read_says_so_and_keeps_its_answer(draw_page, monkeypatch):
+    from core.predictor import PredictError, Predictor
+
+    def fails(self, model_file, x, timeout=120.0):
+        raise PredictError("cnn-default/model.tflite: the model has no convolution layers to show")
+    monkeypatch.setattr(Predictor, "inside", fails)
+    st.cache_data.clear()  # another test may have read this drawing's layers already
+    DRAWING["image"] = canvas_with(SEVEN)
+    at = open_why_tab(draw_page(), "Inside the CNN")
+    assert [e.value for e in at.error] == [
+        "This CNN's layers cannot be shown: cnn-default/model.tflite: the model has no "
+        "convolution layers to show"]
+    assert {m.label: m.value for m in at.metric}["CNN reads"] == "7"
