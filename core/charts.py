@@ -178,12 +178,13 @@ def logreg_weights(coef, class_names, title: str, data_note: str) -> go.Figure:
 # ---------------------------------------------------------------- Draw page: why an answer
 
 def over_digit(values: np.ndarray, image: np.ndarray, title: str, subtitle: str,
-               hover: str, colorbar: str) -> go.Figure:
+               hover: str, colorbar: str, limit: float | None = None) -> go.Figure:
     """A 28x28 diverging heatmap (red +, blue -, white 0) with the digit's strokes outlined.
 
-    `hover` is a Plotly hovertemplate for one pixel (%{z} is its value, %{customdata} its ink).
+    `hover` is a Plotly hovertemplate for one pixel (%{z} is its value, %{customdata} its
+    ink); `limit` fixes the colour scale at +-limit, so that two maps can be compared.
     """
-    limit = float(np.abs(values).max()) or 1.0
+    limit = limit or float(np.abs(values).max()) or 1.0
     fig = go.Figure(go.Heatmap(z=values, customdata=image, zmin=-limit, zmax=limit,
                                colorscale="RdBu", reversescale=True, hovertemplate=hover,
                                colorbar=dict(title=colorbar, thickness=10)))

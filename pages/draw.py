@@ -135,7 +135,7 @@ def strokes_view(models, input28, answers, key) -> None:
             continue
         col.plotly_chart(charts.over_digit(
             heat[cls], input28, f"{name}: why {'' if cls == probs.argmax() else 'not '}{cls}?",
-            f"it gives {cls} {probs[cls]:.1%}; outline: your digit",
+            f"probability of {cls}: {probs[cls]:.1%} · outline: your digit",
             f"blanking here lowers the log-odds of {cls} by %{{z:.2f}}<extra></extra>",
             "log-odds<br>drop"), key=f"why-heat-{key}-{model.id}",
             config={"displayModeBar": False})
@@ -158,15 +158,17 @@ def evidence_view(models, input28, answers, key) -> None:
     other = int(st.segmented_control("Compare its answer with", DIGITS, default=DIGITS[runner_up],
                                      key=f"why-other-{key}") or runner_up)
     x = input28.reshape(-1)
-    for col, cls in zip(st.columns(2), (int(top), other)):
-        terms = explain.evidence(weights.coef_, input28, cls)
+    classes = (int(top), other)
+    evidence = [explain.evidence(weights.coef_, input28, cls) for cls in classes]
+    limit = max(float(np.abs(terms).max()) for terms in evidence)  # one scale for both maps
+    for side, (col, cls, terms) in enumerate(zip(st.columns(2), classes, evidence)):
         intercept = float(weights.intercept_[cls])
         score = float(x @ weights.coef_[cls] + intercept)
         col.plotly_chart(charts.over_digit(
             terms, input28, f"Evidence for {cls}" + (" (its answer)" if cls == top else ""),
             f"score {score:+.2f}, probability {probs[cls]:.1%}",
-            "ink %{customdata:.2f}<br>weight x ink %{z:+.3f}<extra></extra>", "weight<br>x ink"),
-            key=f"why-evidence-{key}-{cls}", config={"displayModeBar": False})
+            "ink %{customdata:.2f}<br>weight x ink %{z:+.3f}<extra></extra>", "weight<br>x ink",
+            limit), key=f"why-evidence-{key}-{side}", config={"displayModeBar": False})
         col.caption(f"Sum of the 784 terms: **{terms.sum():+.3f}** = score {score:+.3f} "
                     f"minus intercept {intercept:+.3f}")
 

@@ -100,6 +100,9 @@ def test_pixel_evidence_adds_up_to_the_score_minus_the_intercept(draw_page):
     for text in sums:
         total, score, intercept = map(float, re.findall(r"[-+]\d+\.\d+", text))
         assert total == pytest.approx(score - intercept, abs=2e-3)  # printed to 3 decimals
+    at.segmented_control(key="why-other-draw").set_value("7").run()  # its own answer, twice
+    assert not at.exception
+    assert len([c for c in at.caption if c.value.startswith("Sum of the 784 terms")]) == 2
 
 
 @pytest.mark.needs_builtins

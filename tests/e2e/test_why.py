@@ -26,9 +26,9 @@ def test_a_drawn_seven_shows_why_both_models_read_it(browser, app_url, width):
 
         expect(page.get_by_text("CNN: why 7?")).to_be_visible()
         expect(page.get_by_text("Logistic Regression: why 7?")).to_be_visible()
+        screenshot(page, f"why-strokes-{width}")
         page.get_by_role("radio", name="9", exact=True).click()
         expect(page.get_by_text("CNN: why not 9?")).to_be_visible()
-        screenshot(page, f"why-strokes-{width}")
 
         tab(page, "Pixel evidence")
         expect(page.get_by_text("Evidence for 7 (its answer)")).to_be_visible()
