@@ -192,17 +192,23 @@ def inside_view(models, input28, answers, key) -> None:
                "coarser, more abstract parts.")
     every = st.toggle("Show every map", key=f"why-all-{key}",
                       help=f"Otherwise the {MAPS_SHOWN} strongest of each layer.")
-    for layer in inside.layers:
-        maps = np.moveaxis(layer.maps, -1, 0)
-        order = np.argsort(-maps.mean(axis=(1, 2)), kind="stable")
-        shown = order if every else order[:MAPS_SHOWN]
-        h, w, c = layer.maps.shape
-        st.markdown(f"**{layer.title}** → {h} x {w} x {c}")
-        st.image(images.mosaic(maps[shown], MAP_COLUMNS, 56, float(maps.max())),
-                 caption=("all" if len(shown) == c else f"the strongest {len(shown)} of")
-                 + f" {c} maps, strongest first; one colour scale per layer (brightest = "
-                 f"{maps.max():.2f})")
+    for first in range(0, len(inside.layers), 2):   # two layers side by side
+        for col, layer in zip(st.columns(2), inside.layers[first:first + 2]):
+            with col:
+                feature_maps(layer, every)
 
+
+def feature_maps(layer, every: bool) -> None:
+    """One convolution's maps as a grid: the strongest (by peak response) first."""
+    maps = np.moveaxis(layer.maps, -1, 0)
+    order = np.argsort(-maps.max(axis=(1, 2)), kind="stable")
+    shown = order if every else order[:MAPS_SHOWN]
+    c = len(maps)
+    st.markdown(f"**{layer.title}** → {' x '.join(map(str, layer.maps.shape))}")
+    st.image(images.mosaic(maps[shown], MAP_COLUMNS, 56, float(maps.max())),
+             caption=("all" if len(shown) == c else f"the strongest {len(shown)} of")
+             + f" {c} maps, strongest first; one colour scale per layer (brightest = "
+             f"{maps.max():.2f})")
 
 def draw_tab(models: list[store.ModelInfo]) -> None:
     row = st.container(horizontal=True, gap="large")   # wraps on narrow screens
