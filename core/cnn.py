@@ -118,6 +118,29 @@ def build(preset: str = "Classic", augment: bool = False, learning_rate_peak: fl
     return model
 
 
+def first_conv(model: keras.Model) -> layers.Conv2D | None:
+    """The model's first Conv2D layer, looking inside nested models (such as `augmentation`)."""
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            return layer
+        found = first_conv(layer) if hasattr(layer, "layers") else None
+        if found is not None:
+            return found
+    return None
+
+
+def first_filters(model: keras.Model) -> np.ndarray | None:
+    """The first Conv2D's kernels as F x kh x kw float32 images (averaged over input channels).
+
+    Keras keeps a kernel as (kh, kw, channels, F); MNIST's images have one channel.
+    """
+    conv = first_conv(model)
+    if conv is None:
+        return None
+    kernel = keras.ops.convert_to_numpy(conv.kernel).mean(axis=2)
+    return np.ascontiguousarray(kernel.transpose(2, 0, 1), dtype=np.float32)
+
+
 class Progress(keras.callbacks.Callback):
     """Reports each epoch (and a few points inside long epochs) and honours a stop flag.
 
@@ -148,9 +171,9 @@ class Progress(keras.callbacks.Callback):
         if self.model.stop_training:
             return  # a partial epoch is not a data point
         logs = logs or {}
-        event = events.epoch({"epoch": epoch + 1, "seconds": time.perf_counter() - self.epoch_start,
-                              **{k: float(logs[k]) for k in
-                                 ("accuracy", "loss", "val_accuracy", "val_loss")}}, self.epochs)
+        point = {"epoch": epoch + 1, "seconds": time.perf_counter() - self.epoch_start,
+                 **{k: float(logs[k]) for k in ("accuracy", "loss", "val_accuracy", "val_loss")}}
+        event = events.epoch(point, self.epochs, learned=first_filters(self.model))
         if self.peek:
             event["peek_accuracy"] = self.peek(self.model)
         self.emit(event)

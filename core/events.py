@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, NotRequired, TypedDict
 
+import numpy as np
+
 
 class Status(TypedDict):
     type: Literal["status"]
@@ -34,6 +36,9 @@ class Epoch(TypedDict):
     val_accuracy: float
     val_loss: float
     peek_accuracy: NotRequired[float]   # test accuracy, only when a benchmark asks for it
+    # What the model has learned so far, as float32 images (a few KB, shown live, never kept
+    # in a history): a Logistic Regression's 10 x 28 x 28 weights, a CNN's F x kh x kw filters.
+    learned: NotRequired[np.ndarray]
 
 
 class Speed(TypedDict):
@@ -69,14 +74,23 @@ def progress(epoch: int, fraction: float) -> Progress:
     return {"type": "progress", "epoch": epoch, "fraction": fraction}
 
 
-def epoch(point: dict, epochs: int) -> Epoch:
-    """An Epoch event from a curve point (epoch, seconds, accuracy, loss, val_accuracy, val_loss)."""
-    return {"type": "epoch", "epochs": epochs, **point}
+def epoch(point: dict, epochs: int, learned: np.ndarray | None = None) -> Epoch:
+    """An Epoch event from a curve point (epoch, seconds, accuracy, loss, val_accuracy, val_loss).
+
+    `learned`, when given, is what the model has learned so far, as images (see Epoch).
+    """
+    event: Epoch = {"type": "epoch", "epochs": epochs, **point}
+    if learned is not None:
+        event["learned"] = np.asarray(learned, dtype=np.float32)
+    return event
+
+
+NOT_CURVE = ("type", "epochs", "learned")
 
 
 def curve_point(event: Epoch) -> dict:
-    """The numbers of one finished epoch, as a model's history keeps them."""
-    return {k: v for k, v in event.items() if k not in ("type", "epochs")}
+    """The numbers of one finished epoch, as a model's history keeps them (plain JSON numbers)."""
+    return {k: v for k, v in event.items() if k not in NOT_CURVE}
 
 
 def speed(key: str, images_per_s: float) -> Speed:

@@ -19,7 +19,9 @@ import types
 import uuid
 from dataclasses import dataclass, field
 
-from core.data import TITLES
+import numpy as np
+
+from core.data import DIGITS, FASHION, TITLES
 from core import events, kinds
 from core.kinds import speed_cases, speed_key
 
@@ -48,6 +50,7 @@ class Job:
     history: list[dict] = field(default_factory=list)   # one dict per finished epoch
     epoch_fraction: float = 0.0                         # progress inside the current epoch
     n_train: int | None = None                          # images per epoch, once known
+    learned: np.ndarray | None = None                   # the last epoch's events.Epoch "learned"
     model_id: str | None = None
     test_accuracy: float | None = None
     train_seconds: float | None = None
@@ -61,6 +64,11 @@ class Job:
             return "Speed check"
         model = kinds.title(self.spec["kind"], self.spec.get("preset"))
         return f"{model} on {TITLES[self.spec['dataset']]}"
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The names of the classes this job's model learns to tell apart."""
+        return DIGITS if self.spec["dataset"] == "mnist" else FASHION
 
     @property
     def is_speed_check(self) -> bool:
@@ -118,6 +126,7 @@ class Job:
             self.epoch_fraction = event["fraction"]
         elif kind == "epoch":
             self.history.append(events.curve_point(event))
+            self.learned = event.get("learned", self.learned)
             self.epoch_fraction = 0.0
             self.message = f"Epoch {event['epoch']} of {self.epochs} done"
         elif kind in ("done", "stopped", "failed"):

@@ -75,6 +75,11 @@ def fit_epochs(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarr
                "val_loss": val_loss, "seconds": time.perf_counter() - start}
 
 
+def weight_images(model: LogisticRegression) -> np.ndarray:
+    """The fitted weights as one 28 x 28 image per class (10 x 28 x 28 float32), to show live."""
+    return model.coef_.reshape(len(model.coef_), 28, 28).astype(np.float32)
+
+
 @dataclass(frozen=True)
 class Weights:
     """A fitted multinomial Logistic Regression as plain arrays, named as scikit-learn names them.

@@ -70,7 +70,7 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
     for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec["epochs"],
                                    should_stop):
         history.append(point)
-        emit(events.epoch(point, spec["epochs"]))
+        emit(events.epoch(point, spec["epochs"], learned=logreg.weight_images(model)))
     if should_stop() or len(history) < spec["epochs"]:
         return None
     train_seconds = time.perf_counter() - start

@@ -135,7 +135,25 @@ def job_view(job: jobs.Job, mine: bool) -> None:
                           key=f"acc-{job.id}")
         right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs),
                            key=f"loss-{job.id}")
+    learned_view(job)
     show_result(job)
+
+
+def learned_view(job: jobs.Job) -> None:
+    """What the model has learned so far, as images; the last epoch's stay after the job ends."""
+    if job.learned is None or not job.history:
+        return
+    n = job.history[-1]["epoch"]
+    if job.spec["kind"] == "logreg":
+        fig = charts.logreg_weights(
+            job.learned.reshape(len(job.learned), -1), job.class_names,
+            f"What each class's weights look like after epoch {n}",
+            "Red pixels are where ink argues for the class, blue against it")
+    else:
+        fig = charts.first_layer_filters(
+            job.learned, f"The first layer's {len(job.learned)} filters after epoch {n}",
+            "Each is a small pattern the layer looks for (red positive, blue negative weights)")
+    st.plotly_chart(fig, key=f"learned-{job.id}", config={"displayModeBar": False})
 
 
 def live_panel() -> None:

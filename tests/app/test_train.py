@@ -1,9 +1,12 @@
 """Train page under AppTest: settings, a real (tiny) job, and the model store listing."""
 
+import json
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
+
+from pages import common
 
 
 @pytest.fixture
@@ -20,6 +23,14 @@ def run_until(at: AppTest, done, timeout: float = 120) -> AppTest:
         at.run()
         assert not at.exception, at.exception
     return at
+
+
+def figure_titled(at: AppTest, title: str) -> dict:
+    """The page's Plotly figure with this title, as the JSON the browser gets."""
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    found = [f for f in figures if f["layout"].get("title", {}).get("text") == title]
+    assert found, [f["layout"].get("title") for f in figures]
+    return found[0]
 
 
 def test_page_shows_the_settings_and_an_empty_state(train_page):
@@ -60,7 +71,26 @@ def test_a_one_epoch_job_runs_to_the_end_and_is_listed(train_page):
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     accuracy = next(m.value for m in at.metric if m.label == "Test accuracy")
     assert accuracy.endswith("%") and float(accuracy[:-1]) > 50
+    weights = figure_titled(at, "What each class's weights look like after epoch 1")
+    assert [t["type"] for t in weights["data"]] == ["heatmap"] * 10   # kept after the job ends
     at.run()  # the full rerun after the job lists the new model beside the built-ins
     table = at.dataframe[0].value
     mine = table[~table["Built-in"]]
     assert len(mine) == 1 and mine.iloc[0]["Model"].startswith("Logistic Regression")
+
+
+def test_a_cnn_shows_its_first_layer_filters_live(train_page):
+    at = train_page()
+    at.button_group[0].set_value("cnn").run()
+    at.slider(key="epochs-Fast").set_value(30)   # stopped long before the end
+    at.slider(key="train_size").set_value(500)
+    at.button(key="start").click().run()
+    title = "The first layer's 16 filters after epoch "
+    run_until(at, lambda at: any(title in chart.proto.spec for chart in at.get("plotly_chart")))
+    runner = common.job_runner()   # the page's Stop reruns only its fragment, which AppTest cannot
+    runner.stop(runner.current().id)
+    run_until(at, lambda at: any("Nothing was saved" in i.value for i in at.info), timeout=30)
+    shown = [json.loads(c.proto.spec) for c in at.get("plotly_chart") if title in c.proto.spec]
+    assert len(shown) == 1                       # still there after the job has ended
+    filters = shown[0]["data"][0]
+    assert filters["type"] == "heatmap" and filters["zmin"] == -filters["zmax"]

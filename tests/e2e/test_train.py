@@ -22,6 +22,8 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     expect(progress).to_be_visible(timeout=120_000)     # two epochs done: the charts have points
     points = page.locator(".js-plotly-plot .scatterlayer .point")
     assert points.count() >= 4                          # train + validation, 2+ epochs, 1st chart
+    filters = page.get_by_text(re.compile(r"The first layer's 32 filters after epoch \d+$"))
+    expect(filters).to_be_visible()                     # Classic: 32 3x3 filters, live
     screenshot(page, "train-cnn-running")
     page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()  # not the header's
     expect(page.get_by_text("Stopped. Nothing was saved.")).to_be_visible(timeout=10_000)
@@ -34,7 +36,15 @@ def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
     expect(page.get_by_text(re.compile(r"About .* on this machine"))).to_be_visible(
         timeout=120_000)                               # the speed check has measured it
     page.get_by_role("button", name="Start training").click()
+    live = page.get_by_text(re.compile(r"What each class's weights look like after epoch [1-9]$"))
+    expect(live).to_be_visible(timeout=120_000)        # updated while it trains
+    screenshot(page, "train-logreg-running")
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(
         timeout=120_000)
     expect(page.get_by_text("Model to download or delete")).to_be_visible(timeout=30_000)
+    final = page.get_by_text("What each class's weights look like after epoch 10")
+    expect(final).to_be_visible()                      # the finished model keeps the last ones
     screenshot(page, "train-logreg-done")
+    page.set_viewport_size({"width": 420, "height": 900})   # a phone
+    page.locator(".stPlotlyChart").filter(has=final).scroll_into_view_if_needed()  # it redraws
+    screenshot(page, "train-logreg-done-phone")
