@@ -156,10 +156,14 @@ def reliability_diagram(curves: dict[str, metrics.Reliability], title: str,
     return _titled(fig, title, data_note, height=480)
 
 
-def logreg_weights(coef, class_names, title: str, data_note: str) -> go.Figure:
-    """The ten 28x28 weight images of a Logistic Regression: red pushes towards the class."""
+def logreg_weights(coef, class_names, title: str, data_note: str, height: int = 450) -> go.Figure:
+    """The ten 28x28 weight images of a Logistic Regression: red pushes towards the class.
+
+    The colour scale ends at the 99th percentile of |weight|: a few border pixels that are
+    almost never inked get large weights and would otherwise wash every template out.
+    """
     weights = np.asarray(coef).reshape(len(coef), 28, 28)
-    limit = float(np.abs(weights).max()) or 1.0
+    limit = float(np.percentile(np.abs(weights), 99)) or 1.0
     fig = make_subplots(rows=2, cols=5, subplot_titles=[str(c) for c in class_names],
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     for i, w in enumerate(weights):
@@ -172,7 +176,7 @@ def logreg_weights(coef, class_names, title: str, data_note: str) -> go.Figure:
         fig.update_yaxes(scaleanchor=f"x{i}", row=(i - 1) // 5 + 1, col=(i - 1) % 5 + 1)
     fig.update_layout(coloraxis=dict(colorscale="RdBu", reversescale=True, cmin=-limit,
                                      cmax=limit, colorbar=dict(title="weight", thickness=12)))
-    return _titled(fig, title, data_note, height=450, top=110)
+    return _titled(fig, title, data_note, height=height, top=110)
 
 
 # ---------------------------------------------------------------- Draw page: why an answer

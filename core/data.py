@@ -45,6 +45,7 @@ FASHION_MD5 = {
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
 TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
+CLASS_NAMES = {"mnist": DIGITS, "fashion_mnist": FASHION}
 SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test split",
                 "path": "from your MNIST_PATH files", "debian": "Debian's package"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
@@ -332,6 +333,6 @@ def load(name: str = "mnist", path: str | os.PathLike | None = None,
             continue
         n = len(y_train) + len(y_test)
         return Dataset(name, x_train, y_train, x_test, y_test,
-                       DIGITS if name == "mnist" else FASHION, source,
+                       CLASS_NAMES[name], source,
                        _describe(name, source, n, where), tuple(problems))
     raise DataError(f"No source of {name} worked:\n" + "\n".join(problems))

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data import DIGITS, FASHION, TITLES
+from core.data import CLASS_NAMES, TITLES
 from core import events, kinds
 from core.kinds import speed_cases, speed_key
 
@@ -68,7 +68,7 @@ class Job:
     @property
     def class_names(self) -> tuple[str, ...]:
         """The names of the classes this job's model learns to tell apart."""
-        return DIGITS if self.spec["dataset"] == "mnist" else FASHION
+        return CLASS_NAMES[self.spec["dataset"]]
 
     @property
     def is_speed_check(self) -> bool:

@@ -148,7 +148,7 @@ def learned_view(job: jobs.Job) -> None:
         fig = charts.logreg_weights(
             job.learned.reshape(len(job.learned), -1), job.class_names,
             f"What each class's weights look like after epoch {n}",
-            "Red pixels are where ink argues for the class, blue against it")
+            "Red pixels are where ink argues for the class, blue against it", height=340)
     else:
         fig = charts.first_layer_filters(
             job.learned, f"The first layer's {len(job.learned)} filters after epoch {n}",
