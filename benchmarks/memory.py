@@ -7,7 +7,8 @@ headless Chromium, like a person would, in one browser session:
 
   a. Home, then Train, with the built-in models listed and this machine's speed measured:
      the server's RSS at rest;
-  b. Draw, one digit drawn and read (the prediction worker is running): server and worker RSS
+  b. Draw, one digit drawn, read and explained (saliency, feature maps: the prediction worker
+     is running): server and worker RSS
      (issue 7 sets no budget for these);
   c. the largest CNN recipe (Deeper, 1 epoch) trained from the Train page on all 60,000
      MNIST training images: the peak RSS of the whole process tree (server + every
@@ -188,6 +189,8 @@ def main() -> None:
             expect(canvas).to_be_visible()
             draw(page, canvas, 7, 30, 30, 110)
             expect(reading(page)).to_have_text("7", timeout=120_000)
+            page.get_by_role("tab", name="Inside the CNN").click()  # the worker reads its layers too
+            expect(page.get_by_text("Convolution 1:")).to_be_visible(timeout=60_000)
             wait_idle(page)
             server = status(proc.pid)
             predictor = workers(proc.pid)
@@ -195,7 +198,7 @@ def main() -> None:
             (worker_pid,) = predictor
             worker = status(worker_pid)
             total = sum(status(pid).get("VmRSS", 0) for pid in tree(proc.pid))
-            lines.append(f"  b. server after a drawing         {mib(server['VmRSS'])} "
+            lines.append(f"  b. server, a drawing explained    {mib(server['VmRSS'])} "
                          f"(peak {mib(server['VmHWM']).strip()})   no budget set")
             lines.append(f"     prediction worker              {mib(worker['VmRSS'])} "
                          f"(peak {mib(worker['VmHWM']).strip()})   no budget set")
@@ -205,8 +208,9 @@ def main() -> None:
             nav(page, "Train")
             page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
             page.get_by_test_id("stRadio").get_by_text("Deeper", exact=True).click()
-            wait_idle(page)
             epochs = page.get_by_test_id("stSlider").filter(has_text="Epochs").get_by_role("slider")
+            expect(epochs).to_have_value("15")   # Deeper's own settings are on the page
+            wait_idle(page)
             epochs.focus()
             page.keyboard.press("Home")
             expect(epochs).to_have_value("1")

@@ -97,13 +97,27 @@ def stop_server(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
+HEAVY = ("tensorflow", "keras", "sklearn", "scipy", "skops")
+
+
+def heavy_libraries(pid: int) -> set[str]:
+    """Which of the big libraries the process has loaded, from the files it maps."""
+    maps = Path(f"/proc/{pid}/maps").read_text()
+    return {name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps}
+
+
 @pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
-    """One Digit Lab server for the whole browser session."""
+def app_server(tmp_path_factory):
+    """One Digit Lab server for the whole browser session: (process, url)."""
     tmp = tmp_path_factory.mktemp("server")
     proc, url = start_server(tmp)
-    yield url
+    yield proc, url
     stop_server(proc)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_server):
+    return app_server[1]
 
 
 @pytest.fixture(scope="session")

@@ -22,7 +22,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from core import store
 
-from .conftest import descendant_pids, screenshot, start_server, stop_server
+from .conftest import descendant_pids, heavy_libraries, screenshot, start_server, stop_server
 from .test_draw import draw, open_draw, reading
 
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
@@ -62,15 +62,6 @@ def comm(pid: int) -> str:
         return Path(f"/proc/{pid}/comm").read_text().strip()
     except OSError:
         return ""
-
-
-HEAVY = ("tensorflow", "keras", "sklearn", "scipy", "skops")
-
-
-def heavy_libraries(pid: int) -> set[str]:
-    """Which of the big libraries the process has loaded, from the files it maps."""
-    maps = Path(f"/proc/{pid}/maps").read_text()
-    return {name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps}
 
 
 def alive(pid: int) -> bool:

@@ -3,19 +3,15 @@
 import pytest
 from playwright.sync_api import expect
 
-from .conftest import screenshot, wait_idle
+from .conftest import heavy_libraries, screenshot, wait_idle
 from .test_draw import draw, open_draw, reading
-
-pytestmark = pytest.mark.usefixtures("app_url")
-
 
 def tab(page, name: str) -> None:
     page.get_by_role("tab", name=name).click()
     wait_idle(page)
 
-
 @pytest.mark.parametrize("width", [1280, 420])
-def test_a_drawn_seven_shows_why_both_models_read_it(browser, app_url, width):
+def test_a_drawn_seven_shows_why_both_models_read_it(browser, app_server, app_url, width):
     context = browser.new_context(viewport={"width": width, "height": 4000})
     page = context.new_page()
     try:
@@ -41,5 +37,6 @@ def test_a_drawn_seven_shows_why_both_models_read_it(browser, app_url, width):
             expect(page.get_by_text(f"Convolution {n}:")).to_be_visible()
         expect(page.get_by_text("the strongest 16 of").first).to_be_visible()
         screenshot(page, f"why-inside-{width}")
+        assert heavy_libraries(app_server[0].pid) == set()  # all of it without TensorFlow
     finally:
         context.close()
