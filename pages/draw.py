@@ -184,7 +184,8 @@ def inside_view(models, input28, answers, key) -> None:
     n, kh, kw = inside.filters.shape
     st.plotly_chart(charts.first_layer_filters(
         inside.filters, "What the first layer looks for",
-        f"its {n} filters of {kh} x {kw} (batch normalisation folded in, as the app runs them)"),
+        f"its {n} filters of {kh} x {kw}, as the app runs them (any batch normalisation "
+        "folded in)"),
         key=f"why-filters-{key}", config={"displayModeBar": False})
     st.caption("Each filter slides over the image and lights up where the ink matches its "
                "pattern (red weights want ink, blue want none). The maps below are what every "
@@ -209,6 +210,7 @@ def feature_maps(layer, every: bool) -> None:
              caption=("all" if len(shown) == c else f"the strongest {len(shown)} of")
              + f" {c} maps, strongest first; one colour scale per layer (brightest = "
              f"{maps.max():.2f})")
+
 
 def draw_tab(models: list[store.ModelInfo]) -> None:
     row = st.container(horizontal=True, gap="large")   # wraps on narrow screens
