@@ -112,6 +112,9 @@ def test_photo_upload_is_read(page, app_url, tmp_path):
     expect(page.get_by_text(re.compile(r"thresholded \("))).to_be_visible(timeout=60_000)
     photo_panel = page.get_by_role("tabpanel", name="Upload a photo")
     expect(reading(photo_panel)).to_have_text("1", timeout=60_000)
+    expect(photo_panel.get_by_text("CNN: why 1?")).to_be_visible()  # explained like a drawing
+    photo_panel.get_by_role("tab", name="Inside the CNN").click()
+    expect(photo_panel.get_by_text("Convolution 1:")).to_be_visible()
     screenshot(page, "draw-photo")
 
 
