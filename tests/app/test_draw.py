@@ -95,14 +95,18 @@ def test_why_shows_the_strokes_each_model_used_for_its_answer_or_any_digit(draw_
 def test_pixel_evidence_adds_up_to_the_score_minus_the_intercept(draw_page):
     DRAWING["image"] = canvas_with(SEVEN)
     at = open_why_tab(draw_page(), "Pixel evidence")
-    sums = [c.value for c in at.caption if c.value.startswith("Sum of the 784 terms")]
-    assert len(sums) == 2
-    for text in sums:
-        total, score, intercept = map(float, re.findall(r"[-+]\d+\.\d+", text))
+    assert len(evidence_sums(at)) == 2
+    for total, score, intercept in evidence_sums(at):
         assert total == pytest.approx(score - intercept, abs=2e-3)  # printed to 3 decimals
     at.segmented_control(key="why-other-draw").set_value("7").run()  # its own answer, twice
     assert not at.exception
-    assert len([c for c in at.caption if c.value.startswith("Sum of the 784 terms")]) == 2
+    assert len(evidence_sums(at)) == 2
+
+
+def evidence_sums(at) -> list[tuple[float, float, float]]:
+    """(sum of the terms, score, intercept) under each evidence map, as the page prints them."""
+    return [tuple(map(float, re.findall(r"[-+]\d+\.\d+", c.value)))
+            for c in at.caption if c.value.startswith("Sum of the 784 terms")]
 
 
 @pytest.mark.needs_builtins

@@ -12,13 +12,6 @@ from core import jobs, kinds, store
 LR = {"kind": "logreg", "dataset": "mnist", "epochs": 3, "C": 1.0, "train_size": 1000}
 
 
-@pytest.fixture
-def runner(tmp_path):
-    r = jobs.JobRunner(tmp_path / "models")
-    yield r
-    r.shutdown()
-
-
 def test_logreg_job_reports_every_epoch_in_order_and_saves(runner):
     job = runner.wait(runner.start(LR, owner="me").id, timeout=120)
     assert job.status == "done", job.error

@@ -5,18 +5,10 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pytest
 
-from core import charts, events, jobs, store
+from core import charts, events, store
 
 LR = {"kind": "logreg", "dataset": "mnist", "epochs": 2, "C": 1.0, "train_size": 1000}
-
-
-@pytest.fixture
-def runner(tmp_path):
-    r = jobs.JobRunner(tmp_path / "models")
-    yield r
-    r.shutdown()
 
 
 def test_a_curve_point_leaves_the_learned_images_out():
