@@ -75,7 +75,7 @@ class LiteModel:
     def __init__(self, path: str | os.PathLike):
         self.path = path
         self._one = _interpreter(path, 1)
-        self._chunk = self._open = None
+        self._chunk = self._inspect = None
         entry, exit_ = self._one.get_input_details()[0], self._one.get_output_details()[0]
         if tuple(entry["shape"]) != (1, 28, 28, 1) or tuple(exit_["shape"]) != (1, 10):
             raise ValueError("it is not a model for 28 x 28 images and 10 classes")
@@ -103,20 +103,20 @@ class LiteModel:
         normalisation is folded into the convolutions there, so these are the numbers
         the model computes.
         """
-        if self._open is None:
-            self._open = _interpreter(self.path, 1, keep_all=True)
-        self._run(self._open, to_input(x)[:1])
-        ops = [op for op in self._open._get_ops_details() if op["op_name"] != "DELEGATE"]
+        if self._inspect is None:
+            self._inspect = _interpreter(self.path, 1, keep_all=True)
+        self._run(self._inspect, to_input(x)[:1])
+        ops = [op for op in self._inspect._get_ops_details() if op["op_name"] != "DELEGATE"]
         convs = [op for op in ops if op["op_name"] in CONVOLUTIONS]
         if not convs:
             raise ValueError("the model has no convolution layers to show")
+        kernels = [self._inspect.get_tensor(op["inputs"][1]) for op in convs]  # F x kh x kw x C
         layers = []
-        for n, op in enumerate(convs, start=1):
-            kernel = self._open.get_tensor(op["inputs"][1])
-            maps = self._open.get_tensor(activated(op, ops))[0].copy()
+        for n, (op, kernel) in enumerate(zip(convs, kernels), start=1):
+            maps = self._inspect.get_tensor(activated(op, ops))[0].copy()
             layers.append(Layer(f"Convolution {n}: {maps.shape[-1]} filters of "
                                 f"{kernel.shape[1]} x {kernel.shape[2]}", maps))
-        first = self._open.get_tensor(convs[0]["inputs"][1])   # F x kh x kw x 1
+        first = kernels[0]
         return Inside(layers, np.moveaxis(first, -1, 1).reshape(-1, *first.shape[1:3]).copy())
 
     def _run(self, interpreter, inputs: np.ndarray) -> np.ndarray:

@@ -12,8 +12,10 @@ import numpy as np
 import streamlit as st
 
 from core import data, jobs, logreg, store
-from core.predictor import Predictor
+from core.predictor import PredictError, Predictor
 
+# What using a stored model can raise, each with a message fit for the page.
+MODEL_PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
 DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
 GET_IT = {"mnist": "Restore `assets/data/mnist/` (it ships with the app)",
           "fashion_mnist": "Connect to the internet, install Debian's `dataset-fashion-mnist` "

@@ -8,7 +8,6 @@ import streamlit as st
 
 from core import charts, comparison, metrics, robustness, store
 from core.comparison import Pair
-from core.predictor import PredictError
 from pages import common, mistakes
 
 common.through_home()
@@ -19,7 +18,6 @@ PUBLISHED = {
     "cnn": "~99 % (keras.io “Simple MNIST convnet”, mnist_convnet)",
 }
 ROBUSTNESS_SIZE = 1000
-PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
 
 
 # ---------------------------------------------------------------- cached work (per model file)
@@ -38,7 +36,7 @@ def each_model(models, names, compute, failure: str) -> list | None:
     for model, name in zip(models, names):
         try:
             results.append(compute(model))
-        except PROBLEMS as e:
+        except common.MODEL_PROBLEMS as e:
             st.error(failure.format(name=name, error=e), icon=":material/error:")
             return None
     return results

@@ -20,7 +20,6 @@ CANVAS = 280
 PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
 MAPS_SHOWN = 16    # feature maps per layer before "Show every map"
 MAP_COLUMNS = 8
-PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -130,7 +129,7 @@ def strokes_view(models, input28, answers, key) -> None:
         name = kinds.KINDS[model.kind].name
         try:
             heat = saliency(common.version(model), model, input28)
-        except PROBLEMS as e:
+        except common.MODEL_PROBLEMS as e:
             col.error(f"{name}'s saliency could not be computed: {e}")
             continue
         col.plotly_chart(charts.over_digit(
@@ -146,7 +145,7 @@ def evidence_view(models, input28, answers, key) -> None:
     model = next(m for m in models if m.kind == "logreg")
     try:
         weights = common.logreg_model(model)
-    except PROBLEMS as e:
+    except common.MODEL_PROBLEMS as e:
         st.error(f"The Logistic Regression's weights could not be read: {e}")
         return
     probs = answers[model.id]
@@ -178,7 +177,7 @@ def inside_view(models, input28, answers, key) -> None:
     model = next(m for m in models if m.kind == "cnn")
     try:
         inside = cnn_inside(common.version(model), model, input28)
-    except PROBLEMS as e:
+    except common.MODEL_PROBLEMS as e:
         st.error(f"This CNN's layers cannot be shown: {e}")
         return
     n, kh, kw = inside.filters.shape

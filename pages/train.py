@@ -141,19 +141,21 @@ def job_view(job: jobs.Job, mine: bool) -> None:
 
 def learned_view(job: jobs.Job) -> None:
     """What the model has learned so far, as images; the last epoch's stay after the job ends."""
-    if job.learned is None or not job.history:
-        return
-    n = job.history[-1]["epoch"]
-    if job.spec["kind"] == "logreg":
-        fig = charts.logreg_weights(
-            job.learned.reshape(len(job.learned), -1), job.class_names,
-            f"What each class's weights look like after epoch {n}",
+    if job.learned is not None and job.history:
+        st.plotly_chart(learned_figure(job.id, job.history[-1]["epoch"], job),
+                        key=f"learned-{job.id}", config={"displayModeBar": False})
+
+
+@st.cache_resource(max_entries=4, show_spinner=False)
+def learned_figure(job_id: str, epoch: int, _job: jobs.Job):
+    """The figure of one epoch's `learned` images, built once, not on every live refresh."""
+    if _job.spec["kind"] == "logreg":
+        return charts.logreg_weights(
+            _job.learned, _job.class_names, f"What each class's weights look like after epoch {epoch}",
             "Red pixels are where ink argues for the class, blue against it", height=340)
-    else:
-        fig = charts.first_layer_filters(
-            job.learned, f"The first layer's {len(job.learned)} filters after epoch {n}",
-            "Each is a small pattern the layer looks for (red positive, blue negative weights)")
-    st.plotly_chart(fig, key=f"learned-{job.id}", config={"displayModeBar": False})
+    return charts.first_layer_filters(
+        _job.learned, f"The first layer's {len(_job.learned)} filters after epoch {epoch}",
+        "Each is a small pattern the layer looks for (red positive, blue negative weights)")
 
 
 def live_panel() -> None:
