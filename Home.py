@@ -43,7 +43,7 @@ def home() -> None:
     if ds.problems:
         with st.expander("Sources tried before this one"):
             st.code("\n".join(ds.problems), language=None)
-    st.image(class_examples(ds), caption=" · ".join(ds.class_names), width=700)
+    st.image(class_examples(ds), caption=" · ".join(ds.class_names), width="stretch")
 
     st.subheader("Models")
     stored = common.models(ds.name)
