@@ -128,6 +128,21 @@ def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
     return predictor().predict(model.file, x)
 
 
+def each_model(models, names, compute, failure: str) -> list | None:
+    """[compute(model) for each model], or None after an error naming the model that failed.
+
+    `failure` is the message, with {name} and {error} in it.
+    """
+    results = []
+    for model, name in zip(models, names):
+        try:
+            results.append(compute(model))
+        except MODEL_PROBLEMS as e:
+            st.error(failure.format(name=name, error=e), icon=":material/error:")
+            return None
+    return results
+
+
 def best_model(kind: str, dataset: str = "mnist") -> store.ModelInfo | None:
     """The default model of a kind: the most accurate one, the newest among equals."""
     candidates = [m for m in models(dataset) if m.kind == kind]

@@ -27,21 +27,6 @@ def cache_key(model: store.ModelInfo, ds) -> tuple:
     return *common.version(model), ds.name, ds.source, len(ds.y_test)
 
 
-def each_model(models, names, compute, failure: str) -> list | None:
-    """[compute(model) for each model], or None after an error naming the model that failed.
-
-    `failure` is the message, with {name} and {error} in it.
-    """
-    results = []
-    for model, name in zip(models, names):
-        try:
-            results.append(compute(model))
-        except common.MODEL_PROBLEMS as e:
-            st.error(failure.format(name=name, error=e), icon=":material/error:")
-            return None
-    return results
-
-
 def predictor_of(model: store.ModelInfo):
     """model -> a function from N x 28 x 28 images to N x C probabilities (CNNs: in the worker)."""
     return partial(common.predict_proba, model)
@@ -115,7 +100,7 @@ def pickers(stored: list[store.ModelInfo], ds) -> tuple[store.ModelInfo, store.M
 def evaluate_both(models, names, ds) -> list[metrics.Evaluation] | None:
     """Both models' evaluations, or None after saying which one failed and why."""
     with st.spinner(f"Scoring both models on {len(ds.y_test):,} test images (only the first time)…"):
-        return each_model(models, names, lambda m: evaluation(cache_key(m, ds), m, ds),
+        return common.each_model(models, names, lambda m: evaluation(cache_key(m, ds), m, ds),
                           "**{name} could not be scored**, so there is nothing to compare: "
                           "{error}. Pick another model above.")
 
@@ -164,7 +149,7 @@ def measured_speed(p: Pair, ds) -> list[dict | None]:
     if not st.session_state.get("compare_speed"):
         return [None, None]
     with st.spinner("Timing both models…"):
-        results = each_model(p.models, p.names, lambda m: speed(cache_key(m, ds), m, ds),
+        results = common.each_model(p.models, p.names, lambda m: speed(cache_key(m, ds), m, ds),
                              "Could not time {name}: {error}") or [None, None]
     st.caption("Speed on this machine (2 shared CPU cores), measured once per model. CNN "
                "predictions run in the prediction worker, so their latency includes the pipe "
@@ -189,7 +174,7 @@ def robustness_section(p: Pair, ds) -> None:
     """Accuracy on rotated, shifted, noisy and blurred test images (does augmentation help?)."""
     st.subheader("Robustness")
     with st.spinner("Perturbing the test images and scoring both models…"):
-        accuracy = each_model(p.models, p.names,
+        accuracy = common.each_model(p.models, p.names,
                               lambda m: robustness_accuracy(cache_key(m, ds), m, ds),
                               "Could not test {name}'s robustness: {error}")
     if accuracy is None:
@@ -237,7 +222,7 @@ def inside_section(p: Pair, ds) -> None:
     for model, name in zip(p.models, p.names):
         if model.kind != "logreg":
             continue
-        coef = each_model([model], [name], lambda m: logreg_weights(common.version(m), m),
+        coef = common.each_model([model], [name], lambda m: logreg_weights(common.version(m), m),
                           "Could not read {name}'s weights: {error}")
         if coef is None:
             continue

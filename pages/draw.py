@@ -127,11 +127,13 @@ def strokes_view(models, input28, answers, key) -> None:
         probs = answers[model.id]
         cls = int(probs.argmax()) if choice == "answer" else int(choice)
         name = kinds.KINDS[model.kind].name
-        try:
-            heat = saliency(common.version(model), model, input28)
-        except common.MODEL_PROBLEMS as e:
-            col.error(f"{name}'s saliency could not be computed: {e}")
+        with col:
+            computed = common.each_model(
+                [model], [name], lambda m: saliency(common.version(m), m, input28),
+                "{name}'s saliency could not be computed: {error}")
+        if computed is None:
             continue
+        heat = computed[0]
         col.plotly_chart(charts.over_digit(
             heat[cls], input28, f"{name}: why {'' if cls == probs.argmax() else 'not '}{cls}?",
             f"probability of {cls}: {probs[cls]:.1%} · outline: your digit",
@@ -143,11 +145,11 @@ def strokes_view(models, input28, answers, key) -> None:
 def evidence_view(models, input28, answers, key) -> None:
     """A Logistic Regression's score for two classes, pixel by pixel."""
     model = next(m for m in models if m.kind == "logreg")
-    try:
-        weights = common.logreg_model(model)
-    except common.MODEL_PROBLEMS as e:
-        st.error(f"The Logistic Regression's weights could not be read: {e}")
+    computed = common.each_model([model], ["The Logistic Regression"], common.logreg_model,
+                                 "{name}'s weights could not be read: {error}")
+    if computed is None:
         return
+    weights = computed[0]
     probs = answers[model.id]
     top, runner_up = np.argsort(-probs)[:2]
     st.caption("A Logistic Regression scores each digit by adding up, over the 784 pixels, "
@@ -175,11 +177,12 @@ def evidence_view(models, input28, answers, key) -> None:
 def inside_view(models, input28, answers, key) -> None:
     """The CNN's first-layer filters and every convolution's feature maps for this digit."""
     model = next(m for m in models if m.kind == "cnn")
-    try:
-        inside = cnn_inside(common.version(model), model, input28)
-    except common.MODEL_PROBLEMS as e:
-        st.error(f"This CNN's layers cannot be shown: {e}")
+    computed = common.each_model(
+        [model], ["This CNN"], lambda m: cnn_inside(common.version(m), m, input28),
+        "{name}'s layers cannot be shown: {error}")
+    if computed is None:
         return
+    inside = computed[0]
     n, kh, kw = inside.filters.shape
     st.plotly_chart(charts.first_layer_filters(
         inside.filters, "What the first layer looks for",
