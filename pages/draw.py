@@ -145,8 +145,8 @@ def strokes_view(models, input28, answers, key) -> None:
 def evidence_view(models, input28, answers, key) -> None:
     """A Logistic Regression's score for two classes, pixel by pixel."""
     model = next(m for m in models if m.kind == "logreg")
-    computed = common.each_model([model], ["The Logistic Regression"], common.logreg_model,
-                                 "{name}'s weights could not be read: {error}")
+    computed = common.each_model([model], [kinds.KINDS[model.kind].name], common.logreg_model,
+                                 "The {name}'s weights could not be read: {error}")
     if computed is None:
         return
     weights = computed[0]
@@ -178,8 +178,8 @@ def inside_view(models, input28, answers, key) -> None:
     """The CNN's first-layer filters and every convolution's feature maps for this digit."""
     model = next(m for m in models if m.kind == "cnn")
     computed = common.each_model(
-        [model], ["This CNN"], lambda m: cnn_inside(common.version(m), m, input28),
-        "{name}'s layers cannot be shown: {error}")
+        [model], [kinds.KINDS[model.kind].name], lambda m: cnn_inside(common.version(m), m, input28),
+        "This {name}'s layers cannot be shown: {error}")
     if computed is None:
         return
     inside = computed[0]
