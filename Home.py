@@ -44,6 +44,8 @@ def home() -> None:
         with st.expander("Sources tried before this one"):
             st.code("\n".join(ds.problems), language=None)
     st.image(class_examples(ds), caption=" · ".join(ds.class_names), width="stretch")
+    st.caption(f"Cite: {ds.info.citation}. Licence: {ds.info.licence}. "
+               f"[About the dataset]({ds.info.homepage})")
 
     st.subheader("Models")
     stored = common.models(ds.name)
@@ -54,8 +56,8 @@ def home() -> None:
 
 
 def class_examples(ds) -> np.ndarray:
-    """The first training image of each class, side by side in one strip."""
-    firsts = [ds.x_train[np.flatnonzero(ds.y_train == c)[0]] for c in range(len(ds.class_names))]
+    """The first test image of each class, side by side in one strip (grey or colour)."""
+    firsts = [ds.x_test[np.flatnonzero(ds.y_test == c)[0]] for c in range(len(ds.class_names))]
     return np.hstack(firsts)
 
 

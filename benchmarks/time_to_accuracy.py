@@ -28,14 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core import jobs, kinds  # noqa: E402
 
-KERAS_IO = {"preset": "Classic", "epochs": 15, "batch_size": 128, "learning_rate": 1e-3,
-            "schedule": "constant"}
+KERAS_IO = kinds.recipe_spec("Classic", epochs=15, batch_size=128, learning_rate=1e-3,
+                             schedule="constant")
 
 
-def time_to(runner: jobs.JobRunner, name: str, settings: dict, target: float, seed: int) -> float:
+def time_to(runner: jobs.JobRunner, name: str, spec: kinds.Spec, target: float, seed: int) -> float:
     """Training seconds until the test accuracy first reaches `target` (inf if never)."""
-    spec = {"kind": "cnn", "dataset": "mnist", "seed": seed, "benchmark_peek": True, **settings}
-    job = runner.start(spec)
+    job = runner.start(spec.replace(seed=seed, benchmark_peek=True))
     seen = 0
     while job.active:
         while seen < len(job.history):
@@ -64,7 +63,7 @@ def main() -> None:
           f"{os.cpu_count()} cores, AVX2 {'avx2' in flags}, AMX {'amx_tile' in flags}")
     with tempfile.TemporaryDirectory() as tmp:
         runner = jobs.JobRunner(tmp)
-        fast = time_to(runner, "Fast", kinds.settings("Fast"), args.target, args.seed)
+        fast = time_to(runner, "Fast", kinds.recipe_spec("Fast"), args.target, args.seed)
         keras_io = time_to(runner, "keras.io", KERAS_IO, args.target, args.seed)
         runner.shutdown()
     print(f"time to {args.target:.1%}: Fast {fast:.0f} s; keras.io recipe {keras_io:.0f} s; "

@@ -21,8 +21,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from core import data, jobs, kinds  # noqa: E402
+from core.datasets import DATASETS  # noqa: E402
+from core.kinds import Spec  # noqa: E402
 
-def train(runner: jobs.JobRunner, spec: dict) -> jobs.Job:
+def train(runner: jobs.JobRunner, spec: Spec) -> jobs.Job:
     start = time.perf_counter()
     job = runner.wait(runner.start(spec).id)
     if job.status != "done":
@@ -33,7 +35,7 @@ def train(runner: jobs.JobRunner, spec: dict) -> jobs.Job:
     return job
 
 def stop_latency(runner: jobs.JobRunner, dataset: str) -> float:
-    job = runner.start({"kind": "cnn", "dataset": dataset, **kinds.settings("Classic")})
+    job = runner.start(kinds.recipe_spec("Classic", dataset))
     while job.status != "running" or job.n_train is None:
         time.sleep(0.05)
     time.sleep(1.5)
@@ -44,7 +46,7 @@ def stop_latency(runner: jobs.JobRunner, dataset: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--dataset", default="mnist", choices=list(data.TITLES))
+    parser.add_argument("--dataset", default="mnist", choices=list(DATASETS))
     args = parser.parse_args()
     ds = data.load(args.dataset)
     print(f"Training benchmark — {date.today()}, {platform.machine()}, "
@@ -52,9 +54,8 @@ def main() -> None:
     print(f"Data: {ds.description} ({len(ds.y_train):,} train / {len(ds.y_test):,} test)")
     with tempfile.TemporaryDirectory() as tmp:
         runner = jobs.JobRunner(tmp)
-        done = [train(runner, {"kind": "logreg", "dataset": args.dataset, "epochs": 10, "C": 0.1})]
-        done += [train(runner, {"kind": "cnn", "dataset": args.dataset, **kinds.settings(name)})
-                 for name in ("Fast", "Classic")]
+        done = [train(runner, Spec("logreg", args.dataset, epochs=10, C=0.1))]
+        done += [train(runner, kinds.recipe_spec(name, args.dataset)) for name in ("Fast", "Classic")]
         print(f"\n  {'model':<34}{'test accuracy':>14}{'training':>10}")
         for job in done:
             print(f"  {job.title:<34}{job.test_accuracy:>14.2%}{job.train_seconds:>9.0f}s")

@@ -156,26 +156,48 @@ def reliability_diagram(curves: dict[str, metrics.Reliability], title: str,
     return _titled(fig, title, data_note, height=480)
 
 
-def logreg_weights(coef, class_names, title: str, data_note: str, height: int = 450) -> go.Figure:
-    """The ten 28x28 weight images of a Logistic Regression: red pushes towards the class.
+# How to read weight images, grey (False) or colour (True).
+WEIGHTS_NOTE = {False: "Red pixels are where ink argues for the class, blue against it",
+                True: "Mid-grey is 0; a colour shows the light that argues for the class "
+                      "there, its opposite the light that argues against"}
+FILTERS_NOTE = {False: "(red positive, blue negative weights)",
+                True: "(mid-grey is 0; colours show the light each one responds to)"}
 
-    The colour scale ends at the 99th percentile of |weight|: a few border pixels that are
-    almost never inked get large weights and would otherwise wash every template out.
+
+def as_rgb(values: np.ndarray, limit: float) -> np.ndarray:
+    """Signed colour weights (... x 3) as uint8 RGB: 0 is mid-grey, +-limit the extremes."""
+    return np.clip(127.5 + 127.5 * np.asarray(values) / limit, 0, 255).astype(np.uint8)
+
+
+def logreg_weights(images, class_names, title: str, data_note: str, height: int = 450
+                   ) -> go.Figure:
+    """A Logistic Regression's weights as one image per class (10 x H x W, or 10 x H x W x 3).
+
+    Grey: red pushes towards the class, blue away. Colour: each weight image is shown as a
+    colour image, mid-grey for 0 (a red patch: red light argues for the class). The scale
+    ends at the 99th percentile of |weight|: a few border pixels that are almost never
+    inked get large weights and would otherwise wash every template out.
     """
-    weights = np.asarray(coef).reshape(len(coef), 28, 28)
+    weights = np.asarray(images)
     limit = float(np.percentile(np.abs(weights), 99)) or 1.0
+    colour = weights.ndim == 4
     fig = make_subplots(rows=2, cols=5, subplot_titles=[str(c) for c in class_names],
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     for i, w in enumerate(weights):
-        fig.add_heatmap(z=w, row=i // 5 + 1, col=i % 5 + 1, coloraxis="coloraxis",
-                        hovertemplate=f"{class_names[i]}: pixel (%{{x}}, %{{y}}) "
-                                      "weight %{z:.3f}<extra></extra>")
+        where = dict(row=i // 5 + 1, col=i % 5 + 1)
+        if colour:
+            fig.add_image(z=as_rgb(w, limit), hoverinfo="skip", **where)
+        else:
+            fig.add_heatmap(z=w, coloraxis="coloraxis", **where,
+                            hovertemplate=f"{class_names[i]}: pixel (%{{x}}, %{{y}}) "
+                                          "weight %{z:.3f}<extra></extra>")
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     for i in range(2, 11):
         fig.update_yaxes(scaleanchor=f"x{i}", row=(i - 1) // 5 + 1, col=(i - 1) % 5 + 1)
-    fig.update_layout(coloraxis=dict(colorscale="RdBu", reversescale=True, cmin=-limit,
-                                     cmax=limit, colorbar=dict(title="weight", thickness=12)))
+    if not colour:
+        fig.update_layout(coloraxis=dict(colorscale="RdBu", reversescale=True, cmin=-limit,
+                                         cmax=limit, colorbar=dict(title="weight", thickness=12)))
     return _titled(fig, title, data_note, height=height, top=110)
 
 
@@ -183,17 +205,25 @@ def logreg_weights(coef, class_names, title: str, data_note: str, height: int = 
 
 def over_digit(values: np.ndarray, image: np.ndarray, title: str, subtitle: str,
                hover: str, colorbar: str, limit: float | None = None) -> go.Figure:
-    """A 28x28 diverging heatmap (red +, blue -, white 0) with the digit's strokes outlined.
+    """A diverging heatmap (red +, blue -, white 0) of one value per pixel, over the image.
 
-    `hover` is a Plotly hovertemplate for one pixel (%{z} is its value, %{customdata} its
-    ink); `limit` fixes the colour scale at +-limit, so that two maps can be compared.
+    A grey image (H x W in [0, 1]) is outlined at half brightness (a digit's strokes); a
+    colour one (H x W x 3) is shown under a see-through heatmap. `hover` is a Plotly
+    hovertemplate for one pixel (%{z} is its value, %{customdata} a grey image's value);
+    `limit` fixes the colour scale at +-limit, so that two maps can be compared.
     """
     limit = limit or float(np.abs(values).max()) or 1.0
-    fig = go.Figure(go.Heatmap(z=values, customdata=image, zmin=-limit, zmax=limit,
-                               colorscale="RdBu", reversescale=True, hovertemplate=hover,
-                               colorbar=dict(title=colorbar, thickness=10)))
-    fig.add_contour(z=image, contours=dict(start=0.5, end=0.5, coloring="lines"),
-                    line=dict(color="#111827", width=1.5), showscale=False, hoverinfo="skip")
+    colour = np.ndim(image) == 3
+    heat = go.Heatmap(z=values, zmin=-limit, zmax=limit, colorscale="RdBu", reversescale=True,
+                      hovertemplate=hover, colorbar=dict(title=colorbar, thickness=10),
+                      customdata=None if colour else image, opacity=0.6 if colour else 1.0)
+    if colour:
+        fig = go.Figure(go.Image(z=np.asarray(image) * 255, hoverinfo="skip"))
+        fig.add_trace(heat)
+    else:
+        fig = go.Figure(heat)
+        fig.add_contour(z=image, contours=dict(start=0.5, end=0.5, coloring="lines"),
+                        line=dict(color="#111827", width=1.5), showscale=False, hoverinfo="skip")
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     return _titled(fig, title, subtitle, height=330, top=60)
@@ -231,26 +261,35 @@ def clicked_cell(points: list[dict]) -> tuple[int, int] | None:
 
 
 def first_layer_filters(kernels: np.ndarray, title: str, note: str) -> go.Figure:
-    """A CNN's first-layer filters (F x kh x kw) as a grid of small heatmaps, 8 to a row.
+    """A CNN's first-layer filters (F x kh x kw, or F x kh x kw x 3) as a grid, 8 to a row.
 
-    One heatmap with blank gutters between the filters keeps the figure light, and every
-    filter shares one symmetric scale: red positive, blue negative, as in logreg_weights.
+    One image with blank gutters between the filters keeps the figure light, and every
+    filter shares one symmetric scale: grey filters red positive, blue negative, as in
+    logreg_weights; colour filters as colour images, mid-grey for 0.
     """
     kernels = np.asarray(kernels, dtype=np.float32)
-    n, kh, kw = kernels.shape
+    n, kh, kw = kernels.shape[:3]
     cols = min(8, n)
     rows = -(-n // cols)
-    z = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1), np.nan, dtype=np.float32)
-    number = np.zeros(z.shape, dtype=int)
+    z = np.full((rows * (kh + 1) - 1, cols * (kw + 1) - 1, *kernels.shape[3:]), np.nan,
+                dtype=np.float32)
+    number = np.zeros(z.shape[:2], dtype=int)
     for i, kernel in enumerate(kernels):
         top, left = (i // cols) * (kh + 1), (i % cols) * (kw + 1)
         z[top:top + kh, left:left + kw] = kernel
         number[top:top + kh, left:left + kw] = i + 1
     limit = float(np.abs(kernels).max()) or 1.0
-    fig = go.Figure(go.Heatmap(
-        z=z, customdata=number, zmin=-limit, zmax=limit, colorscale="RdBu", reversescale=True,
-        hoverongaps=False, hovertemplate="filter %{customdata}<br>weight %{z:.3f}<extra></extra>",
-        colorbar=dict(title="weight", thickness=12)))
+    if kernels.ndim == 4:
+        rgb = as_rgb(np.nan_to_num(z), limit)
+        rgb[number == 0] = 255   # white gutters
+        fig = go.Figure(go.Image(z=rgb, customdata=number,
+                                 hovertemplate="filter %{customdata}<extra></extra>"))
+    else:
+        fig = go.Figure(go.Heatmap(
+            z=z, customdata=number, zmin=-limit, zmax=limit, colorscale="RdBu",
+            reversescale=True, hoverongaps=False,
+            hovertemplate="filter %{customdata}<br>weight %{z:.3f}<extra></extra>",
+            colorbar=dict(title="weight", thickness=12)))
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")

@@ -16,7 +16,8 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 from core import events  # noqa: E402
-from core.kinds import RECIPES  # noqa: E402
+from core.datasets import info  # noqa: E402
+from core.kinds import RECIPES, Spec  # noqa: E402
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,
@@ -28,22 +29,34 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False
     """
     import tensorflow as tf
 
-    x = np.asarray(x)
+    x = with_channels(np.asarray(x))
     scale = (lambda a: tf.cast(a, tf.float32) / 255.0) if x.dtype == np.uint8 else (
         lambda a: tf.cast(a, tf.float32))
-    data = tf.data.Dataset.from_tensor_slices((x.reshape(-1, 28, 28, 1), np.asarray(y)))
+    data = tf.data.Dataset.from_tensor_slices((x, np.asarray(y)))
     if shuffle:
         data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     return data.batch(batch_size).map(lambda a, b: (scale(a), b)).prefetch(2)
 
 
-def augmentation() -> keras.Sequential:
-    """Small rotations (±15°), shifts (±10 %) and zooms (±10 %); active only while training."""
-    return keras.Sequential([
-        layers.RandomRotation(15 / 360, fill_mode="constant"),
-        layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-        layers.RandomZoom(0.1, fill_mode="constant"),
-    ], name="augmentation")
+def with_channels(x: np.ndarray) -> np.ndarray:
+    """N x H x W grey images as N x H x W x 1; colour ones (N x H x W x 3) as they are."""
+    return x[..., None] if x.ndim == 3 else x
+
+
+def augmentation(kind: str, side: int) -> keras.Sequential:
+    """Random changes of the training images, new every batch, active only while training.
+
+    "rotate-shift-zoom" (digits): rotations up to ±15°, shifts and zooms up to ±10 %.
+    "flip-shift" (photos): left-right flips and shifts of up to 4 pixels.
+    """
+    if kind == "rotate-shift-zoom":
+        steps = [layers.RandomRotation(15 / 360, fill_mode="constant"),
+                 layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
+                 layers.RandomZoom(0.1, fill_mode="constant")]
+    else:
+        steps = [layers.RandomFlip("horizontal"),
+                 layers.RandomTranslation(4 / side, 4 / side, fill_mode="constant")]
+    return keras.Sequential(steps, name="augmentation")
 
 
 def fast() -> list[layers.Layer]:
@@ -104,14 +117,15 @@ def learning_rate(peak: float, schedule: str, steps: int):
         peak / 10, decay_steps=max(1, steps - warmup), warmup_target=peak, warmup_steps=warmup)
 
 
-def build(preset: str = "Classic", augment: bool = False, learning_rate_peak: float = 1e-3,
-          schedule: str = "constant", steps: int = 1, seed: int = 0) -> keras.Model:
-    """A compiled CNN for 28 x 28 x 1 inputs in [0, 1] and 10 classes, to train for `steps`."""
-    keras.utils.set_random_seed(seed)
-    model = keras.Sequential([keras.Input(shape=(28, 28, 1)),
-                              *([augmentation()] if augment else []), *BODIES[preset]()],
-                             name=f"cnn_{preset.lower()}")
-    optimizer = keras.optimizers.Adam(learning_rate(learning_rate_peak, schedule, steps))
+def build(spec: Spec, steps: int = 1) -> keras.Model:
+    """A compiled CNN of `spec.recipe` for `spec.dataset`'s images in [0, 1] and its classes,
+    to train for `steps` batches."""
+    keras.utils.set_random_seed(spec.seed)
+    data = info(spec.dataset)
+    extra = [augmentation(data.augmentation, data.shape[0])] if spec.augment else []
+    model = keras.Sequential([keras.Input(shape=data.shape), *extra, *BODIES[spec.recipe]()],
+                             name=f"cnn_{spec.recipe.lower()}")
+    optimizer = keras.optimizers.Adam(learning_rate(spec.learning_rate, spec.schedule, steps))
     # XLA (jit_compile=True) made these small CPU convnets ~5x slower here: keep it off.
     model.compile(loss="sparse_categorical_crossentropy", optimizer=optimizer,
                   metrics=["accuracy"], jit_compile=False)
@@ -130,15 +144,17 @@ def first_conv(model: keras.Model) -> layers.Conv2D | None:
 
 
 def first_filters(model: keras.Model) -> np.ndarray | None:
-    """The first Conv2D's kernels as F x kh x kw float32 images (averaged over input channels).
+    """The first Conv2D's kernels as float32 images: F x kh x kw for grey input, F x kh x kw x 3
+    (RGB) for colour input.
 
-    Keras keeps a kernel as (kh, kw, channels, F); MNIST's images have one channel.
+    Keras keeps a kernel as (kh, kw, channels, F).
     """
     conv = first_conv(model)
     if conv is None:
         return None
-    kernel = keras.ops.convert_to_numpy(conv.kernel).mean(axis=2)
-    return np.ascontiguousarray(kernel.transpose(2, 0, 1), dtype=np.float32)
+    kernel = np.moveaxis(keras.ops.convert_to_numpy(conv.kernel), -1, 0)  # F x kh x kw x C
+    return np.ascontiguousarray(kernel[..., 0] if kernel.shape[-1] == 1 else kernel,
+                                dtype=np.float32)
 
 
 class Progress(keras.callbacks.Callback):

@@ -1,14 +1,17 @@
-"""MNIST and Fashion-MNIST from the best source available, as one `Dataset` type.
+"""Every dataset of core.datasets from the best source available, as one `Dataset` type.
 
 Sources are tried in order and the first that works wins:
 
-1. a path the user gives (`MNIST_PATH` / `FASHION_MNIST_PATH`, or `path=`): a folder
-   of IDX `*-ubyte` / `*-ubyte.gz` files, or an `.npz` with x_train/y_train/x_test/y_test;
+1. a path the user gives (the record's variable, e.g. `MNIST_PATH`, or `path=`): for the
+   28 x 28 sets a folder of IDX `*-ubyte(.gz)` files or an `.npz` with x_train/y_train/
+   x_test/y_test; for CIFAR-10 its binary .tar.gz or a folder of its six .bin files;
 2. MNIST: the canonical 70,000 images the app carries in assets/data/mnist/;
    Fashion-MNIST: Keras' download cache (`~/.keras/datasets`), downloading into it when
-   online, then Debian's `dataset-fashion-mnist` package.
+   online, then Debian's `dataset-fashion-mnist` package;
+   CIFAR-10: the app's download cache, filled when a person asks (core.download).
 
-Everything is read with NumPy: loading data never imports TensorFlow.
+Everything is read with NumPy: loading data never imports TensorFlow. Images are uint8,
+N x H x W for grey sets and N x H x W x 3 (RGB) for colour ones.
 """
 
 from __future__ import annotations
@@ -24,9 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-DIGITS = tuple(str(d) for d in range(10))
-FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-           "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
+from core.datasets import DatasetInfo, info
 
 EMBEDDED_MNIST = Path(__file__).resolve().parents[1] / "assets" / "data" / "mnist"
 # The MD5s LeCun, Cortes and Burges publish for the four decompressed MNIST files.
@@ -44,10 +45,9 @@ FASHION_MD5 = {
     "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
     "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
 }
-TITLES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST"}
-CLASS_NAMES = {"mnist": DIGITS, "fashion_mnist": FASHION}
 SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test split",
-                "path": "from your MNIST_PATH files", "debian": "Debian's package"}
+                "path": "from your own files", "debian": "Debian's package",
+                "cache": "official test split"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 CONNECT_TIMEOUT_S = 5.0     # offline, give up on the download this fast
@@ -60,21 +60,37 @@ class DataError(Exception):
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train/test images (uint8, N x 28 x 28, white on black) with labels 0-9."""
+    """Train/test images (uint8, N x H x W or N x H x W x 3) with labels 0-9.
+
+    `x_train` is None when loaded without training images: the web server only shows and
+    scores test images, and training workers load the training images themselves.
+    """
 
     name: str
-    x_train: np.ndarray
+    x_train: np.ndarray | None
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    class_names: tuple[str, ...]
-    source: str                 # short key: "path", "canonical", "keras", "debian"
+    source: str                 # short key: "path", "canonical", "keras", "debian", "cache"
     description: str            # one sentence a person can read
     problems: tuple[str, ...] = field(default=())  # sources tried before this one, and why they failed
 
     @property
+    def info(self) -> DatasetInfo:
+        return info(self.name)
+
+    @property
     def title(self) -> str:
-        return TITLES[self.name]
+        return self.info.title
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.info.class_names
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """One image as the models read it: H x W x C."""
+        return self.info.shape
 
     @property
     def size(self) -> int:
@@ -82,7 +98,8 @@ class Dataset:
 
     @property
     def is_full(self) -> bool:
-        return self.size >= 70_000
+        """The whole official set, not a sample of it."""
+        return self.size >= 60_000
 
     @property
     def test_note(self) -> str:
@@ -125,13 +142,18 @@ def write_idx(path: Path, array: np.ndarray) -> None:
         f.write(header + array.tobytes())
 
 
-def _checked(x: np.ndarray, y: np.ndarray, where: str) -> tuple[np.ndarray, np.ndarray]:
-    """Validate one images/labels pair and return it as uint8 28x28 / uint8 labels."""
+GREY = (28, 28)  # the IDX and .npz readers are for the 28 x 28 grey sets
+
+
+def _checked(x: np.ndarray, y: np.ndarray, where: str, shape: tuple[int, ...] = GREY
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Validate one images/labels pair and return it as uint8 images of `shape` / uint8 labels."""
     x, y = np.asarray(x), np.asarray(y).reshape(-1)
-    if x.ndim == 2 and x.shape[1] == 784:
-        x = x.reshape(-1, 28, 28)
-    if x.ndim != 3 or x.shape[1:] != (28, 28):
-        raise DataError(f"{where}: images have shape {x.shape}, expected (N, 28, 28)")
+    if x.ndim == 2 and x.shape[1] == int(np.prod(shape)):
+        x = x.reshape(-1, *shape)
+    if x.shape[1:] != tuple(shape):
+        raise DataError(f"{where}: images have shape {x.shape}, expected (N, "
+                        f"{', '.join(map(str, shape))})")
     if len(x) != len(y):
         raise DataError(f"{where}: {len(x):,} images but {len(y):,} labels")
     if len(y) and (y.min() < 0 or y.max() > 9):
@@ -283,47 +305,68 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0) -> tupl
 
 # ---------------------------------------------------------------- load()
 
-ENV_VARS = {"mnist": "MNIST_PATH", "fashion_mnist": "FASHION_MNIST_PATH"}  # one per name in TITLES
-
-
 ORIGINS = {
     "path": "from {where}",
     "canonical": "the canonical set by LeCun, Cortes and Burges (CC BY-SA 3.0), shipped with the app",
     "keras": "from the Keras cache (downloaded once, then kept)",
     "debian": "from Debian's dataset-fashion-mnist package ({where})",
+    "cache": "the official binary version, downloaded into {where}",
 }
 
 
+def cache_dir() -> Path:
+    """Where the app keeps datasets a person downloaded (DIGITLAB_DATA, else ~/.cache/digitlab)."""
+    default = Path.home() / ".cache" / "digitlab"
+    return Path(os.environ.get("DIGITLAB_DATA") or default)
+
+
+def downloaded(name: str) -> Path | None:
+    """Where the official archive of `name` is (or goes) in the app's cache."""
+    archive = info(name).download
+    return cache_dir() / archive.file_name if archive else None
+
+
 def _describe(name: str, source: str, n: int, where: str) -> str:
-    return f"{TITLES[name]}, {n:,} images, " + ORIGINS[source].format(where=where)
+    return f"{info(name).title}, {n:,} images, " + ORIGINS[source].format(where=where)
 
 
-def _sources(name: str, path: str | os.PathLike | None):
+def _reader(name: str, path: Path, train_images: bool):
+    """A function reading `path` in the format of dataset `name`."""
+    if name == "cifar10":
+        from core import cifar
+        return lambda: cifar.read(path, train_images)
+    return lambda: read_path(path)
+
+
+def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
     """(source key, where, reader) in the order they are tried."""
-    user_path = path or os.environ.get(ENV_VARS[name])
+    user_path = path or os.environ.get(info(name).env_var)
     if user_path:
         p = Path(user_path).expanduser()
-        yield "path", str(p), lambda: read_path(p)
+        yield "path", str(p), _reader(name, p, train_images)
     if name == "mnist":
         yield "canonical", str(EMBEDDED_MNIST), lambda: read_idx_folder(EMBEDDED_MNIST)
-        return
-    yield "keras", str(keras_cache_dir()), from_keras
-    if DEBIAN_FASHION.is_dir():
-        yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION)
+    elif name == "fashion_mnist":
+        yield "keras", str(keras_cache_dir()), from_keras
+        if DEBIAN_FASHION.is_dir():
+            yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION)
+    elif downloaded(name).is_file():
+        yield "cache", str(downloaded(name).parent), _reader(name, downloaded(name), train_images)
 
 
 def load(name: str = "mnist", path: str | os.PathLike | None = None,
-         only: str | None = None) -> Dataset:
-    """Load `name` ("mnist" or "fashion_mnist") from the first source that works.
+         only: str | None = None, train_images: bool = True) -> Dataset:
+    """Load dataset `name` (a key of core.datasets.DATASETS) from the first source that works.
 
-    Each source that fails leaves a line in `Dataset.problems`, so a page can
-    say why, e.g., the user's MNIST_PATH was skipped. `only` restricts loading to
-    one source ("canonical", say) when a result must be reproducible anywhere.
+    Each source that fails leaves a line in `Dataset.problems`, so a page can say why,
+    e.g., the user's MNIST_PATH was skipped. `only` restricts loading to one source
+    ("canonical", say) when a result must be reproducible anywhere. Without
+    `train_images` the training images are left out (their labels are kept) where the
+    format allows it.
     """
-    if name not in ENV_VARS:
-        raise ValueError(f"unknown dataset {name!r}; choose from {sorted(ENV_VARS)}")
+    info(name)  # ValueError for a name the app does not know
     problems: list[str] = []
-    for source, where, read in _sources(name, path):
+    for source, where, read in _sources(name, path, train_images):
         if only and source != only:
             continue
         try:
@@ -331,8 +374,11 @@ def load(name: str = "mnist", path: str | os.PathLike | None = None,
         except (DataError, OSError, ImportError) as e:
             problems.append(f"{source}: {e}")
             continue
+        if not train_images:
+            x_train = None
         n = len(y_train) + len(y_test)
-        return Dataset(name, x_train, y_train, x_test, y_test,
-                       CLASS_NAMES[name], source,
+        return Dataset(name, x_train, y_train, x_test, y_test, source,
                        _describe(name, source, n, where), tuple(problems))
+    if not problems and info(name).download:
+        problems.append(f"not downloaded yet: nothing at {downloaded(name)}")
     raise DataError(f"No source of {name} worked:\n" + "\n".join(problems))

@@ -18,12 +18,11 @@ import tempfile
 from pathlib import Path
 
 from core import jobs, kinds, store
+from core.kinds import Spec
 
 SPECS = {
-    "cnn-default": {"kind": "cnn", "dataset": "mnist", **kinds.settings("Deeper"),
-                    "augment": True},
-    "logreg-default": {"kind": "logreg", "dataset": "mnist", "C": 0.1, "epochs": 15,
-                       "augment": True},
+    "cnn-default": kinds.recipe_spec("Deeper", "mnist", augment=True),
+    "logreg-default": Spec("logreg", "mnist", C=0.1, epochs=15, augment=True),
 }
 
 

@@ -173,3 +173,29 @@ def mosaic(tiles: np.ndarray, columns: int, tile_px: int, vmax: float, gap: int 
         r, c = divmod(i, columns)
         grid[r * (th + gap):r * (th + gap) + th, c * (tw + gap):c * (tw + gap) + tw] = tile
     return grid
+
+
+def centre_square(image: np.ndarray) -> np.ndarray:
+    """The largest centred square of the image (a photo's subject is usually in the middle)."""
+    height, width = image.shape[:2]
+    side = min(height, width)
+    top, left = (height - side) // 2, (width - side) // 2
+    return image[top:top + side, left:left + side]
+
+
+def as_dataset_image(image: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """Any photo as one image of a dataset of `shape` (H, W, C): centre square, resized (INTER_AREA).
+
+    Colour datasets get RGB. Grey ones get a light object on a dark ground, as Fashion-MNIST's
+    garments are: a photo whose border is lighter than its middle is inverted. Returns uint8
+    H x W (grey) or H x W x 3.
+    """
+    height, width, channels = shape
+    square = centre_square(image)
+    if channels == 3:
+        rgb = square if square.ndim == 3 else cv2.cvtColor(square, cv2.COLOR_GRAY2RGB)
+        return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    grey = cv2.resize(to_gray(square), (width, height), interpolation=cv2.INTER_AREA)
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
+    middle = grey[height // 4:-height // 4, width // 4:-width // 4]
+    return 255 - grey if np.median(border) > np.median(middle) else grey

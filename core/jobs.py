@@ -12,18 +12,17 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
-import sys
 import threading
 import time
-import types
 import uuid
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.data import CLASS_NAMES, TITLES
-from core import events, kinds
-from core.kinds import speed_cases, speed_key
+from core import events
+from core.datasets import info
+from core.kinds import Spec, speed_cases, speed_key
+from core.processes import name_this_process, start_process
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
@@ -43,7 +42,7 @@ class Job:
     """What the server knows about one training run; updated by the runner's reader thread."""
 
     id: str
-    spec: dict
+    spec: Spec
     owner: str | None = None
     status: str = "starting"     # starting, running, stopping | done, stopped, failed
     message: str = "Starting a worker process"
@@ -62,17 +61,16 @@ class Job:
     def title(self) -> str:
         if self.is_speed_check:
             return "Speed check"
-        model = kinds.title(self.spec["kind"], self.spec.get("preset"))
-        return f"{model} on {TITLES[self.spec['dataset']]}"
+        return f"{self.spec.title} on {info(self.spec.dataset).title}"
 
     @property
     def class_names(self) -> tuple[str, ...]:
         """The names of the classes this job's model learns to tell apart."""
-        return CLASS_NAMES[self.spec["dataset"]]
+        return info(self.spec.dataset).class_names
 
     @property
     def is_speed_check(self) -> bool:
-        return self.spec["kind"] == "speed"
+        return self.spec.kind == "speed"
 
     @property
     def active(self) -> bool:
@@ -80,7 +78,7 @@ class Job:
 
     @property
     def epochs(self) -> int:
-        return self.spec.get("epochs", 0)
+        return 0 if self.is_speed_check else self.spec.epochs
 
     @property
     def progress(self) -> float:
@@ -141,20 +139,7 @@ class Job:
             self.ended_at = time.time()
 
 
-def name_this_process() -> None:
-    """Show this worker's name in ps, top and /proc/PID/comm, so people can find it.
-
-    Linux keeps 15 characters: `digitlab-train-3f2a9c01` shows as `dl-train-3f2a9c`.
-    """
-    name = mp.current_process().name.replace("digitlab-", "dl-", 1).encode()[:15]
-    try:
-        import ctypes
-        ctypes.CDLL(None).prctl(15, name, 0, 0, 0)  # PR_SET_NAME
-    except (OSError, AttributeError):  # not Linux: the name is only cosmetic
-        pass
-
-
-def _child(spec: dict, channel, stop_flag, models_root: str | None) -> None:
+def _child(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
     """Entry point of the worker process."""
     name_this_process()
     if models_root:
@@ -166,27 +151,6 @@ def _child(spec: dict, channel, stop_flag, models_root: str | None) -> None:
         worker.run_training(spec, channel.put, stop_flag.is_set)
     except BaseException as e:  # reported, never swallowed: the page shows it
         channel.put(events.failed(f"{type(e).__name__}: {e}"))
-
-
-_main_lock = threading.Lock()
-
-
-def start_process(ctx, target, name: str, args: tuple):
-    """Start a spawned daemon process that does not re-run the calling Streamlit page.
-
-    Streamlit installs the running page as `__main__`, and spawn would execute that
-    page again in the child. While the child is being started, `__main__` is swapped
-    for an empty module, so the child imports only what `target` needs.
-    """
-    process = ctx.Process(target=target, name=name, args=args, daemon=True)
-    with _main_lock:
-        main = sys.modules["__main__"]
-        sys.modules["__main__"] = types.ModuleType("__main__")
-        try:
-            process.start()
-        finally:
-            sys.modules["__main__"] = main
-    return process
 
 
 class JobRunner:
@@ -210,35 +174,38 @@ class JobRunner:
         """The speed check that is running now, if any."""
         return next((j for j in self.jobs.values() if j.active and j.is_speed_check), None)
 
-    def check_speed(self) -> None:
-        """Measure how fast this machine trains each model (~20 s in a worker), once, when idle.
+    def check_speed(self, dataset: str = "mnist") -> None:
+        """Measure how fast this machine trains each model on images of `dataset`'s shape
+        (~20 s in a worker), once per shape, when idle.
 
         It only runs while nothing else trains, so its numbers are not shared-CPU numbers;
         a training job started meanwhile ends it, and measures its own speed instead.
         """
-        known = self.speeds.keys() >= {speed_key(s) for s in speed_cases()}
-        tried = any(j.is_speed_check and j.status in ("done", "failed") for j in self.jobs.values())
+        shape = info(dataset).shape
+        known = self.speeds.keys() >= {speed_key(s) for s in speed_cases(dataset)}
+        tried = any(j.is_speed_check and j.status in ("done", "failed")
+                    and info(j.spec.dataset).shape == shape for j in self.jobs.values())
         if known or tried or any(j.active for j in self.jobs.values()):
             return  # a check stopped to make way for a job is tried again; a failed one is not
         try:
-            self.start({"kind": "speed", "dataset": "mnist"})
+            self.start(Spec("speed", dataset))
         except Busy:
             pass
 
-    def estimate(self, spec: dict, n_train: int) -> float | None:
+    def estimate(self, spec: Spec, n_train: int) -> float | None:
         """Seconds `spec` should take to train on `n_train` images here, or None if unmeasured."""
         speed = self.speeds.get(speed_key(spec))
         if speed is None:
             return None
-        startup = (self.startup_s or 0.0) if spec["kind"] == "cnn" else 0.0
-        return startup + spec["epochs"] * n_train / speed
+        startup = (self.startup_s or 0.0) if spec.kind == "cnn" else 0.0
+        return startup + spec.epochs * n_train / speed
 
     def latest(self, owner: str | None) -> Job | None:
         """The newest job started by `owner`."""
         mine = [j for j in self.jobs.values() if j.owner == owner]
         return max(mine, key=lambda j: j.started_at) if mine else None
 
-    def start(self, spec: dict, owner: str | None = None) -> Job:
+    def start(self, spec: Spec, owner: str | None = None) -> Job:
         """Start training `spec` in a new worker process, or raise Busy."""
         with self._lock:
             running = self.current()
@@ -249,7 +216,7 @@ class JobRunner:
                 self._stop_flags[checking.id].set()
                 self._processes[checking.id].kill()
             self._forget_old_jobs()
-            job = Job(uuid.uuid4().hex[:8], dict(spec), owner)
+            job = Job(uuid.uuid4().hex[:8], spec, owner)
             channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
             role = "speed" if job.is_speed_check else "train"
             process = start_process(self.ctx, _child, f"digitlab-{role}-{job.id}",

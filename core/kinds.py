@@ -1,4 +1,4 @@
-"""The kinds of model the app trains, their names, and the CNN recipes with their settings.
+"""The kinds of model the app trains, their names, the CNN recipes, and a training job's settings.
 
 Plain data, no TensorFlow: the store, the jobs and every page read their names here; the
 training worker builds a CNN from its recipe (core.cnn has the layers of each recipe).
@@ -6,7 +6,10 @@ training worker builds a CNN from its recipe (core.cnn has the layers of each re
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
+
+from core.datasets import info
 
 SCHEDULES = {  # key -> the name people see; core.cnn.learning_rate builds each
     "constant": "Constant",
@@ -14,16 +17,25 @@ SCHEDULES = {  # key -> the name people see; core.cnn.learning_rate builds each
 }
 
 
+AUGMENTATIONS = {  # a dataset's `augmentation` -> (short label, what core.cnn.augmentation does)
+    "rotate-shift-zoom": ("Augment: rotate, shift, zoom", "Random rotation up to ±15°, shifts "
+                          "and zooms up to ±10 %, new for every batch."),
+    "flip-shift": ("Augment: flip, shift", "Random left-right flips and shifts of up to 4 "
+                   "pixels (padding with black), new for every batch."),
+}
+
+
 @dataclass(frozen=True)
 class Recipe:
-    """A CNN architecture with the training settings it was tuned for (on 60,000 images)."""
+    """A CNN architecture with the training settings it was tuned for, on its datasets."""
 
     name: str
     summary: str
     epochs: int
     batch_size: int
     learning_rate: float
-    schedule: str   # a key of SCHEDULES
+    schedule: str                 # a key of SCHEDULES
+    tuned_for: tuple[str, ...] = ("mnist", "fashion_mnist")   # datasets it is the default for
 
 
 @dataclass(frozen=True)
@@ -47,7 +59,11 @@ RECIPES = {r.name: r for r in (
                      "and the most accurate with augmentation and 15+ epochs.",
            epochs=15, batch_size=128, learning_rate=3e-3, schedule="one-cycle"),
 )}
-DEFAULT = "Fast"
+
+
+def default_recipe(dataset: str) -> str:
+    """The recipe the Train page offers first for `dataset`."""
+    return next(r.name for r in RECIPES.values() if dataset in r.tuned_for)
 
 
 def title(kind: str, recipe: str | None = None) -> str:
@@ -55,24 +71,64 @@ def title(kind: str, recipe: str | None = None) -> str:
     return KINDS[kind].name + (f" ({recipe})" if recipe else "")
 
 
-def settings(name: str) -> dict:
-    """A recipe's training settings as they appear in a job spec."""
+@dataclass(frozen=True)
+class Spec:
+    """Everything a training job needs to know; stored (less kind and dataset) as a model's settings.
+
+    kind "speed" is the speed check: it measures `dataset`'s image shape.
+    """
+
+    kind: str                     # a key of KINDS, or "speed"
+    dataset: str = "mnist"
+    recipe: str | None = None     # a CNN's recipe, a key of RECIPES
+    epochs: int = 1
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    schedule: str = "constant"
+    augment: bool = False
+    C: float = 1.0                # a Logistic Regression's inverse regularisation strength
+    train_size: int | None = None # training images used (None: all)
+    seed: int = 0
+    source: str | None = None     # load only this source of the data (reproducible built-ins)
+    benchmark_peek: bool = False  # score the test set after every epoch (benchmarks only)
+
+    def __post_init__(self):
+        info(self.dataset)        # ValueError for a dataset the app does not know
+        if self.kind == "cnn" and self.recipe not in RECIPES:
+            raise ValueError(f"unknown CNN recipe {self.recipe!r}; choose from {list(RECIPES)}")
+
+    @property
+    def title(self) -> str:
+        return title(self.kind, self.recipe)
+
+    def settings(self) -> dict:
+        """The settings that matter for this kind, as a model's meta.json keeps them."""
+        keep = (("recipe", "epochs", "batch_size", "learning_rate", "schedule", "augment")
+                if self.kind == "cnn" else ("epochs", "C", "augment"))
+        return {k: getattr(self, k) for k in keep + ("train_size", "seed")}
+
+    def replace(self, **changes) -> Spec:
+        return dataclasses.replace(self, **changes)
+
+
+def recipe_spec(name: str, dataset: str = "mnist", **changes) -> Spec:
+    """A CNN job with the settings recipe `name` was tuned with."""
     r = RECIPES[name]
-    return {"preset": name, "epochs": r.epochs, "batch_size": r.batch_size,
-            "learning_rate": r.learning_rate, "schedule": r.schedule}
+    return Spec("cnn", dataset, name, r.epochs, r.batch_size, r.learning_rate, r.schedule
+                ).replace(**changes)
 
 
-def speed_key(spec: dict) -> str:
-    """What a job's training speed depends on most: the model, its recipe and augmentation.
+def speed_key(spec: Spec) -> str:
+    """What a job's training speed depends on most: image shape, model, recipe, augmentation.
 
     Batch size is left out: from 64 to 256 it changes a CNN's images/s by under 10 %.
     """
-    model = spec["kind"] if spec["kind"] == "logreg" else f"cnn/{spec.get('preset', 'Classic')}"
-    return f"{model}{'/augment' if spec.get('augment') else ''}"
+    shape = "x".join(map(str, info(spec.dataset).shape))
+    model = spec.kind if spec.kind == "logreg" else f"cnn/{spec.recipe}"
+    return f"{shape}:{model}{'/augment' if spec.augment else ''}"
 
 
-def speed_cases() -> list[dict]:
-    """One spec per speed key the Train page can ask about, for the speed check."""
-    models = [{"kind": "logreg", "C": 0.1}] + [
-        {"kind": "cnn", **settings(name)} for name in RECIPES]
-    return [{**m, "augment": augment} for m in models for augment in (False, True)]
+def speed_cases(dataset: str) -> list[Spec]:
+    """One spec per speed key the Train page can ask about on `dataset`, for the speed check."""
+    models = [Spec("logreg", dataset, C=0.1)] + [recipe_spec(name, dataset) for name in RECIPES]
+    return [m.replace(augment=augment) for m in models for augment in (False, True)]

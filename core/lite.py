@@ -24,12 +24,13 @@ ACTIVATIONS = {"RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "LOGISTIC", "TANH"
                "HARD_SWISH", "ELU"}   # when the converter did not fuse it into the convolution
 
 
-def to_input(x: np.ndarray) -> np.ndarray:
-    """N x 28 x 28 images (uint8 0-255, or float 0-1) -> N x 28 x 28 x 1 float32 in [0, 1]."""
+def to_input(x: np.ndarray, shape: tuple[int, int, int]) -> np.ndarray:
+    """N images (uint8 0-255, or float 0-1; N x H x W or N x H x W x C) -> N x H x W x C
+    float32 in [0, 1], C and H x W from the model's `shape`."""
     x = np.asarray(x)
     if x.dtype == np.uint8:  # one float array, not two: 60,000 images are 188 MB as float32
         x = np.divide(x, np.float32(255), out=np.empty(x.shape, np.float32))
-    return x.astype("float32", copy=False).reshape(-1, 28, 28, 1)
+    return x.astype("float32", copy=False).reshape(-1, *shape)
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Inside:
     """What a CNN's layers made of one image, and what its first layer looks for."""
 
     layers: list[Layer]
-    filters: np.ndarray  # F x kh x kw: first-layer kernels as the app runs them
+    filters: np.ndarray  # F x kh x kw (grey input) or F x kh x kw x 3 (colour): first-layer
+                         # kernels as the app runs them
 
 
 def _interpreter(path: str | os.PathLike, batch: int, threads: int = 1, keep_all=False):
@@ -59,7 +61,8 @@ def _interpreter(path: str | os.PathLike, batch: int, threads: int = 1, keep_all
         warnings.simplefilter("ignore", UserWarning)  # keep_all is "for debugging": it costs memory
         interpreter = Interpreter(model_path=str(path), num_threads=threads,
                                   experimental_preserve_all_tensors=keep_all)
-    interpreter.resize_tensor_input(interpreter.get_input_details()[0]["index"], [batch, 28, 28, 1])
+    entry = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(entry["index"], [batch, *entry["shape"][1:]])
     interpreter.allocate_tensors()
     return interpreter
 
@@ -77,13 +80,15 @@ class LiteModel:
         self._one = _interpreter(path, 1)
         self._chunk = self._inspect = None
         entry, exit_ = self._one.get_input_details()[0], self._one.get_output_details()[0]
-        if tuple(entry["shape"]) != (1, 28, 28, 1) or tuple(exit_["shape"]) != (1, 10):
-            raise ValueError("it is not a model for 28 x 28 images and 10 classes")
+        if len(entry["shape"]) != 4 or tuple(exit_["shape"]) != (1, 10):
+            raise ValueError(f"it is not a model for images and 10 classes (input "
+                             f"{list(entry['shape'])}, output {list(exit_['shape'])})")
+        self.shape = tuple(int(n) for n in entry["shape"][1:])   # H x W x C
         self._input, self._output = entry["index"], exit_["index"]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """N x 10 float32 probabilities for N x 28 x 28 images."""
-        inputs = to_input(x)
+        """N x 10 float32 probabilities for N images of the model's shape."""
+        inputs = to_input(x, self.shape)
         if len(inputs) == 1:
             return self._run(self._one, inputs)
         if self._chunk is None:
@@ -92,7 +97,7 @@ class LiteModel:
         for start in range(0, len(inputs), CHUNK):
             part = inputs[start:start + CHUNK]
             if len(part) < CHUNK:  # the last chunk is padded: same shape, no resize
-                part = np.concatenate([part, np.zeros((CHUNK - len(part), 28, 28, 1), np.float32)])
+                part = np.concatenate([part, np.zeros((CHUNK - len(part), *self.shape), np.float32)])
             out[start:start + CHUNK] = self._run(self._chunk, part)[:len(out) - start]
         return out
 
@@ -105,7 +110,7 @@ class LiteModel:
         """
         if self._inspect is None:
             self._inspect = _interpreter(self.path, 1, keep_all=True)
-        self._run(self._inspect, to_input(x)[:1])
+        self._run(self._inspect, to_input(x, self.shape)[:1])
         ops = [op for op in self._inspect._get_ops_details() if op["op_name"] != "DELEGATE"]
         convs = [op for op in ops if op["op_name"] in CONVOLUTIONS]
         if not convs:
@@ -117,7 +122,7 @@ class LiteModel:
             layers.append(Layer(f"Convolution {n}: {maps.shape[-1]} filters of "
                                 f"{kernel.shape[1]} x {kernel.shape[2]}", maps))
         first = kernels[0]
-        return Inside(layers, np.moveaxis(first, -1, 1).reshape(-1, *first.shape[1:3]).copy())
+        return Inside(layers, (first[..., 0] if first.shape[-1] == 1 else first).copy())
 
     def _run(self, interpreter, inputs: np.ndarray) -> np.ndarray:
         interpreter.set_tensor(self._input, inputs)

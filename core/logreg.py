@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # scikit-learn (~80 MiB) is imported when a model is built or
 
 
 def flatten(x: np.ndarray) -> np.ndarray:
-    """N x 28 x 28 uint8 images -> N x 784 float32 features in [0, 1]."""
+    """N uint8 images of any shape -> N x (pixels x channels) float32 features in [0, 1]."""
     return x.reshape(len(x), -1).astype(np.float32) / 255.0
 
 
@@ -75,9 +75,11 @@ def fit_epochs(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarr
                "val_loss": val_loss, "seconds": time.perf_counter() - start}
 
 
-def weight_images(model: LogisticRegression) -> np.ndarray:
-    """The fitted weights as one 28 x 28 image per class (10 x 28 x 28 float32), to show live."""
-    return model.coef_.reshape(len(model.coef_), 28, 28).astype(np.float32)
+def weight_images(model: LogisticRegression | Weights, shape: tuple[int, int, int]) -> np.ndarray:
+    """The weights as one image per class, to show: 10 x H x W (grey) or 10 x H x W x 3 (colour)."""
+    h, w, c = shape
+    images = np.asarray(model.coef_, np.float32).reshape(len(model.coef_), h, w, c)
+    return images[..., 0] if c == 1 else images
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ class Weights:
     scores needs NumPy only, while importing scikit-learn and skops costs the server ~100 MiB.
     """
 
-    coef_: np.ndarray        # 10 x 784
+    coef_: np.ndarray        # 10 x features (784 for 28 x 28 grey images)
     intercept_: np.ndarray   # 10
     classes_: np.ndarray     # 10
 
@@ -111,21 +113,23 @@ def save_weights(model: LogisticRegression, path) -> None:
         np.savez(f, coef=w.coef_, intercept=w.intercept_, classes=w.classes_)
 
 
-def load_weights(path) -> Weights:
-    """Weights from model.npz (plain arrays only: no pickle); ValueError if they do not fit."""
+def load_weights(path, shape: tuple[int, int, int]) -> Weights:
+    """Weights from model.npz (plain arrays only: no pickle) for images of `shape` (H, W, C);
+    ValueError if they do not fit."""
     if not zipfile.is_zipfile(path):  # else NumPy's message suggests unpickling it
         raise ValueError("it is not an .npz file")
     with np.load(path, allow_pickle=False) as f:
         w = Weights(f["coef"], f["intercept"], f["classes"])
-    n = len(w.classes_)
-    if w.coef_.shape != (n, 784) or w.intercept_.shape != (n,) or n < 2:
+    n, features = len(w.classes_), int(np.prod(shape))
+    if w.coef_.shape != (n, features) or w.intercept_.shape != (n,) or n < 2:
         raise ValueError(f"the arrays have shapes {w.coef_.shape}, {w.intercept_.shape}, "
-                         f"{w.classes_.shape}, not those of a model for 28 x 28 images")
+                         f"{w.classes_.shape}, not those of a model for "
+                         f"{' x '.join(map(str, shape))} images")
     return w
 
 
 def predict_proba(model: LogisticRegression | Weights, x: np.ndarray) -> np.ndarray:
-    """Class probabilities for N x 28 x 28 images (uint8 0-255 or float 0-1)."""
+    """Class probabilities for N images of the model's shape (uint8 0-255 or float 0-1)."""
     x = np.asarray(x)
     features = flatten(x) if x.dtype == np.uint8 else x.reshape(len(x), -1).astype(np.float32)
     return model.predict_proba(features)

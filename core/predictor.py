@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.jobs import name_this_process, start_process
+from core.processes import name_this_process, start_process
 from core.lite import Inside
 
 IDLE_EXIT_S = 600.0  # a worker nobody asked for this long exits and gives its memory back

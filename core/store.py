@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from core import data, kinds, logreg
+from core.datasets import DATASETS, info
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
@@ -76,6 +77,22 @@ class ModelInfo:
         return self.meta["dataset"]
 
     @property
+    def shape(self) -> tuple[int, int, int]:
+        """One input image, H x W x C: as recorded, else its dataset's."""
+        return tuple(self.meta.get("input_shape") or info(self.dataset).shape)
+
+    @property
+    def version(self) -> tuple[str, float]:
+        """What a cached result of this model depends on: its id and its file's version."""
+        return self.id, self.file.stat().st_mtime
+
+    @property
+    def recipe(self) -> str | None:
+        """A CNN's recipe (models saved before recipes were named so kept it as "preset")."""
+        settings = self.meta.get("settings", {})
+        return settings.get("recipe") or settings.get("preset")
+
+    @property
     def test_accuracy(self) -> float | None:
         return self.meta.get("test_accuracy")
 
@@ -86,7 +103,7 @@ class ModelInfo:
     @property
     def title(self) -> str:
         """Its kind and recipe: "Logistic Regression", "CNN (Fast)"."""
-        return kinds.title(self.kind, self.meta.get("settings", {}).get("preset"))
+        return kinds.title(self.kind, self.recipe)
 
     @property
     def label(self) -> str:
@@ -119,6 +136,9 @@ def read_meta(folder: Path) -> dict:
         raise StoreError(f"{folder.name}: meta.json is unreadable ({e})") from None
     if not isinstance(meta, dict) or meta.get("kind") not in MODEL_FILES or "dataset" not in meta:
         raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
+    if meta["dataset"] not in DATASETS:
+        raise StoreError(f"{folder.name}: trained on {meta['dataset']!r}, a dataset this app "
+                         "does not know")
     served = MODEL_FILES[meta["kind"]]
     if not (folder / served).is_file():
         raise StoreError(f"{folder.name}: {served} is missing")
@@ -213,7 +233,7 @@ def _remove_stale_tmp(root: Path) -> None:
 def load_logreg(model: ModelInfo):
     """The Logistic Regression of `model` as core.logreg.Weights (from model.npz, no pickle)."""
     try:
-        return logreg.load_weights(model.file)
+        return logreg.load_weights(model.file, model.shape)
     except Exception as e:  # not a zip, pickled arrays, missing or misshapen arrays ...
         raise StoreError(f"{model.id}: {model.file.name} was refused ({type(e).__name__}: {e})") from None
 

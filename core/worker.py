@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from core import data, events, kinds, logreg, metrics, store
+from core.kinds import Spec
 
 VAL_FRACTION = 0.1
 
@@ -24,15 +25,14 @@ Emit = Callable[[events.Event], None]
 Outcome = tuple[dict, Callable]  # (meta for the store, function that writes the model files)
 
 
-def training_data(spec: dict) -> tuple[data.Dataset, tuple[np.ndarray, ...]]:
+def training_data(spec: Spec) -> tuple[data.Dataset, tuple[np.ndarray, ...]]:
     """The dataset plus (x_train, y_train, x_val, y_val): validation comes from training data."""
-    ds = data.load(spec["dataset"], only=spec.get("source"))
+    ds = data.load(spec.dataset, only=spec.source)
     x, y = ds.x_train, ds.y_train
-    limit = spec.get("train_size")
-    if limit and limit < len(y):
-        keep, _ = data.stratified_split(y, 1 - limit / len(y), seed=spec.get("seed", 0))
+    if spec.train_size and spec.train_size < len(y):
+        keep, _ = data.stratified_split(y, 1 - spec.train_size / len(y), seed=spec.seed)
         x, y = x[keep], y[keep]
-    train, val = data.stratified_split(y, VAL_FRACTION, seed=spec.get("seed", 0))
+    train, val = data.stratified_split(y, VAL_FRACTION, seed=spec.seed)
     return ds, (x[train], y[train], x[val], y[val])
 
 
@@ -48,30 +48,30 @@ def versions() -> dict:
     return found
 
 
-def base_meta(spec: dict, ds: data.Dataset, n_train: int, n_val: int) -> dict:
-    return {"kind": spec["kind"], "dataset": ds.name, "dataset_title": ds.title,
+def base_meta(spec: Spec, ds: data.Dataset, n_train: int, n_val: int) -> dict:
+    return {"kind": spec.kind, "dataset": ds.name, "dataset_title": ds.title,
             "dataset_source": ds.source, "dataset_description": ds.description,
-            "settings": {k: v for k, v in spec.items() if k not in ("kind", "dataset")},
+            "settings": spec.settings(), "input_shape": list(ds.shape),
             "train_size": n_train, "val_size": n_val, "test_size": int(len(ds.y_test))}
 
 
-def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
+def train_logreg(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
     """Fit a Logistic Regression epoch by epoch; returns meta for the store, or None if stopped."""
     import skops.io as sio
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
     n_images = len(y_train)
-    if spec.get("augment"):
+    if spec.augment:
         x_train, y_train = logreg.shifted_copies(x_train, y_train)
-    copies = f" and their shifted copies ({len(y_train):,} in all)" if spec.get("augment") else ""
+    copies = f" and their shifted copies ({len(y_train):,} in all)" if spec.augment else ""
     emit(events.status(f"Training on {n_images:,} images{copies}", n_images))
-    model = logreg.build(C=spec.get("C", 1.0), seed=spec.get("seed", 0))
+    model = logreg.build(C=spec.C, seed=spec.seed)
     history, start = [], time.perf_counter()
-    for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec["epochs"],
+    for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec.epochs,
                                    should_stop):
         history.append(point)
-        emit(events.epoch(point, spec["epochs"], learned=logreg.weight_images(model)))
-    if should_stop() or len(history) < spec["epochs"]:
+        emit(events.epoch(point, spec.epochs, learned=logreg.weight_images(model, ds.shape)))
+    if should_stop() or len(history) < spec.epochs:
         return None
     train_seconds = time.perf_counter() - start
     test_accuracy, test_loss = logreg.scores(model, logreg.flatten(ds.x_test), ds.y_test)
@@ -86,17 +86,14 @@ def train_logreg(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Out
     return meta, write
 
 
-def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
+def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
     """Fit a Keras CNN; returns meta for the store, or None if stopped."""
     emit(events.status("Starting TensorFlow"))
     from core import cnn
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
-    batch_size = spec.get("batch_size", 128)
-    model = cnn.build(spec.get("preset", "Classic"), spec.get("augment", False),
-                      spec.get("learning_rate", 1e-3), spec.get("schedule", "constant"),
-                      steps=spec["epochs"] * int(np.ceil(len(y_train) / batch_size)),
-                      seed=spec.get("seed", 0))
+    steps = spec.epochs * int(np.ceil(len(y_train) / spec.batch_size))
+    model = cnn.build(spec, steps)
     emit(events.status(f"Training on {len(y_train):,} images", len(y_train)))
     history: list[dict] = []
 
@@ -106,10 +103,10 @@ def train_cnn(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         emit(event)
 
     start = time.perf_counter()
-    peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.get("benchmark_peek") else None
-    cnn.fit(model, x_train, y_train, x_val, y_val, spec["epochs"], batch_size, record, should_stop,
-            peek)
-    if should_stop() or len(history) < spec["epochs"]:
+    peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.benchmark_peek else None
+    cnn.fit(model, x_train, y_train, x_val, y_val, spec.epochs, spec.batch_size, record,
+            should_stop, peek)
+    if should_stop() or len(history) < spec.epochs:
         return None
     train_seconds = time.perf_counter() - start
     emit(events.status("Exporting and scoring on the test set"))
@@ -142,13 +139,12 @@ SPEED_BATCHES = 12   # CNN batches timed per recipe, after a few to warm up
 SPEED_IMAGES = 6000  # Logistic Regression: images in the one round timed
 
 
-def cnn_speed(spec: dict, x: np.ndarray, y: np.ndarray) -> float:
+def cnn_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> float:
     """Training images per second of one CNN recipe, from a few timed batches."""
     from core import cnn
 
-    batch = spec["batch_size"]
-    model = cnn.build(spec["preset"], spec["augment"], spec["learning_rate"], spec["schedule"],
-                      steps=1000)
+    batch = spec.batch_size
+    model = cnn.build(spec, steps=1000)
     model.fit(cnn.batches(x[:3 * batch], y[:3 * batch], batch), verbose=0, shuffle=False)  # traces
     n = SPEED_BATCHES * batch
     start = time.perf_counter()
@@ -156,41 +152,55 @@ def cnn_speed(spec: dict, x: np.ndarray, y: np.ndarray) -> float:
     return n / (time.perf_counter() - start)
 
 
-def logreg_speed(spec: dict, x: np.ndarray, y: np.ndarray) -> float:
+def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> float:
     """Training images per second of one Logistic Regression round (scoring included)."""
     x, y = x[:SPEED_IMAGES], y[:SPEED_IMAGES]
-    if spec["augment"]:
+    if spec.augment:
         x, y = logreg.shifted_copies(x, y)
     start = time.perf_counter()
-    next(logreg.fit_epochs(logreg.build(spec["C"]), x, y, x[:SPEED_IMAGES // 10],
+    next(logreg.fit_epochs(logreg.build(spec.C), x, y, x[:SPEED_IMAGES // 10],
                            y[:SPEED_IMAGES // 10], 1))
     return SPEED_IMAGES / (time.perf_counter() - start)
 
 
-def measure_speed(emit: Emit, should_stop: Callable[[], bool]) -> None:
-    """How fast this machine trains each model and recipe, for the Train page's estimates."""
-    ds = data.load("mnist")
+def speed_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """Training images of `dataset` to time, or random ones of its shape when it is not here
+    (how long a batch takes does not depend on what the pixels show)."""
+    n = max(SPEED_IMAGES, (SPEED_BATCHES + 3) * 256)
+    try:
+        ds = data.load(dataset)
+        return ds.x_train[:n], ds.y_train[:n]
+    except data.DataError:
+        h, w, c = data.info(dataset).shape
+        rng = np.random.default_rng(0)
+        x = rng.integers(0, 256, (n, h, w, c) if c > 1 else (n, h, w), dtype=np.uint8)
+        return x, np.arange(n, dtype=np.uint8) % 10
+
+
+def measure_speed(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> None:
+    """How fast this machine trains each model and recipe on images of `spec.dataset`'s shape."""
+    x, y = speed_images(spec.dataset)
     start = time.perf_counter()
     import keras  # noqa: F401 - how long a CNN job takes to start is part of its estimate
 
     emit(events.startup(time.perf_counter() - start))
-    for spec in kinds.speed_cases():
+    for case in kinds.speed_cases(spec.dataset):
         if should_stop():
             return
-        speed = (logreg_speed if spec["kind"] == "logreg" else cnn_speed)(spec, ds.x_train, ds.y_train)
-        emit(events.speed(kinds.speed_key(spec), speed))
+        speed = (logreg_speed if case.kind == "logreg" else cnn_speed)(case, x, y)
+        emit(events.speed(kinds.speed_key(case), speed))
 
 
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}
 
 
-def run_training(spec: dict, emit: Emit, should_stop: Callable[[], bool]) -> None:
+def run_training(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> None:
     """Train the model `spec` describes and save it; every outcome ends with one final event."""
-    if spec["kind"] == "speed":
-        measure_speed(emit, should_stop)
+    if spec.kind == "speed":
+        measure_speed(spec, emit, should_stop)
         emit(events.stopped() if should_stop() else events.done())
         return
-    outcome = TRAINERS[spec["kind"]](spec, emit, should_stop)
+    outcome = TRAINERS[spec.kind](spec, emit, should_stop)
     if outcome is None:
         emit(events.stopped())
         return

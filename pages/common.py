@@ -11,16 +11,9 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from core import data, jobs, logreg, store
-from core.predictor import PredictError, Predictor
-
-# What using a stored model can raise, each with a message fit for the page.
-MODEL_PROBLEMS = (store.StoreError, PredictError, ValueError, OSError)
-DATASETS = {"mnist": "MNIST (handwritten digits)", "fashion_mnist": "Fashion-MNIST (clothing)"}
-GET_IT = {"mnist": "Restore `assets/data/mnist/` (it ships with the app)",
-          "fashion_mnist": "Connect to the internet, install Debian's `dataset-fashion-mnist` "
-                           "package"}
-
+from core import data, jobs, store
+from core.datasets import DATASETS, DEFAULT as DEFAULT_DATASET
+from core.serving import PROBLEMS as MODEL_PROBLEMS, Serving
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|<>~$:&])")   # links, images, emphasis, code,
                                                            # LaTeX, :emoji:/icons, HTML
@@ -33,26 +26,39 @@ def plain(text: str) -> str:
 
 @st.cache_resource(show_spinner="Loading the dataset…")
 def dataset(name: str) -> data.Dataset:
-    """One Dataset per server, shared read-only by every session."""
-    return data.load(name)
+    """One Dataset per server, shared read-only by every session: its test images and all
+    its labels (training images are loaded by the training workers that need them)."""
+    return data.load(name, train_images=False)
 
 
 def dataset_picker() -> str:
-    """The sidebar choice of dataset; it sticks across pages for this session."""
-    return st.sidebar.selectbox("Dataset", list(DATASETS), format_func=DATASETS.get,
-                                key="dataset")
+    """The sidebar choice of dataset. It sticks across pages for this session and is part of
+    the page's address (`?dataset=cifar10`), so a reload or a shared link keeps it."""
+    if "dataset" not in st.session_state:
+        asked = st.query_params.get("dataset")
+        st.session_state.dataset = asked if asked in DATASETS else DEFAULT_DATASET
+    name = st.sidebar.selectbox("Dataset", list(DATASETS), key="dataset",
+                                format_func=lambda key: DATASETS[key].label)
+    st.query_params["dataset"] = name
+    return name
 
 
 def current_dataset() -> data.Dataset | None:
     """The chosen dataset, or None after telling the person why it is unavailable."""
-    name = st.session_state.get("dataset", "mnist")
+    name = st.session_state.get("dataset", DEFAULT_DATASET)
     try:
         return dataset(name)
     except data.DataError as e:
-        st.error(f"**{DATASETS[name]} is not available here.**\n\n{GET_IT[name]}, or point "
-                 f"`{data.ENV_VARS[name]}` at a folder of IDX files or an .npz file.\n\n"
-                 f"```\n{e}\n```")
+        unavailable(DATASETS[name], e)
         return None
+
+
+def unavailable(record, error: data.DataError) -> None:
+    """Say why a dataset cannot be loaded and how to get it."""
+    st.error(f"**{record.label} is not available here.**\n\n{record.get_it}, or point "
+             f"`{record.env_var}` at your own copy.", icon=":material/database_off:")
+    with st.expander("Sources tried"):
+        st.code(str(error), language=None)
 
 
 @st.cache_resource
@@ -93,39 +99,14 @@ def models(dataset: str | None = None) -> list[store.ModelInfo]:
 
 
 @st.cache_resource
-def predictor() -> Predictor:
-    """The server's one CNN prediction worker (LiteRT runs there, not in this process).
-
-    Started as soon as a page will need it, so it is ready (~0.3 s) by the first drawing.
-    """
-    worker = Predictor()
-    worker.start()
-    return worker
-
-
-def version(model: store.ModelInfo) -> tuple[str, float]:
-    """What a cached result of a model depends on: its id and its file's version."""
-    return model.id, model.file.stat().st_mtime
-
-
-@st.cache_resource(max_entries=16)
-def _load_logreg(key: tuple, _model: store.ModelInfo):
-    return store.load_logreg(_model)
-
-
-def logreg_model(model: store.ModelInfo):
-    """A stored Logistic Regression, loaded once per model file version."""
-    return _load_logreg(version(model), model)
+def serving() -> Serving:
+    """The server's one way to run stored models (CNNs in a LiteRT worker, not in this process)."""
+    return Serving()
 
 
 def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
-    """N x 10 class probabilities of a stored model for N x 28 x 28 images.
-
-    Raises store.StoreError or PredictError with a message fit for the page.
-    """
-    if model.kind == "logreg":
-        return logreg.predict_proba(logreg_model(model), x)
-    return predictor().predict(model.file, x)
+    """N x 10 class probabilities of a stored model; raises one of MODEL_PROBLEMS."""
+    return serving().predict_proba(model, x)
 
 
 def each_model(models, names, compute, failure: str) -> list | None:
@@ -143,7 +124,7 @@ def each_model(models, names, compute, failure: str) -> list | None:
     return results
 
 
-def best_model(kind: str, dataset: str = "mnist") -> store.ModelInfo | None:
+def best_model(kind: str, dataset: str) -> store.ModelInfo | None:
     """The default model of a kind: the most accurate one, the newest among equals."""
     candidates = [m for m in models(dataset) if m.kind == kind]
     return max(candidates, key=lambda m: (m.test_accuracy or 0, m.created_at), default=None)

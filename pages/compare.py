@@ -12,11 +12,6 @@ from pages import common, mistakes
 
 common.through_home()
 
-# Published MNIST results (60,000 training / 10,000 test images) set beside the measured ones.
-PUBLISHED = {
-    "logreg": "~92 % (softmax regression: TensorFlow's “MNIST for ML Beginners” tutorial)",
-    "cnn": "~99 % (keras.io “Simple MNIST convnet”, mnist_convnet)",
-}
 ROBUSTNESS_SIZE = 1000
 
 
@@ -24,7 +19,7 @@ ROBUSTNESS_SIZE = 1000
 
 def cache_key(model: store.ModelInfo, ds) -> tuple:
     """What a cached result depends on: the model file's version and the test set."""
-    return *common.version(model), ds.name, ds.source, len(ds.y_test)
+    return *model.version, ds.name, ds.source, len(ds.y_test)
 
 
 def predictor_of(model: store.ModelInfo):
@@ -57,7 +52,7 @@ def robustness_accuracy(key: tuple, _model: store.ModelInfo, _ds) -> dict[str, f
 @st.cache_data(max_entries=8, show_spinner=False)
 def logreg_weights(key: tuple, _model: store.ModelInfo) -> np.ndarray:
     """The C x 784 weights of a Logistic Regression."""
-    return common.logreg_model(_model).coef_
+    return common.serving().weights(_model).coef_
 
 
 # ---------------------------------------------------------------- words
@@ -118,8 +113,9 @@ def headline(p: Pair, ds) -> None:
     table_area = st.container()
     speeds = measured_speed(p, ds)
     rows = {"Test accuracy": [f"{e.accuracy:.2%}" for e in p.evals]}
-    if ds.name == "mnist":
-        rows["Published reference for this kind of model"] = [PUBLISHED[m.kind] for m in p.models]
+    if ds.info.published:
+        rows["Published reference for this kind of model"] = [
+            ds.info.published.get(m.kind, "none found") for m in p.models]
     rows |= {
         "Macro precision": [f"{e.precision:.2%}" for e in p.evals],
         "Macro recall": [f"{e.recall:.2%}" for e in p.evals],
@@ -222,7 +218,7 @@ def inside_section(p: Pair, ds) -> None:
     for model, name in zip(p.models, p.names):
         if model.kind != "logreg":
             continue
-        coef = common.each_model([model], [name], lambda m: logreg_weights(common.version(m), m),
+        coef = common.each_model([model], [name], lambda m: logreg_weights(m.version, m),
                           "Could not read {name}'s weights: {error}")
         if coef is None:
             continue
@@ -275,8 +271,7 @@ if elsewhere:
 if chosen[0] == chosen[1]:
     st.warning("Model A and model B are the same model. Pick two different ones.")
     st.stop()
-if any(m.kind == "cnn" for m in chosen):
-    common.predictor()  # start the CNN worker while the other model is evaluated
+common.serving().warm_up(chosen)  # start the CNN worker while the other model is evaluated
 names = comparison.names(*chosen)
 evals = evaluate_both(chosen, names, ds)
 if evals is None:

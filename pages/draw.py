@@ -1,5 +1,5 @@
 """Draw: a digit drawn here (or photographed) -> MNIST-style 28x28 -> both models' predictions,
-and why each answered what it did."""
+and why each answered what it did. On datasets of other things, a photo takes the drawing's place."""
 
 from functools import partial
 
@@ -8,9 +8,7 @@ import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
 from core import charts, explain, images, kinds, photo, preprocess, store
-from core.data import DIGITS
 from core.lite import Inside
-from core.predictor import PredictError
 from pages import common
 
 common.through_home()
@@ -29,24 +27,27 @@ def decode_upload(data: bytes) -> np.ndarray:
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def saliency(key: tuple, _model: store.ModelInfo, image: np.ndarray) -> np.ndarray:
-    """The occlusion map of every class (10 x 28 x 28), once per model file and drawing."""
-    return explain.occlusion(partial(common.predict_proba, _model), image)
+    """The occlusion map of every class (10 x H x W), once per model file and image.
+
+    Digits are blanked to black (no ink); photos to their own mean colour (nothing there)."""
+    fill = 0.0 if ds.info.digits else image.mean(axis=(0, 1))
+    return explain.occlusion(partial(common.predict_proba, _model), image, fill)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def cnn_inside(key: tuple, _model: store.ModelInfo, image: np.ndarray) -> Inside:
     """A CNN's feature maps for the drawing and its first-layer filters, from the worker."""
-    return common.predictor().inside(_model.file, image[None])
+    return common.serving().inside(_model, image)
 
 
 def model_pickers() -> list[store.ModelInfo]:
-    """One chosen model per kind (defaults: the most accurate MNIST model of that kind)."""
+    """One chosen model per kind (defaults: the most accurate one of the dataset's)."""
     chosen = []
     for kind in ("cnn", "logreg"):
-        options = [m for m in common.models("mnist") if m.kind == kind]
+        options = [m for m in common.models(ds.name) if m.kind == kind]
         if not options:
             continue
-        best = common.best_model(kind)
+        best = common.best_model(kind, ds.name)
         chosen.append(st.sidebar.selectbox(f"{kinds.KINDS[kind].name} model", options, index=options.index(best),
                                            format_func=lambda m: m.label, key=f"draw-{kind}"))
     return chosen
@@ -58,6 +59,17 @@ def thumbnail(image: np.ndarray, side: int = 140) -> np.ndarray:
     h, w = fitted.shape[:2]
     top, left = (side - h) // 2, (side - w) // 2
     return np.pad(fitted, ((top, side - h - top), (left, side - w - left)))
+
+
+def photo_steps(image: np.ndarray, model_input: np.ndarray) -> None:
+    """A photo, its centre square, and the small image the models read."""
+    h, w, _ = ds.shape
+    cols = st.columns(3)
+    cols[0].image(images.bounded(image, 140), caption="your photo", width=140)
+    cols[1].image(images.bounded(images.centre_square(image), 140), caption="its centre square",
+                  width=140)
+    cols[2].image(images.pixelated(model_input, 140), width=140,
+                  caption=f"{h} x {w}{'' if ds.info.colour else ', grey'}: what the models read")
 
 
 def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
@@ -78,17 +90,19 @@ def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: st
         with col:
             try:
                 probs = common.predict_proba(model, input28[None])[0]
-            except (store.StoreError, PredictError) as e:
+            except common.MODEL_PROBLEMS as e:
                 st.error(f"{kinds.KINDS[model.kind].name} could not predict: {e}")
                 continue
             answers[model.id] = probs
             top = int(probs.argmax())
-            st.metric(f"{kinds.KINDS[model.kind].name} reads", DIGITS[top],
+            st.metric(f"{kinds.KINDS[model.kind].name} reads", ds.class_names[top],
                       f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
             if probs[top] < LOW_CONFIDENCE:
-                st.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. "
-                           "Draw the digit larger and centred, with clear strokes.")
-            st.plotly_chart(charts.probabilities(probs, DIGITS), key=f"{key}-{model.id}",
+                st.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. " + (
+                           "Draw the digit larger and centred, with clear strokes."
+                           if ds.info.digits else "Try a photo with the subject filling the "
+                           "middle of the picture."))
+            st.plotly_chart(charts.probabilities(probs, ds.class_names), key=f"{key}-{model.id}",
                             config={"displayModeBar": False})
     return answers
 
@@ -101,7 +115,7 @@ def why_section(models: list[store.ModelInfo], input28: np.ndarray,
     models = [m for m in models if m.id in answers]
     if not models:
         return
-    views = {"Strokes used": strokes_view}
+    views = {"Strokes used" if ds.info.digits else "Places used": strokes_view}
     if any(m.kind == "logreg" for m in models):
         views["Pixel evidence"] = evidence_view
     if any(m.kind == "cnn" for m in models):
@@ -115,29 +129,38 @@ def why_section(models: list[store.ModelInfo], input28: np.ndarray,
 
 
 def strokes_view(models, input28, answers, key) -> None:
-    """Occlusion saliency of both models, for their answers or a digit the person picks."""
-    st.caption("Each model reads your digit again with a small square of it blanked, at every "
-               "place along the strokes. **Red**: blanking that ink makes the model less sure "
-               "of the digit, so it relied on it; **blue**: more sure, so that ink argued "
-               "against it. Pick a digit to ask, say, *why not 9?*")
-    choice = st.segmented_control("Explain", ["answer", *DIGITS], default="answer",
+    """Occlusion saliency of both models, for their answers or a class the person picks."""
+    names = ds.class_names
+    if ds.info.digits:
+        st.caption("Each model reads your digit again with a small square of it blanked, at "
+                   "every place along the strokes. **Red**: blanking that ink makes the model "
+                   "less sure of the digit, so it relied on it; **blue**: more sure, so that "
+                   "ink argued against it. Pick a digit to ask, say, *why not 9?*")
+    else:
+        st.caption("Each model reads your image again with a small square of it covered (in "
+                   "the image's average colour), at every place. **Red**: covering it makes "
+                   "the model less sure of the class, so it relied on what is there; **blue**: "
+                   "more sure, so that part argued against it. Pick a class to ask *why not?*")
+    choice = st.segmented_control("Explain", ["answer", *names], default="answer",
                                   format_func=lambda c: "each model's answer" if c == "answer"
                                   else c, key=f"why-class-{key}") or "answer"
     for col, model in zip(st.columns(len(models)), models):
         probs = answers[model.id]
-        cls = int(probs.argmax()) if choice == "answer" else int(choice)
+        cls = int(probs.argmax()) if choice == "answer" else names.index(choice)
         name = kinds.KINDS[model.kind].name
         with col:
             computed = common.each_model(
-                [model], [name], lambda m: saliency(common.version(m), m, input28),
+                [model], [name], lambda m: saliency(m.version, m, input28),
                 "{name}'s saliency could not be computed: {error}")
         if computed is None:
             continue
         heat = computed[0]
         col.plotly_chart(charts.over_digit(
-            heat[cls], input28, f"{name}: why {'' if cls == probs.argmax() else 'not '}{cls}?",
-            f"probability of {cls}: {probs[cls]:.1%} · outline: your digit",
-            f"blanking here lowers the log-odds of {cls} by %{{z:.2f}}<extra></extra>",
+            heat[cls], input28,
+            f"{name}: why {'' if cls == probs.argmax() else 'not '}{names[cls]}?",
+            f"probability of {names[cls]}: {probs[cls]:.1%}"
+            + (" · outline: your digit" if ds.info.digits else ""),
+            f"covering here lowers the log-odds of {names[cls]} by %{{z:.2f}}<extra></extra>",
             "log-odds<br>drop"), key=f"why-heat-{key}-{model.id}",
             config={"displayModeBar": False})
 
@@ -145,32 +168,41 @@ def strokes_view(models, input28, answers, key) -> None:
 def evidence_view(models, input28, answers, key) -> None:
     """A Logistic Regression's score for two classes, pixel by pixel."""
     model = next(m for m in models if m.kind == "logreg")
-    computed = common.each_model([model], [kinds.KINDS[model.kind].name], common.logreg_model,
+    computed = common.each_model([model], [kinds.KINDS[model.kind].name], common.serving().weights,
                                  "The {name}'s weights could not be read: {error}")
     if computed is None:
         return
     weights = computed[0]
     probs = answers[model.id]
     top, runner_up = np.argsort(-probs)[:2]
-    st.caption("A Logistic Regression scores each digit by adding up, over the 784 pixels, "
-               "**weight x ink**, plus one number per digit (its intercept); the highest score "
-               "wins. Each map shows those 784 terms: **red** pixels add to the score, "
-               "**blue** ones take away.")
-    other = int(st.segmented_control("Compare its answer with", DIGITS, default=DIGITS[runner_up],
-                                     key=f"why-other-{key}") or runner_up)
+    names, n = ds.class_names, f"{ds.info.features:,}"
+    if ds.info.colour:
+        st.caption(f"A Logistic Regression scores each class by adding up, over the {n} numbers "
+                   "of the image (red, green and blue of every pixel), **weight x brightness**, "
+                   "plus one number per class (its intercept); the highest score wins. Each map "
+                   "shows those terms, the three colours of a pixel added together: **red** "
+                   "pixels add to the score, **blue** ones take away.")
+    else:
+        st.caption(f"A Logistic Regression scores each {'digit' if ds.info.digits else 'class'} "
+                   f"by adding up, over the {n} pixels, **weight x ink**, plus one number per "
+                   f"class (its intercept); the highest score wins. Each map shows those {n} "
+                   "terms: **red** pixels add to the score, **blue** ones take away.")
+    other = st.segmented_control("Compare its answer with", names, default=names[runner_up],
+                                 key=f"why-other-{key}") or names[runner_up]
     x = input28.reshape(-1)
-    classes = (int(top), other)
+    classes = (int(top), names.index(other))
     evidence = [explain.evidence(weights.coef_, input28, cls) for cls in classes]
     limit = max(float(np.abs(terms).max()) for terms in evidence)  # one scale for both maps
     for side, (col, cls, terms) in enumerate(zip(st.columns(2), classes, evidence)):
         intercept = float(weights.intercept_[cls])
         score = float(x @ weights.coef_[cls] + intercept)
         col.plotly_chart(charts.over_digit(
-            terms, input28, f"Evidence for {cls}" + (" (its answer)" if cls == top else ""),
+            terms, input28, f"Evidence for {names[cls]}" + (" (its answer)" if cls == top else ""),
             f"score {score:+.2f}, probability {probs[cls]:.1%}",
-            "ink %{customdata:.2f}<br>weight x ink %{z:+.3f}<extra></extra>", "weight<br>x ink",
+            "weight x value %{z:+.3f}<extra></extra>" if ds.info.colour else
+            "ink %{customdata:.2f}<br>weight x ink %{z:+.3f}<extra></extra>", "weight<br>x value",
             limit), key=f"why-evidence-{key}-{side}", config={"displayModeBar": False})
-        col.caption(f"Sum of the 784 terms: **{terms.sum():+.3f}** = score {score:+.3f} "
+        col.caption(f"Sum of the {n} terms: **{terms.sum():+.3f}** = score {score:+.3f} "
                     f"minus intercept {intercept:+.3f}")
 
 
@@ -178,20 +210,22 @@ def inside_view(models, input28, answers, key) -> None:
     """The CNN's first-layer filters and every convolution's feature maps for this digit."""
     model = next(m for m in models if m.kind == "cnn")
     computed = common.each_model(
-        [model], [kinds.KINDS[model.kind].name], lambda m: cnn_inside(common.version(m), m, input28),
+        [model], [kinds.KINDS[model.kind].name], lambda m: cnn_inside(m.version, m, input28),
         "This {name}'s layers cannot be shown: {error}")
     if computed is None:
         return
     inside = computed[0]
-    n, kh, kw = inside.filters.shape
+    n, kh, kw = inside.filters.shape[:3]
     st.plotly_chart(charts.first_layer_filters(
         inside.filters, "What the first layer looks for",
         f"its {n} filters of {kh} x {kw}, as the app runs them (any batch normalisation "
         "folded in)"),
         key=f"why-filters-{key}", config={"displayModeBar": False})
-    st.caption("Each filter slides over the image and lights up where the ink matches its "
-               "pattern (red weights want ink, blue want none). The maps below are what every "
-               "convolution made of your digit: bright = strong response; deeper layers see "
+    st.caption("Each filter slides over the image and lights up where the image matches its "
+               "pattern " + ("(mid-grey is 0; a filter responds to the colours it shows and "
+               "against their opposites)" if ds.info.colour else
+               "(red weights want ink, blue want none)") + ". The maps below are what every "
+               "convolution made of your image: bright = strong response; deeper layers see "
                "coarser, more abstract parts.")
     every = st.toggle("Show every map", key=f"why-all-{key}",
                       help=f"Otherwise the {MAPS_SHOWN} strongest of each layer.")
@@ -238,6 +272,30 @@ def draw_tab(models: list[store.ModelInfo]) -> None:
     why_section(models, result.input28, answers, "draw")
 
 
+def any_photo_tab(models: list[store.ModelInfo]) -> None:
+    """A photo of anything, read as one image of the dataset (centre square, its size)."""
+    h, w, _ = ds.shape
+    look = ("in colour" if ds.info.colour else "in grey, a light subject on a dark ground as "
+            f"in {ds.title} (a photo on a light background is inverted)")
+    upload = st.file_uploader(f"A photo of one of: {', '.join(ds.class_names)}",
+                              type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"],
+                              key=f"photo-{ds.name}")
+    if upload is None:
+        st.caption(f"The middle square of the photo is shrunk to {h} x {w} pixels, {look}: "
+                   f"what {ds.title}'s images look like. Both models then read it.")
+        return
+    try:
+        image = decode_upload(upload.getvalue())
+    except images.ImageError as e:
+        st.error(str(e))
+        return
+    small = images.as_dataset_image(image, ds.shape)
+    model_input = small.astype(np.float32) / 255
+    photo_steps(image, small)
+    answers = show_predictions(models, model_input, "photo")
+    why_section(models, model_input, answers, "photo")
+
+
 def photo_tab(models: list[store.ModelInfo]) -> None:
     upload = st.file_uploader("A photo of one handwritten digit (dark ink on light paper works best)",
                               type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"])
@@ -266,18 +324,27 @@ def photo_tab(models: list[store.ModelInfo]) -> None:
     why_section(models, result.input28, answers, "photo")
 
 
-st.title("Draw a digit")
-st.caption("Preprocessed the way MNIST was made: cropped to the ink, scaled to fit 20 x 20, "
-           "centred by its centre of mass in 28 x 28. Models trained on MNIST digits only.")
+ds = common.current_dataset()
+if ds is None:
+    st.stop()
+st.title("Draw a digit" if ds.info.digits else f"Show the {ds.title} models a photo")
+if ds.info.digits:
+    st.caption(f"Preprocessed the way MNIST was made: cropped to the ink, scaled to fit 20 x 20, "
+               f"centred by its centre of mass in 28 x 28. Models trained on {ds.title}.")
+else:
+    st.caption(f"The models were trained on {ds.title}'s {ds.info.subject}, so nothing is "
+               "drawn here: upload a photo and both models say which of its classes it shows.")
 chosen = model_pickers()
 if not chosen:
-    st.warning("No MNIST models yet. Train one on the Train page (choose MNIST in the sidebar).")
+    st.warning(f"No {ds.title} models yet: train one on the Train page first.")
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
-if any(m.kind == "cnn" for m in chosen):
-    common.predictor()  # start the CNN worker now, while the person draws
-drawing, photographed = st.tabs(["Draw", "Upload a photo"])
-with drawing:
-    draw_tab(chosen)
-with photographed:
-    photo_tab(chosen)
+common.serving().warm_up(chosen)  # start the CNN worker now, while the person draws
+if ds.info.digits:
+    drawing, photographed = st.tabs(["Draw", "Upload a photo"])
+    with drawing:
+        draw_tab(chosen)
+    with photographed:
+        photo_tab(chosen)
+else:
+    any_photo_tab(chosen)

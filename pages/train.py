@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import charts, jobs, kinds, logreg, store, verdict, worker
+from core.kinds import Spec
 from pages import common
 
 common.through_home()
@@ -19,13 +20,13 @@ if runner.latest(me) is not None:
     common.remember_owner()  # the URL is dropped when a person switches pages and back
 
 
-def settings() -> dict:
+def settings() -> Spec:
     """The settings of the next job; a CNN recipe fills in the settings it was tuned with."""
     kind = st.segmented_control("Model", list(kinds.KINDS), default="logreg",
                                 format_func=lambda k: kinds.KINDS[k].name,
                                 key="train_kind") or "logreg"
     if kind == "logreg":
-        spec = {"C": st.select_slider(
+        chosen = {"C": st.select_slider(
                     "Regularisation C (smaller = simpler model)",
                     options=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0], value=0.1),
                 "epochs": st.slider(f"Rounds ({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations "
@@ -35,11 +36,13 @@ def settings() -> dict:
                                      help="Adds each image's copies moved one pixel up, down, "
                                           "left and right: 5x the data and the work.")}
     else:
-        name = st.radio("Recipe", list(kinds.RECIPES), horizontal=True, key="train_recipe",
-                        index=list(kinds.RECIPES).index(kinds.DEFAULT))
+        name = st.radio("Recipe", list(kinds.RECIPES), horizontal=True,
+                        key=f"train_recipe-{ds.name}",
+                        index=list(kinds.RECIPES).index(kinds.default_recipe(ds.name)))
         recipe = kinds.RECIPES[name]
         st.caption(recipe.summary)
-        spec = {"preset": name,   # widget keys per recipe: choosing one restores its settings
+        label, what = kinds.AUGMENTATIONS[ds.info.augmentation]
+        chosen = {"recipe": name,   # widget keys per recipe: choosing one restores its settings
                 "epochs": st.slider("Epochs", 1, 30, recipe.epochs, key=f"epochs-{name}"),
                 "batch_size": st.select_slider("Batch size", [32, 64, 128, 256],
                                                value=recipe.batch_size, key=f"batch-{name}"),
@@ -51,24 +54,23 @@ def settings() -> dict:
                                          index=list(kinds.SCHEDULES).index(recipe.schedule),
                                          help="One-cycle warms up over the first 15 % of the "
                                               "steps, then decays to zero along a cosine."),
-                "augment": st.toggle("Augment: rotate, shift, zoom", key=f"augment-{name}",
-                                     help="Random rotation up to ±15°, shifts and zooms up to "
-                                          "±10 %, new for every batch.")}
+                "augment": st.toggle(label, key=f"augment-{name}",
+                                     help=what)}
     n_max = len(ds.y_train)
-    spec["train_size"] = st.slider("Training images used", min(500, n_max), n_max, n_max,
-                                   step=min(500, n_max), key="train_size")
-    return {"kind": kind, "dataset": ds.name, **spec}
+    chosen["train_size"] = st.slider("Training images used", min(500, n_max), n_max, n_max,
+                                     step=min(500, n_max), key=f"train_size-{ds.name}")
+    return Spec(kind, ds.name, **chosen)
 
 
-def estimate_note(spec: dict) -> None:
+def estimate_note(spec: Spec) -> None:
     """Roughly how long these settings will take here, from speeds measured on this machine."""
-    n_train = round(spec["train_size"] * (1 - worker.VAL_FRACTION))
+    n_train = round(spec.train_size * (1 - worker.VAL_FRACTION))
     seconds = runner.estimate(spec, n_train)
     if seconds is not None:
         speed = runner.speeds[kinds.speed_key(spec)]
         startup = f", after ~{runner.startup_s:.0f} s to start TensorFlow" if (
-            spec["kind"] == "cnn" and runner.startup_s) else ""
-        st.caption(f"About **{duration(seconds)}** on this machine: {spec['epochs']} × "
+            spec.kind == "cnn" and runner.startup_s) else ""
+        st.caption(f"About **{duration(seconds)}** on this machine: {spec.epochs} × "
                    f"{n_train:,} images at {speed:,.0f} images/s{startup}, as measured here.")
     elif runner.speed_check() is not None:
         st.caption("Measuring how fast this machine trains each model, to estimate how long "
@@ -87,7 +89,7 @@ def duration(seconds: float) -> str:
     return f"{minutes} min" + (f" {rest} s" if rest and minutes < 10 else "")
 
 
-def start(spec: dict) -> None:
+def start(spec: Spec) -> None:
     try:
         runner.start(spec, owner=me)
         common.remember_owner()
@@ -149,13 +151,14 @@ def learned_view(job: jobs.Job) -> None:
 @st.cache_resource(max_entries=4, show_spinner=False)
 def learned_figure(job_id: str, epoch: int, _job: jobs.Job):
     """The figure of one epoch's `learned` images, built once, not on every live refresh."""
-    if _job.spec["kind"] == "logreg":
+    colour = _job.learned.ndim == 4
+    if _job.spec.kind == "logreg":
         return charts.logreg_weights(
             _job.learned, _job.class_names, f"What each class's weights look like after epoch {epoch}",
-            "Red pixels are where ink argues for the class, blue against it", height=340)
+            charts.WEIGHTS_NOTE[colour], height=340)
     return charts.first_layer_filters(
         _job.learned, f"The first layer's {len(_job.learned)} filters after epoch {epoch}",
-        "Each is a small pattern the layer looks for (red positive, blue negative weights)")
+        "Each is a small pattern the layer looks for " + charts.FILTERS_NOTE[colour])
 
 
 def live_panel() -> None:
@@ -206,7 +209,7 @@ def manage(models: list[store.ModelInfo]) -> None:
 
 left, right = st.columns([1, 2], gap="large")
 with left:
-    runner.check_speed()
+    runner.check_speed(ds.name)
     spec = settings()
     estimate_note(spec)
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="start"):

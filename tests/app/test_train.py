@@ -38,16 +38,16 @@ def test_page_shows_the_settings_and_an_empty_state(train_page):
     assert at.title[0].value == "Train a model"
     assert any("the 10,000 test images are only used to score" in c.value for c in at.caption)
     assert at.slider(key="epochs-logreg").label.startswith("Rounds (20 L-BFGS iterations")
-    assert at.slider(key="train_size").value == 60_000
+    assert at.slider(key="train_size-mnist").value == 60_000
 
 
 def test_a_cnn_recipe_brings_its_own_settings(train_page):
     at = train_page()
     at.button_group[0].set_value("cnn").run()
-    assert at.radio(key="train_recipe").value == "Fast"
+    assert at.radio(key="train_recipe-mnist").value == "Fast"
     assert at.slider(key="epochs-Fast").value == 2
     assert at.selectbox(key="sched-Fast").value == "one-cycle"
-    at.radio(key="train_recipe").set_value("Classic").run()
+    at.radio(key="train_recipe-mnist").set_value("Classic").run()
     assert at.slider(key="epochs-Classic").value == 12
     assert at.selectbox(key="sched-Classic").value == "constant"
     assert any("keras.io's mnist_convnet" in c.value for c in at.caption)
@@ -59,14 +59,14 @@ def test_the_page_says_how_long_the_settings_will_take(train_page):
     run_until(at, lambda at: any(n.startswith("About **") for n in notes(at)), timeout=180)
     note = next(n for n in notes(at) if n.startswith("About **"))
     assert "10 × 54,000 images at" in note and "as measured here" in note
-    at.slider(key="train_size").set_value(6000).run()
+    at.slider(key="train_size-mnist").set_value(6000).run()
     assert any("10 × 5,400 images at" in n for n in notes(at))
 
 
 def test_a_one_epoch_job_runs_to_the_end_and_is_listed(train_page):
     at = train_page()
     at.slider(key="epochs-logreg").set_value(1)
-    at.slider(key="train_size").set_value(500)
+    at.slider(key="train_size-mnist").set_value(500)
     at.button(key="start").click().run()
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     accuracy = next(m.value for m in at.metric if m.label == "Test accuracy")
@@ -83,7 +83,7 @@ def test_a_cnn_shows_its_first_layer_filters_live(train_page):
     at = train_page()
     at.button_group[0].set_value("cnn").run()
     at.slider(key="epochs-Fast").set_value(30)   # stopped long before the end
-    at.slider(key="train_size").set_value(500)
+    at.slider(key="train_size-mnist").set_value(500)
     at.button(key="start").click().run()
     title = "The first layer's 16 filters after epoch "
     run_until(at, lambda at: any(title in chart.proto.spec for chart in at.get("plotly_chart")))

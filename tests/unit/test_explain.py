@@ -23,7 +23,7 @@ def digits():
 
 @pytest.fixture(scope="module")
 def lr_weights():
-    return logreg.load_weights(BUILTIN / "logreg-default" / "model.npz")
+    return logreg.load_weights(BUILTIN / "logreg-default" / "model.npz", (28, 28, 1))
 
 
 def looks_at_top_left(batch: np.ndarray) -> np.ndarray:
@@ -50,7 +50,7 @@ def test_occlusion_runs_only_squares_that_touch_ink():
     sizes = []
     explain.occlusion(lambda b: sizes.append(len(b)) or looks_at_top_left(b), image)
     assert sizes == [1 + 4]  # the image itself, and the 4 squares over the one pixel
-    assert explain.coverage().min() == 1 and explain.coverage().max() == 4
+    assert explain.coverage(28, 28).min() == 1 and explain.coverage(28, 28).max() == 4
 
 
 def test_a_blank_image_has_an_empty_map():

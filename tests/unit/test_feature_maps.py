@@ -31,7 +31,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from core import cnn
+from core import cnn, kinds
 import keras
 from keras import layers
 
@@ -77,7 +77,7 @@ def save(name, model):
 
 save("builtin", keras.models.load_model(sys.argv[2]))
 for name, (recipe, augment) in FRESH.items():
-    model = cnn.build(recipe, augment=augment)
+    model = cnn.build(kinds.recipe_spec(recipe, augment=augment))
     x, y = digits[:, :, :, None], np.arange(len(digits)) % 10
     model.fit(np.repeat(x, 16, axis=0), np.repeat(y, 16), epochs=1, batch_size=16, verbose=0)
     cnn.export_lite(model, out / f"{{name}}.tflite")

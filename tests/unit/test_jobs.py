@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from core import jobs, kinds, store
+from core.kinds import Spec
 
-LR = {"kind": "logreg", "dataset": "mnist", "epochs": 3, "C": 1.0, "train_size": 1000}
+LR = Spec("logreg", "mnist", epochs=3, C=1.0, train_size=1000)
+FAILS = LR.replace(source="nowhere")   # no such source of MNIST: the job fails at once
 
 
 def test_logreg_job_reports_every_epoch_in_order_and_saves(runner):
@@ -26,7 +28,7 @@ def test_logreg_job_reports_every_epoch_in_order_and_saves(runner):
 
 
 def test_one_job_at_a_time(runner):
-    first = runner.start({**LR, "epochs": 50, "train_size": None})
+    first = runner.start(LR.replace(epochs=50, train_size=None))
     with pytest.raises(jobs.Busy, match="Logistic Regression on MNIST is already training"):
         runner.start(LR)
     runner.stop(first.id)
@@ -35,8 +37,7 @@ def test_one_job_at_a_time(runner):
 
 
 def test_stop_ends_a_cnn_mid_epoch_and_saves_nothing(runner):
-    job = runner.start({"kind": "cnn", "dataset": "mnist", "epochs": 30, "batch_size": 32,
-                        "preset": "Classic"})
+    job = runner.start(kinds.recipe_spec("Classic", epochs=30, batch_size=32))
     deadline = time.monotonic() + 120
     while job.status != "running" or job.n_train is None:
         assert time.monotonic() < deadline and job.active, job.message
@@ -49,13 +50,20 @@ def test_stop_ends_a_cnn_mid_epoch_and_saves_nothing(runner):
 
 
 def test_a_failing_job_reports_its_error(runner):
-    job = runner.wait(runner.start({**LR, "dataset": "cifar"}).id, timeout=60)
+    job = runner.wait(runner.start(FAILS).id, timeout=60)
     assert job.status == "failed"
-    assert "unknown dataset 'cifar'" in job.error
+    assert "No source of mnist worked" in job.error
+
+
+def test_a_spec_with_an_unknown_dataset_or_recipe_is_refused():
+    with pytest.raises(ValueError, match="unknown dataset 'cifar'"):
+        Spec("logreg", "cifar")
+    with pytest.raises(ValueError, match="unknown CNN recipe 'Huge'"):
+        Spec("cnn", "mnist", "Huge")
 
 
 def test_a_killed_worker_is_reported_and_the_next_job_runs(runner):
-    job = runner.start({**LR, "epochs": 50, "train_size": None})
+    job = runner.start(LR.replace(epochs=50, train_size=None))
     while job.status == "starting":
         time.sleep(0.05)
     os.kill(runner._processes[job.id].pid, signal.SIGKILL)
@@ -66,9 +74,9 @@ def test_a_killed_worker_is_reported_and_the_next_job_runs(runner):
 
 def test_only_the_latest_ended_jobs_are_remembered(runner, monkeypatch):
     monkeypatch.setattr(jobs, "KEEP_ENDED", 1)
-    first = runner.wait(runner.start({**LR, "dataset": "cifar"}).id, timeout=60)
-    second = runner.wait(runner.start({**LR, "dataset": "cifar"}).id, timeout=60)
-    third = runner.start({**LR, "dataset": "cifar"})
+    first = runner.wait(runner.start(FAILS).id, timeout=60)
+    second = runner.wait(runner.start(FAILS).id, timeout=60)
+    third = runner.start(FAILS)
     assert first.id not in runner.jobs and second.id in runner.jobs and third.id in runner.jobs
     runner.wait(third.id, timeout=60)
 
@@ -80,21 +88,25 @@ def test_a_speed_check_measures_every_recipe_and_gives_way_to_a_job(runner):
     job = runner.start(LR)                                   # a person's job ends it at once
     assert runner.wait(job.id, timeout=120).status == "done"
     assert check.status == "stopped"
-    assert runner.speeds["logreg"] > 0                       # the job measured its own speed
+    assert runner.speeds["28x28x1:logreg"] > 0               # the job measured its own speed
 
     runner.check_speed()                                     # idle again: measured now
     assert runner.wait(runner.speed_check().id, timeout=180).status == "done"
-    assert runner.speeds.keys() == {kinds.speed_key(s) for s in kinds.speed_cases()}
+    assert runner.speeds.keys() == {kinds.speed_key(s) for s in kinds.speed_cases("mnist")}
     assert all(v > 0 for v in runner.speeds.values()) and runner.startup_s > 0
     runner.check_speed()
     assert runner.speed_check() is None                      # once is enough
 
 
 def test_the_estimate_is_epochs_times_images_over_measured_speed(runner):
-    fast = {"kind": "cnn", **kinds.settings("Fast")}
+    fast = kinds.recipe_spec("Fast")
     assert runner.estimate(fast, 54_000) is None
-    runner.speeds, runner.startup_s = {"cnn/Fast": 10_000.0, "logreg/augment": 900.0}, 5.0
+    runner.speeds = {"28x28x1:cnn/Fast": 10_000.0, "28x28x1:logreg/augment": 900.0,
+                     "32x32x3:cnn/Fast": 2_500.0}
+    runner.startup_s = 5.0
     assert runner.estimate(fast, 54_000) == pytest.approx(5.0 + 2 * 5.4)
-    assert runner.estimate({**fast, "augment": True}, 54_000) is None
-    lr = {"kind": "logreg", "epochs": 10, "augment": True}
+    assert runner.estimate(fast.replace(augment=True), 54_000) is None
+    assert runner.estimate(fast.replace(dataset="cifar10"), 45_000) == pytest.approx(5.0 + 2 * 18)
+    assert runner.estimate(fast.replace(dataset="fashion_mnist"), 54_000) == pytest.approx(15.8)
+    lr = Spec("logreg", epochs=10, augment=True)
     assert runner.estimate(lr, 9_000) == pytest.approx(100.0)   # no TensorFlow to start

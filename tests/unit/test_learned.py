@@ -6,9 +6,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core import charts, events, store
+from core import charts, events, kinds, store
+from core.kinds import Spec
 
-LR = {"kind": "logreg", "dataset": "mnist", "epochs": 2, "C": 1.0, "train_size": 1000}
+LR = Spec("logreg", "mnist", epochs=2, C=1.0, train_size=1000)
 
 
 def test_a_curve_point_leaves_the_learned_images_out():
@@ -32,8 +33,7 @@ def test_a_logreg_job_keeps_its_weight_images_and_saves_plain_numbers(runner):
 
 
 def test_a_cnn_sends_its_first_layer_filters_even_behind_augmentation(runner):
-    job = runner.start({"kind": "cnn", "dataset": "mnist", "preset": "Fast", "epochs": 2,
-                        "batch_size": 64, "augment": True, "train_size": 500})
+    job = runner.start(kinds.recipe_spec("Fast", batch_size=64, augment=True, train_size=500))
     deadline = time.monotonic() + 120
     while job.learned is None:
         assert time.monotonic() < deadline and job.active, job.message

@@ -1,0 +1,112 @@
+"""The datasets the app knows, one record each: what every other module reads about a dataset.
+
+Plain data, no NumPy: a page, a worker or a chart asks here for a dataset's title, classes,
+image shape, where it comes from and how to get it. Adding a dataset is one record here
+plus a reader in core.data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Download:
+    """An official archive a person can ask the app to download (checked by MD5)."""
+
+    url: str
+    md5: str
+    bytes: int
+    file_name: str
+
+    @property
+    def megabytes(self) -> float:
+        return self.bytes / 2**20
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """One dataset: names, shape, provenance, and how a person gets it."""
+
+    key: str                         # "mnist", the name in URLs, specs and meta.json
+    title: str                       # "MNIST"
+    subject: str                     # "handwritten digits": what its images show
+    class_names: tuple[str, ...]
+    shape: tuple[int, int, int]      # H x W x C of one image as the models read it
+    citation: str
+    licence: str
+    homepage: str
+    get_it: str                      # how to get it when no source works, for the page
+    env_var: str                     # a path the person gives wins over every other source
+    download: Download | None = None # started by a person on the page (None: no such button)
+    digits: bool = False             # the drawing canvas and MNIST-style preprocessing apply
+    augmentation: str = "rotate-shift-zoom"   # a key of core.kinds.AUGMENTATIONS
+    # Published test accuracies of each model kind, set beside the measured ones on Compare.
+    published: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """For the dataset picker: "MNIST (handwritten digits)"."""
+        return f"{self.title} ({self.subject})"
+
+    @property
+    def colour(self) -> bool:
+        return self.shape[2] == 3
+
+    @property
+    def features(self) -> int:
+        """Numbers per image: what a Logistic Regression weighs (784 for MNIST)."""
+        h, w, c = self.shape
+        return h * w * c
+
+
+DIGITS = tuple(str(d) for d in range(10))
+
+DATASETS = {d.key: d for d in (
+    DatasetInfo(
+        "mnist", "MNIST", "handwritten digits", DIGITS, (28, 28, 1),
+        citation="Y. LeCun, C. Cortes and C. J. C. Burges, “The MNIST database of handwritten "
+                 "digits”, 1998",
+        licence="CC BY-SA 3.0",
+        homepage="https://yann.lecun.com/exdb/mnist/",
+        get_it="Restore `assets/data/mnist/` (it ships with the app)",
+        env_var="MNIST_PATH", digits=True,
+        published={"logreg": "~92 % (softmax regression: TensorFlow's “MNIST for ML Beginners” "
+                             "tutorial)",
+                   "cnn": "~99 % (keras.io “Simple MNIST convnet”, mnist_convnet)"}),
+    DatasetInfo(
+        "fashion_mnist", "Fashion-MNIST", "clothing",
+        ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"), (28, 28, 1),
+        citation="H. Xiao, K. Rasul and R. Vollgraf, “Fashion-MNIST: a Novel Image Dataset for "
+                 "Benchmarking Machine Learning Algorithms”, arXiv:1708.07747, 2017",
+        licence="MIT",
+        homepage="https://github.com/zalandoresearch/fashion-mnist",
+        get_it="Connect to the internet, or install Debian's `dataset-fashion-mnist` package",
+        env_var="FASHION_MNIST_PATH"),
+    DatasetInfo(
+        "cifar10", "CIFAR-10", "colour photos",
+        ("airplane", "automobile", "bird", "cat", "deer",
+         "dog", "frog", "horse", "ship", "truck"), (32, 32, 3),
+        citation="A. Krizhevsky, “Learning Multiple Layers of Features from Tiny Images”, "
+                 "technical report, University of Toronto, 2009",
+        licence="no licence stated; its authors ask that the report be cited",
+        homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
+        get_it="Download it with the button below, or download cifar-10-binary.tar.gz yourself",
+        env_var="CIFAR10_PATH", augmentation="flip-shift",
+        download=Download("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
+                          "c32a1d4ab5d03f1284b67883e8d87530", 170_052_171,
+                          "cifar-10-binary.tar.gz"),
+        published={"logreg": "~35-40 % (a softmax classifier on raw pixels: Stanford CS231n, "
+                             "assignment 1)",
+                   "cnn": "~70 % (TensorFlow's “Convolutional Neural Network (CNN)” tutorial)"}),
+)}
+DEFAULT = "mnist"
+
+
+def info(key: str) -> DatasetInfo:
+    """The record of dataset `key`, or ValueError naming the datasets there are."""
+    try:
+        return DATASETS[key]
+    except KeyError:
+        raise ValueError(f"unknown dataset {key!r}; choose from {sorted(DATASETS)}") from None
