@@ -17,11 +17,8 @@ N x H x W for grey sets and N x H x W x 3 (RGB) for colour ones.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
-import threading
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,8 +47,7 @@ SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test spli
                 "cache": "official test split"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
-CONNECT_TIMEOUT_S = 5.0     # offline, give up on the download this fast
-RETRY_AFTER_S = 600.0       # and do not try again for ten minutes
+RETRY_AFTER_S = 600.0       # offline, do not try Fashion-MNIST's download again for ten minutes
 
 
 class DataError(Exception):
@@ -215,10 +211,9 @@ def read_path(path: Path) -> tuple[np.ndarray, ...]:
     raise DataError(f"{path}: no such file or folder")
 
 
-# ---------------------------------------------------------------- download
+# ---------------------------------------------------------------- Fashion-MNIST's download
 
-_last_failure: dict[str, float] = {}
-_download_lock = threading.Lock()
+_last_failure: dict[str, float] = {}   # url -> when it last failed (monotonic seconds)
 
 
 def keras_cache_dir() -> Path:
@@ -227,65 +222,24 @@ def keras_cache_dir() -> Path:
     return Path(home) / "datasets"
 
 
-def _file_digest(path: Path, algorithm: str) -> str:
-    h = hashlib.new(algorithm)
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+def from_keras() -> tuple[np.ndarray, ...]:
+    """Fashion-MNIST from Keras' cache, downloaded (md5-checked) if it is not there yet.
 
-
-def _open_url(url: str, timeout: float):
-    """urlopen whose whole connection phase, DNS included, ends within `timeout`."""
-    box: dict = {}
-
-    def connect():
-        try:
-            box["response"] = urllib.request.urlopen(url, timeout=timeout)
-        except Exception as e:  # noqa: BLE001 - reported to the caller below
-            box["error"] = e
-
-    t = threading.Thread(target=connect, daemon=True)
-    t.start()
-    t.join(timeout)
-    if "response" in box:
-        return box["response"]
-    raise OSError(f"cannot reach {url}: {box.get('error') or f'no answer in {timeout:.0f} s'}")
-
-
-def download(url: str, target: Path, algorithm: str, digest: str) -> Path:
-    """Fetch `url` into `target` unless a file with the right hash is already there.
-
-    Offline this gives up within CONNECT_TIMEOUT_S and then refuses to retry for
+    Offline this gives up within core.download's 5 s and then refuses to retry for
     RETRY_AFTER_S, so a rerun of a page never waits on the network again.
     """
-    if target.is_file() and _file_digest(target, algorithm) == digest:
-        return target
-    with _download_lock:
-        failed_at = _last_failure.get(url)
-        if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
-            raise OSError(f"{url}: unreachable a moment ago, not retrying yet")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".part")
-        try:
-            with _open_url(url, CONNECT_TIMEOUT_S) as response, open(partial, "wb") as out:
-                while block := response.read(1 << 16):
-                    out.write(block)
-            if _file_digest(partial, algorithm) != digest:
-                raise DataError(f"{url}: downloaded file failed its {algorithm} check")
-            os.replace(partial, target)
-        except Exception:
-            _last_failure[url] = time.monotonic()
-            partial.unlink(missing_ok=True)
-            raise
-    return target
+    from core import download
 
-
-def from_keras() -> tuple[np.ndarray, ...]:
-    """Fashion-MNIST from Keras' cache, downloaded (md5-checked) if it is not there yet."""
+    failed_at = _last_failure.get(KERAS_URL)
+    if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
+        raise OSError(f"{KERAS_URL}: unreachable a moment ago, not retrying yet")
     folder = keras_cache_dir() / "fashion-mnist"
-    for fname, md5 in FASHION_MD5.items():
-        download(KERAS_URL + fname, folder / fname, "md5", md5)
+    try:
+        for fname, md5 in FASHION_MD5.items():
+            download.fetch(KERAS_URL + fname, folder / fname, md5)
+    except download.DownloadError as e:
+        _last_failure[KERAS_URL] = time.monotonic()
+        raise DataError(str(e)) from None
     return read_idx_folder(folder)
 
 

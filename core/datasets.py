@@ -7,6 +7,7 @@ plus a reader in core.data.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 
@@ -18,6 +19,11 @@ class Download:
     md5: str
     bytes: int
     file_name: str
+    url_var: str    # an environment variable that overrides `url` (a mirror; the tests' server)
+
+    @property
+    def address(self) -> str:
+        return os.environ.get(self.url_var) or self.url
 
     @property
     def megabytes(self) -> float:
@@ -96,7 +102,7 @@ DATASETS = {d.key: d for d in (
         env_var="CIFAR10_PATH", augmentation="flip-shift",
         download=Download("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
                           "c32a1d4ab5d03f1284b67883e8d87530", 170_052_171,
-                          "cifar-10-binary.tar.gz"),
+                          "cifar-10-binary.tar.gz", url_var="CIFAR10_URL"),
         published={"logreg": "~35-40 % (a softmax classifier on raw pixels: Stanford CS231n, "
                              "assignment 1)",
                    "cnn": "~70 % (TensorFlow's “Convolutional Neural Network (CNN)” tutorial)"}),

@@ -1,7 +1,7 @@
-"""How a model's accuracy holds up when test digits are rotated, shifted, noisy or blurred.
+"""How a model's accuracy holds up when test images are rotated, shifted, noisy or blurred.
 
 The Compare page's question: does augmentation make a model robust? Perturbations work on
-any size of uint8 image, e.g. 28x28 digits.
+any size of uint8 image, grey (N x H x W) or colour (N x H x W x 3).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ def robustness_subset(n: int, size: int = 1000, seed: int = 0) -> np.ndarray:
 
 
 def perturb(x: np.ndarray, kind: str, seed: int = 0) -> np.ndarray:
-    """The N x 28 x 28 uint8 images changed as ROBUSTNESS[kind] says; the same seed, same result."""
+    """The uint8 images changed as ROBUSTNESS[kind] says; the same seed, same result."""
     rng = np.random.default_rng(seed)
     if kind == "original":
         return np.array(x)

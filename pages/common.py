@@ -11,8 +11,8 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from core import data, jobs, store
-from core.datasets import DATASETS, DEFAULT as DEFAULT_DATASET
+from core import data, download, jobs, store
+from core.datasets import DATASETS, DEFAULT as DEFAULT_DATASET, DatasetInfo
 from core.serving import PROBLEMS as MODEL_PROBLEMS, Serving
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|<>~$:&])")   # links, images, emphasis, code,
@@ -53,12 +53,45 @@ def current_dataset() -> data.Dataset | None:
         return None
 
 
-def unavailable(record, error: data.DataError) -> None:
-    """Say why a dataset cannot be loaded and how to get it."""
-    st.error(f"**{record.label} is not available here.**\n\n{record.get_it}, or point "
-             f"`{record.env_var}` at your own copy.", icon=":material/database_off:")
+def unavailable(record: DatasetInfo, error: data.DataError) -> None:
+    """Say why a dataset cannot be loaded and how to get it (its download, if it has one)."""
+    (st.info if record.download else st.error)(
+        f"**{record.label} is not here yet.**\n\n{record.get_it}, or point "
+        f"`{record.env_var}` at your own copy.", icon=":material/database_off:")
+    if record.download:
+        running = download.running(data.downloaded(record.key)) is not None
+        st.fragment(download_panel, run_every=0.5 if running else None)(record, running)
     with st.expander("Sources tried"):
         st.code(str(error), language=None)
+
+
+def download_panel(record: DatasetInfo, polling: bool) -> None:
+    """The dataset's Download button, or the running download's progress (whoever started it)
+    with Cancel. Polls while it runs, and redraws the page when it has ended: with the
+    dataset loaded, or saying what went wrong."""
+    target, archive = data.downloaded(record.key), record.download
+    remembered = f"download-{record.key}"
+    current = download.running(target)
+    if current is None:
+        if polling:
+            st.rerun(scope="app")                    # it ended since the page was drawn
+        last = st.session_state.get(remembered)
+        if last is not None and last.error:
+            st.error(last.error, icon=":material/error:")
+        if st.button(f"{record.title}: {archive.megabytes:.0f} MB — Download", type="primary",
+                     icon=":material/download:", key=f"get-{record.key}"):
+            st.session_state[remembered] = download.start(
+                archive.address, target, archive.md5, archive.bytes,
+                hint=f"Check the internet connection, or download {archive.file_name} from "
+                     f"{record.homepage} yourself and point {record.env_var} at it.")
+            st.rerun(scope="app")                    # to show its progress
+        return
+    st.session_state[remembered] = current
+    st.progress(current.fraction, text=f"Downloading {archive.file_name}: {current.progress_text()}")
+    if st.button("Cancel", icon=":material/cancel:", key=f"cancel-{record.key}"):
+        current.cancel()
+        current.wait(5)
+        st.rerun(scope="app")
 
 
 @st.cache_resource

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core import charts, comparison, metrics, robustness, store
+from core import charts, comparison, logreg, metrics, robustness, store
 from core.comparison import Pair
 from pages import common, mistakes
 
@@ -51,8 +51,8 @@ def robustness_accuracy(key: tuple, _model: store.ModelInfo, _ds) -> dict[str, f
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def logreg_weights(key: tuple, _model: store.ModelInfo) -> np.ndarray:
-    """The C x 784 weights of a Logistic Regression."""
-    return common.serving().weights(_model).coef_
+    """A Logistic Regression's weights as one image per class (grey or colour)."""
+    return logreg.weight_images(common.serving().weights(_model), _model.shape)
 
 
 # ---------------------------------------------------------------- words
@@ -218,16 +218,22 @@ def inside_section(p: Pair, ds) -> None:
     for model, name in zip(p.models, p.names):
         if model.kind != "logreg":
             continue
-        coef = common.each_model([model], [name], lambda m: logreg_weights(m.version, m),
-                          "Could not read {name}'s weights: {error}")
-        if coef is None:
+        weights = common.each_model([model], [name], lambda m: logreg_weights(m.version, m),
+                                    "Could not read {name}'s weights: {error}")
+        if weights is None:
             continue
+        h, w, _ = model.shape
         st.plotly_chart(charts.logreg_weights(
-            coef[0], ds.class_names, f"What {name} looks for: one 28 x 28 weight image per class",
+            weights[0], ds.class_names,
+            f"What {name} looks for: one {h} x {w} weight image per class",
             f"learned from {model.trained_note}"), config={"displayModeBar": False})
-        st.caption("A linear model scores a class by adding up pixel x weight. Red pixels "
-                   "(positive) are where ink makes the class more likely, blue where ink "
-                   "argues against it: each image is a blurry template of its digit.")
+        st.caption("A linear model scores a class by adding up pixel x weight. " + (
+            "Each weight image is shown in colour, mid-grey for 0: where it is reddish, red "
+            "light makes the class more likely, and so on. Each is a blurry template of its "
+            "class: often a background colour (sky, grass, water) more than the object."
+            if ds.info.colour else "Red pixels (positive) are where ink makes the class more "
+            "likely, blue where ink argues against it: each image is a blurry template of "
+            "its class."))
     histories = {n: m.meta.get("history") or [] for m, n in zip(p.models, p.names)}
     if not all(histories.values()):
         st.caption("A model without a stored training history has no curves to show.")

@@ -16,7 +16,7 @@ GALLERY_MAX = 24
 def confusion_section(p: Pair, ds) -> None:
     """Side-by-side clickable matrices, the most frequent mistakes, and the clicked cell's images."""
     st.subheader("Confusion matrices")
-    st.caption("Rows are the true digit, columns what the model answered; the diagonal is right. "
+    st.caption("Rows are the true class, columns what the model answered; the diagonal is right. "
                "**Click a cell** (or a mistake below a matrix) to see its test images.")
     shown = st.segmented_control("Cells show", ["counts", "% of the true class"],
                                  default="counts", key="cm-mode") or "counts"

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import data
+from core import data, download
 
 
 
@@ -134,7 +134,7 @@ def test_unreachable_host_gives_up_within_timeout_and_is_not_retried(offline, de
     server.bind(("127.0.0.1", 0))
     server.listen()
     monkeypatch.setattr(data, "KERAS_URL", f"http://127.0.0.1:{server.getsockname()[1]}/")
-    monkeypatch.setattr(data, "CONNECT_TIMEOUT_S", 2.0)
+    monkeypatch.setattr(download, "CONNECT_TIMEOUT_S", 2.0)
     start = time.monotonic()
     assert data.load("fashion_mnist").source == "debian"
     first = time.monotonic() - start
@@ -160,7 +160,7 @@ def test_download_is_hash_checked_and_cached(tmp_path, offline, monkeypatch):
     monkeypatch.setattr(data, "DEBIAN_FASHION", Path("/nonexistent"))
     try:
         monkeypatch.setattr(data, "FASHION_MD5", {n: "0" * 32 for n in digests})  # wrong: refused
-        with pytest.raises(data.DataError, match="md5 check"):
+        with pytest.raises(data.DataError, match="MD5 check"):
             data.load("fashion_mnist")
         assert not any((data.keras_cache_dir() / "fashion-mnist").glob("*.gz"))
 
@@ -184,3 +184,37 @@ def test_nothing_works_raises_with_every_reason(offline, monkeypatch):
 def test_unknown_name():
     with pytest.raises(ValueError, match="unknown dataset"):
         data.load("cifar")
+
+
+# ---------------------------------------------------------------- CIFAR-10 through load()
+
+@pytest.fixture
+def no_cifar(monkeypatch, tmp_path):
+    """No CIFAR10_PATH and an empty download cache."""
+    monkeypatch.delenv("CIFAR10_PATH", raising=False)
+    monkeypatch.setenv("DIGITLAB_DATA", str(tmp_path / "cache"))
+
+
+def test_cifar_is_not_there_until_downloaded_and_says_so(no_cifar):
+    with pytest.raises(data.DataError, match="not downloaded yet.*cifar-10-binary.tar.gz"):
+        data.load("cifar10")
+
+
+@pytest.mark.parametrize("where", ["path", "cache"])
+def test_cifar_loads_from_a_path_or_the_download_cache(no_cifar, tmp_path, monkeypatch, where):
+    from tests import cifar_synth
+    x_train, y_train, x_test, y_test = cifar_synth.make(60, 20)
+    archive = data.downloaded("cifar10") if where == "cache" else tmp_path / "mine.tar.gz"
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    from core import cifar
+    cifar.write(archive, x_train, y_train, x_test, y_test)
+    if where == "path":
+        monkeypatch.setenv("CIFAR10_PATH", str(archive))
+    ds = data.load("cifar10")
+    assert ds.source == where and ds.shape == (32, 32, 3)
+    assert ds.class_names[0] == "airplane" and ds.class_names[-1] == "truck"
+    np.testing.assert_array_equal(ds.x_test, x_test)
+    assert ds.x_train.shape == (60, 32, 32, 3) and not ds.x_test.flags.writeable
+    served = data.load("cifar10", train_images=False)   # what the web server keeps
+    assert served.x_train is None and len(served.y_train) == 60
+    np.testing.assert_array_equal(served.y_train, y_train)
