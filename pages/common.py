@@ -56,7 +56,8 @@ def current_dataset() -> data.Dataset | None:
 def unavailable(record: DatasetInfo, error: data.DataError) -> None:
     """Say why a dataset cannot be loaded and how to get it (its download, if it has one)."""
     (st.info if record.download else st.error)(
-        f"**{record.label} is not here yet.**\n\n{record.get_it}, or point "
+        f"**{record.label} is not available here{' yet' if record.download else ''}.**\n\n"
+        f"{record.get_it}, or point "
         f"`{record.env_var}` at your own copy.", icon=":material/database_off:")
     if record.download:
         running = download.running(data.downloaded(record.key)) is not None
