@@ -3,6 +3,7 @@
 import numpy as np
 import streamlit as st
 
+from core import charts
 from pages import common
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
@@ -12,7 +13,7 @@ PAGES = [
     ("pages/train.py", "Train", ":material/model_training:",
      "Train a Logistic Regression or a CNN and watch its learning curves live."),
     ("pages/draw.py", "Draw", ":material/draw:",
-     "Draw a digit (or upload a photo of one) and see both models read it."),
+     "Draw a digit (or upload a photo) and see both models read it, and why."),
     ("pages/compare.py", "Compare", ":material/compare_arrows:",
      "Compare the two models: confusion matrices, robustness, calibration."),
     ("pages/opencv_lab.py", "OpenCV Lab", ":material/tune:",
@@ -23,9 +24,10 @@ PAGES = [
 def home() -> None:
     st.title("Digit Lab")
     st.markdown(
-        "See classic machine learning and deep learning side by side on handwritten digits: "
-        "train a **Logistic Regression** (scikit-learn) and a **CNN** (Keras) from this browser, "
-        "watch their learning curves, compare them, and draw digits for them to read.")
+        "See classic machine learning and deep learning side by side on handwritten digits, "
+        "clothing and colour photos: train a **Logistic Regression** (scikit-learn) and a "
+        "**CNN** (Keras) from this browser, watch their learning curves, compare them, and draw "
+        "digits (or show photos) for them to read. Choose the dataset in the sidebar.")
     for col, (path, title, icon, what) in zip(st.columns(len(PAGES)), PAGES):
         with col.container(border=True):
             st.page_link(path, label=f"**{title}**", icon=icon)
@@ -43,7 +45,8 @@ def home() -> None:
     if ds.problems:
         with st.expander("Sources tried before this one"):
             st.code("\n".join(ds.problems), language=None)
-    st.image(class_examples(ds), caption=" · ".join(ds.class_names), width="stretch")
+    st.plotly_chart(charts.class_strip(class_examples(ds), ds.class_names),
+                    config={"displayModeBar": False, "staticPlot": True})
     st.caption(f"Cite: {ds.info.citation}. Licence: {ds.info.licence}. "
                f"[About the dataset]({ds.info.homepage})")
 
@@ -56,9 +59,9 @@ def home() -> None:
 
 
 def class_examples(ds) -> np.ndarray:
-    """The first test image of each class, side by side in one strip (grey or colour)."""
-    firsts = [ds.x_test[np.flatnonzero(ds.y_test == c)[0]] for c in range(len(ds.class_names))]
-    return np.hstack(firsts)
+    """The first test image of each class (N x H x W, or N x H x W x 3)."""
+    return np.stack([ds.x_test[np.flatnonzero(ds.y_test == c)[0]]
+                     for c in range(len(ds.class_names))])
 
 
 st.session_state[common.HOME_RAN] = True

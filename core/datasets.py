@@ -19,11 +19,16 @@ class Download:
     md5: str
     bytes: int
     file_name: str
-    url_var: str    # an environment variable that overrides `url` (a mirror; the tests' server)
+    url_var: str    # environment variables that override `url` and `md5`: a mirror,
+    md5_var: str    # or the tests' server with a made-up set of the same format
 
     @property
     def address(self) -> str:
         return os.environ.get(self.url_var) or self.url
+
+    @property
+    def checksum(self) -> str:
+        return os.environ.get(self.md5_var) or self.md5
 
     @property
     def megabytes(self) -> float:
@@ -102,7 +107,7 @@ DATASETS = {d.key: d for d in (
         env_var="CIFAR10_PATH", augmentation="flip-shift",
         download=Download("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
                           "c32a1d4ab5d03f1284b67883e8d87530", 170_052_171,
-                          "cifar-10-binary.tar.gz", url_var="CIFAR10_URL"),
+                          "cifar-10-binary.tar.gz", url_var="CIFAR10_URL", md5_var="CIFAR10_MD5"),
         published={"logreg": "~35-40 % (a softmax classifier on raw pixels: Stanford CS231n, "
                              "assignment 1)",
                    "cnn": "~70 % (TensorFlow's “Convolutional Neural Network (CNN)” tutorial)"}),

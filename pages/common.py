@@ -82,7 +82,7 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
         if st.button(f"{record.title}: {archive.megabytes:.0f} MB — Download", type="primary",
                      icon=":material/download:", key=f"get-{record.key}"):
             st.session_state[remembered] = download.start(
-                archive.address, target, archive.md5, archive.bytes,
+                archive.address, target, archive.checksum, archive.bytes,
                 hint=f"Check the internet connection, or download {archive.file_name} from "
                      f"{record.homepage} yourself and point {record.env_var} at it.")
             st.rerun(scope="app")                    # to show its progress
