@@ -13,7 +13,11 @@ headless Chromium, like a person would, in one browser session:
   c. the largest CNN recipe (Deeper, 1 epoch) trained from the Train page on all 60,000
      MNIST training images: the peak RSS of the whole process tree (server + every
      descendant) and of the training worker, sampled every 0.25 s from the press of Start
-     to the job's end.
+     to the job's end;
+  d. a second server with a CIFAR-10 of the real size (50,000 + 10,000 made-up images in the
+     official binary format, CIFAR10_PATH): Home, Train a Logistic Regression (1 round) and
+     the colour CNN (1 epoch) on all 50,000, then Compare: the training worker's own peak,
+     and the server at rest afterwards.
 
 Memory is VmRSS / VmHWM from /proc/PID/status; descendants are found through the ppid
 field of /proc/*/stat. A sum of RSS counts shared pages (TensorFlow's libraries, mapped by
@@ -39,11 +43,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.e2e.conftest import (CHROMIUM_ARGS, chromium_path, descendant_pids, start_server,  # noqa: E402
                                 stop_server, wait_idle)
 from tests.e2e.test_draw import CANVAS, draw, reading  # noqa: E402
+from tests.e2e.test_many_sessions import set_slider  # noqa: E402
 
 MiB = 1024 * 1024
 BUDGET_IDLE = 250 * MiB       # issue 7: the server at rest
 BUDGET_TREE = 1536 * MiB      # issue 7: everything, while a CNN trains on 60,000 images
 BUDGET_TRAINER = 1229 * MiB   # issue 11: the training worker on 60,000 images (1.2 GiB)
+BUDGET_CIFAR_IDLE = 350 * MiB     # issue 17: the server after Home, Train and Compare on CIFAR-10
+BUDGET_CIFAR_TRAINER = 1536 * MiB # issue 17: the training worker on 50,000 CIFAR-10 images
 SAMPLE_S = 0.25
 TRAIN_TIMEOUT_MS = 20 * 60_000
 
@@ -255,12 +262,68 @@ def main() -> None:
             lines.append(f"     server after the job           {mib(after['VmRSS'])} "
                          f"(peak {mib(after['VmHWM']).strip()})")
         finally:
-            browser.close()
             stop_tree(proc)
+        try:
+            lines += cifar_figures(browser, Path(tmp))
+        finally:
+            browser.close()
     print(f"Digit Lab memory — {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}, load average "
           f"{os.getloadavg()[0]:.1f}")
     print("\n".join(lines))
+
+
+def train_on_page(page: Page, kind: str, setting: str) -> None:
+    """Train `kind` from the Train page with `setting` at its minimum on all training images."""
+    page.get_by_test_id("stButtonGroup").get_by_text(kind, exact=True).click()
+    wait_idle(page)
+    set_slider(page, setting, "Home", value="1")
+    wait_idle(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Saved to the model store", exact=False)).to_be_visible(
+        timeout=TRAIN_TIMEOUT_MS)
+
+
+def cifar_figures(browser, tmp: Path) -> list[str]:
+    """Part d: memory with a CIFAR-10 of the real size (made-up images, official format)."""
+    from core import cifar
+    from tests import cifar_synth
+
+    archive = tmp / "cifar-10-binary.tar.gz"
+    cifar.write(archive, *cifar_synth.make(50_000, 10_000))
+    (tmp / "cifar").mkdir()
+    proc, url = start_server(tmp / "cifar", {"CIFAR10_PATH": str(archive)})
+    lines = []
+    try:
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.set_default_timeout(60_000)
+        page.goto(url + "/?dataset=cifar10")
+        expect(page.get_by_test_id("stMetric").filter(has_text="Training images")).to_contain_text(
+            "50,000")
+        nav(page, "Train")
+        sampler = Sampler(proc.pid)
+        sampler.start()
+        train_on_page(page, "Logistic Regression", "Rounds")
+        train_on_page(page, "CNN", "Epochs")
+        sampler.stop()
+        trainers = [pid for pid, what in sampler.roles.items() if what == "worker"]
+        peak = max(sampler.hwm[pid] for pid in trainers)
+        lines.append(f"  d. CIFAR-10 (50,000 + 10,000 images of the real shape)")
+        lines.append(f"     training workers' own peak     {mib(peak)}"
+                     f"{'':17}{verdict(peak, BUDGET_CIFAR_TRAINER)}")
+        nav(page, "Compare")
+        expect(page.get_by_text("Confusion matrices")).to_be_visible(timeout=120_000)
+        wait_idle(page)
+        deadline = time.monotonic() + 30
+        while len(workers(proc.pid)) > 1 and time.monotonic() < deadline:
+            time.sleep(0.1)       # only the prediction worker is left
+        idle = status(proc.pid)
+        lines.append(f"     server at rest (Home, Train, Compare) {mib(idle['VmRSS'])} "
+                     f"(peak {mib(idle['VmHWM']).strip()})   "
+                     f"{verdict(idle['VmRSS'], BUDGET_CIFAR_IDLE)}")
+    finally:
+        stop_tree(proc)
+    return lines
 
 
 if __name__ == "__main__":

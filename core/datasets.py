@@ -103,7 +103,7 @@ DATASETS = {d.key: d for d in (
                  "technical report, University of Toronto, 2009",
         licence="no licence stated; its authors ask that the report be cited",
         homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
-        get_it="Download it with the button below, or download cifar-10-binary.tar.gz yourself",
+        get_it="Download it below (the official binary version, checked by its MD5)",
         env_var="CIFAR10_PATH", augmentation="flip-shift",
         download=Download("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
                           "c32a1d4ab5d03f1284b67883e8d87530", 170_052_171,

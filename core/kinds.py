@@ -58,7 +58,17 @@ RECIPES = {r.name: r for r in (
     Recipe("Deeper", "Four convolutions with batch normalisation and a dense layer: slower, "
                      "and the most accurate with augmentation and 15+ epochs.",
            epochs=15, batch_size=128, learning_rate=3e-3, schedule="one-cycle"),
+    Recipe("Airbench", "For colour photos: airbench93's network (Keller Jordan, 2024; 0.57 M "
+                       "weights) with batch normalisation and a one-cycle schedule; best with "
+                       "augmentation (flips and shifts).",
+           epochs=11, batch_size=256, learning_rate=3e-3, schedule="one-cycle",
+           tuned_for=("cifar10",)),
 )}
+
+BATCH_SIZES = (32, 64, 128, 256)                 # what the Train page offers
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+assert all(r.batch_size in BATCH_SIZES and r.learning_rate in LEARNING_RATES
+           for r in RECIPES.values()), "the Train page offers every recipe's own settings"
 
 
 def default_recipe(dataset: str) -> str:

@@ -34,11 +34,10 @@ def dataset(name: str) -> data.Dataset:
 def dataset_picker() -> str:
     """The sidebar choice of dataset. It sticks across pages for this session and is part of
     the page's address (`?dataset=cifar10`), so a reload or a shared link keeps it."""
-    if "dataset" not in st.session_state:
-        asked = st.query_params.get("dataset")
-        st.session_state.dataset = asked if asked in DATASETS else DEFAULT_DATASET
-    name = st.sidebar.selectbox("Dataset", list(DATASETS), key="dataset",
-                                format_func=lambda key: DATASETS[key].label)
+    asked = st.query_params.get("dataset")
+    start = asked if asked in DATASETS else DEFAULT_DATASET
+    name = st.sidebar.selectbox("Dataset", list(DATASETS), index=list(DATASETS).index(start),
+                                key="dataset", format_func=lambda key: DATASETS[key].label)
     st.query_params["dataset"] = name
     return name
 

@@ -61,9 +61,9 @@ def top_mistakes(which: int, name: str, ev: metrics.Evaluation, ds) -> None:
         st.caption(f"{name} makes no mistakes on these images.")
         return
     st.caption(f"{name}'s most frequent mistakes (true → predicted: images); click one to see them:")
-    cols = st.columns(len(top))
-    for col, (t, p, n) in zip(cols, top):
-        col.button(f"{ds.class_names[t]} → {ds.class_names[p]}: {n}", key=f"top-{which}-{t}-{p}",
+    row = st.container(horizontal=True, gap="small")   # wraps when the names are long
+    for t, p, n in top:
+        row.button(f"{ds.class_names[t]} → {ds.class_names[p]}: {n}", key=f"top-{which}-{t}-{p}",
                    on_click=choose_cell, args=(which, t, p), type="tertiary")
 
 

@@ -44,10 +44,10 @@ def settings() -> Spec:
         label, what = kinds.AUGMENTATIONS[ds.info.augmentation]
         chosen = {"recipe": name,   # widget keys per recipe: choosing one restores its settings
                 "epochs": st.slider("Epochs", 1, 30, recipe.epochs, key=f"epochs-{name}"),
-                "batch_size": st.select_slider("Batch size", [32, 64, 128, 256],
+                "batch_size": st.select_slider("Batch size", kinds.BATCH_SIZES,
                                                value=recipe.batch_size, key=f"batch-{name}"),
                 "learning_rate": st.select_slider("Learning rate (Adam; the peak of a one-cycle "
-                                                  "schedule)", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2],
+                                                  "schedule)", kinds.LEARNING_RATES,
                                                   value=recipe.learning_rate, key=f"lr-{name}"),
                 "schedule": st.selectbox("Learning-rate schedule", list(kinds.SCHEDULES),
                                          format_func=kinds.SCHEDULES.get, key=f"sched-{name}",
