@@ -36,6 +36,7 @@ class Recipe:
     learning_rate: float
     schedule: str                 # a key of SCHEDULES
     tuned_for: tuple[str, ...] = ("mnist", "fashion_mnist")   # datasets it is the default for
+    augment: bool = False         # augmentation on at first
 
 
 @dataclass(frozen=True)
@@ -62,7 +63,7 @@ RECIPES = {r.name: r for r in (
                        "weights) with batch normalisation and a one-cycle schedule; best with "
                        "augmentation (flips and shifts).",
            epochs=11, batch_size=256, learning_rate=3e-3, schedule="one-cycle",
-           tuned_for=("cifar10",)),
+           tuned_for=("cifar10",), augment=True),
 )}
 
 BATCH_SIZES = (32, 64, 128, 256)                 # what the Train page offers
@@ -124,8 +125,8 @@ class Spec:
 def recipe_spec(name: str, dataset: str = "mnist", **changes) -> Spec:
     """A CNN job with the settings recipe `name` was tuned with."""
     r = RECIPES[name]
-    return Spec("cnn", dataset, name, r.epochs, r.batch_size, r.learning_rate, r.schedule
-                ).replace(**changes)
+    return Spec("cnn", dataset, name, r.epochs, r.batch_size, r.learning_rate, r.schedule,
+                r.augment).replace(**changes)
 
 
 def speed_key(spec: Spec) -> str:

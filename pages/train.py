@@ -54,7 +54,7 @@ def settings() -> Spec:
                                          index=list(kinds.SCHEDULES).index(recipe.schedule),
                                          help="One-cycle warms up over the first 15 % of the "
                                               "steps, then decays to zero along a cosine."),
-                "augment": st.toggle(label, key=f"augment-{name}",
+                "augment": st.toggle(label, recipe.augment, key=f"augment-{name}",
                                      help=what)}
     n_max = len(ds.y_train)
     chosen["train_size"] = st.slider("Training images used", min(500, n_max), n_max, n_max,
