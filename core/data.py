@@ -138,10 +138,7 @@ def write_idx(path: Path, array: np.ndarray) -> None:
         f.write(header + array.tobytes())
 
 
-GREY = (28, 28)  # the IDX and .npz readers are for the 28 x 28 grey sets
-
-
-def _checked(x: np.ndarray, y: np.ndarray, where: str, shape: tuple[int, ...] = GREY
+def _checked(x: np.ndarray, y: np.ndarray, where: str, shape: tuple[int, ...]
              ) -> tuple[np.ndarray, np.ndarray]:
     """Validate one images/labels pair and return it as uint8 images of `shape` / uint8 labels."""
     x, y = np.asarray(x), np.asarray(y).reshape(-1)
@@ -177,24 +174,25 @@ def _find(folder: Path, split: str, kind: str) -> Path:
     return hits[0]
 
 
-def read_idx_folder(folder: Path) -> tuple[np.ndarray, ...]:
+def read_idx_folder(folder: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
     """x_train, y_train, x_test, y_test from a folder of the four MNIST IDX files."""
     arrays = {}
     for split in ("train", "t10k"):
         x_path, y_path = _find(folder, split, "images"), _find(folder, split, "labels")
-        arrays[split] = _checked(read_idx(x_path), read_idx(y_path), f"{x_path} + {y_path.name}")
+        arrays[split] = _checked(read_idx(x_path), read_idx(y_path), f"{x_path} + {y_path.name}",
+                                 shape)
     return (*arrays["train"], *arrays["t10k"])
 
 
-def read_npz(path: Path) -> tuple[np.ndarray, ...]:
+def read_npz(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
     """x_train, y_train, x_test, y_test from an .npz like Keras' mnist.npz."""
     try:
         with np.load(path, allow_pickle=False) as f:
             missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
             if missing:
                 raise DataError(f"{path}: missing arrays {sorted(missing)}")
-            train = _checked(f["x_train"], f["y_train"], f"{path} (train)")
-            test = _checked(f["x_test"], f["y_test"], f"{path} (test)")
+            train = _checked(f["x_train"], f["y_train"], f"{path} (train)", shape)
+            test = _checked(f["x_test"], f["y_test"], f"{path} (test)", shape)
     except DataError:
         raise
     except Exception as e:  # zipfile/pickle/value errors all mean "not a usable npz"
@@ -202,12 +200,12 @@ def read_npz(path: Path) -> tuple[np.ndarray, ...]:
     return (*train, *test)
 
 
-def read_path(path: Path) -> tuple[np.ndarray, ...]:
-    """Read a user-given dataset path: an IDX folder or an .npz file."""
+def read_path(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
+    """Read a user-given dataset path of H x W grey images: an IDX folder or an .npz file."""
     if path.is_dir():
-        return read_idx_folder(path)
+        return read_idx_folder(path, shape)
     if path.is_file():
-        return read_npz(path)
+        return read_npz(path, shape)
     raise DataError(f"{path}: no such file or folder")
 
 
@@ -240,7 +238,7 @@ def from_keras() -> tuple[np.ndarray, ...]:
     except download.DownloadError as e:
         _last_failure[KERAS_URL] = time.monotonic()
         raise DataError(str(e)) from None
-    return read_idx_folder(folder)
+    return read_idx_folder(folder, grey_size("fashion_mnist"))
 
 
 # ---------------------------------------------------------------- splits
@@ -284,12 +282,17 @@ def _describe(name: str, source: str, n: int, where: str) -> str:
     return f"{info(name).title}, {n:,} images, " + ORIGINS[source].format(where=where)
 
 
+def grey_size(name: str) -> tuple[int, int]:
+    """H x W of a grey dataset's images, as its IDX and .npz files hold them."""
+    return info(name).shape[:2]
+
+
 def _reader(name: str, path: Path, train_images: bool):
     """A function reading `path` in the format of dataset `name`."""
     if name == "cifar10":
         from core import cifar
         return lambda: cifar.read(path, train_images)
-    return lambda: read_path(path)
+    return lambda: read_path(path, grey_size(name))
 
 
 def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
@@ -299,11 +302,13 @@ def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
         p = Path(user_path).expanduser()
         yield "path", str(p), _reader(name, p, train_images)
     if name == "mnist":
-        yield "canonical", str(EMBEDDED_MNIST), lambda: read_idx_folder(EMBEDDED_MNIST)
+        yield "canonical", str(EMBEDDED_MNIST), lambda: read_idx_folder(EMBEDDED_MNIST,
+                                                                        grey_size(name))
     elif name == "fashion_mnist":
         yield "keras", str(keras_cache_dir()), from_keras
         if DEBIAN_FASHION.is_dir():
-            yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION)
+            yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION,
+                                                                         grey_size(name))
     elif downloaded(name).is_file():
         yield "cache", str(downloaded(name).parent), _reader(name, downloaded(name), train_images)
 

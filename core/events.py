@@ -37,7 +37,7 @@ class Epoch(TypedDict):
     val_loss: float
     peek_accuracy: NotRequired[float]   # test accuracy, only when a benchmark asks for it
     # What the model has learned so far, as float32 images (a few KB, shown live, never kept
-    # in a history): a Logistic Regression's 10 x 28 x 28 weights, a CNN's F x kh x kw filters.
+    # in a history): a Logistic Regression's 10 x H x W (x 3) weights, a CNN's F x kh x kw (x 3) filters.
     learned: NotRequired[np.ndarray]
 
 

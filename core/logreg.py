@@ -90,7 +90,7 @@ class Weights:
     scores needs NumPy only, while importing scikit-learn and skops costs the server ~100 MiB.
     """
 
-    coef_: np.ndarray        # 10 x features (784 for 28 x 28 grey images)
+    coef_: np.ndarray        # 10 x features (one per pixel and colour channel)
     intercept_: np.ndarray   # 10
     classes_: np.ndarray     # 10
 

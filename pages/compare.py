@@ -23,7 +23,7 @@ def cache_key(model: store.ModelInfo, ds) -> tuple:
 
 
 def predictor_of(model: store.ModelInfo):
-    """model -> a function from N x 28 x 28 images to N x C probabilities (CNNs: in the worker)."""
+    """model -> a function from N test images to N x C probabilities (CNNs: in the worker)."""
     return partial(common.predict_proba, model)
 
 

@@ -24,7 +24,7 @@ SAMPLES = {
     "shapes.png": "Shapes and text",
     "scene.png": "Photo-like landscape",
     "page.png": "Printed page in uneven light",
-    "dataset": "A test image from the loaded dataset (28×28)",
+    "dataset": "A test image from the chosen dataset",
 }
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff", "gif"]
 MAX_SIDE = 1400          # bigger images are worked on at this size (longer side)
@@ -260,12 +260,12 @@ else:
         index = where.number_input(f"Image number in the {ds.title} test set", 0,
                                    len(ds.y_test) - 1, 0, key="cv_index")
         image = ds.x_test[index]
-        orig_h, orig_w = image.shape
+        orig_h, orig_w = image.shape[:2]
         original = preview(image)
         stem = image_id = f"{ds.name}-test-{index}"
-        is_digit = ds.name == "mnist"
-        where.caption(f"Label: **{ds.class_names[ds.y_test[index]]}**. Shown enlarged; "
-                      "the operations and the download work on the real 28×28 pixels.")
+        is_digit = ds.info.digits
+        where.caption(f"Label: **{ds.class_names[ds.y_test[index]]}**. Shown enlarged; the "
+                      f"operations and the download work on the real {orig_h}×{orig_w} pixels.")
     else:
         image, (orig_h, orig_w), original = load_sample(choice)
         stem, image_id = Path(choice).stem, choice

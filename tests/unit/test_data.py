@@ -44,7 +44,7 @@ def offline(monkeypatch, tmp_path):
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_folder_round_trip(tmp_path, gz):
     expected = write_folder(tmp_path, gz)
-    for got, want in zip(data.read_idx_folder(tmp_path), expected):
+    for got, want in zip(data.read_idx_folder(tmp_path, (28, 28)), expected):
         np.testing.assert_array_equal(got, want)
 
 
@@ -65,7 +65,7 @@ def test_truncated_idx_names_the_file(tmp_path):
     bad = tmp_path / "train-images-idx3-ubyte"
     bad.write_bytes(bad.read_bytes()[:1000])
     with pytest.raises(data.DataError, match="train-images-idx3-ubyte.*header promises"):
-        data.read_idx_folder(tmp_path)
+        data.read_idx_folder(tmp_path, (28, 28))
 
 
 def test_not_gzip_names_the_file(tmp_path):
@@ -80,7 +80,7 @@ def test_wrong_shape_npz_is_reported(tmp_path):
     np.savez(path, x_train=np.zeros((4, 32, 32), np.uint8), y_train=np.zeros(4),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2))
     with pytest.raises(data.DataError, match=r"wrong\.npz.*shape \(4, 32, 32\)"):
-        data.read_npz(path)
+        data.read_npz(path, (28, 28))
 
 
 def test_corrupt_user_file_falls_through_to_next_source(tmp_path, offline, monkeypatch):
