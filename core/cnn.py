@@ -24,18 +24,25 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False
             seed: int = 0):
     """A tf.data pipeline of (images in [0, 1], labels) batches, reshuffled every epoch.
 
-    uint8 images stay uint8 until a batch is made, so training holds the data once at a
-    quarter of float32's size (Keras copies a float array given to `fit` whole, again).
+    The images stay where they are, as uint8 (a quarter of float32's size): each batch is
+    taken from them and made float when it is needed. TensorFlow's own copy of 50,000
+    CIFAR-10 images and a shuffle buffer of them would hold another 300 MB.
     """
     import tensorflow as tf
 
-    x = with_channels(np.asarray(x))
-    scale = (lambda a: tf.cast(a, tf.float32) / 255.0) if x.dtype == np.uint8 else (
-        lambda a: tf.cast(a, tf.float32))
-    data = tf.data.Dataset.from_tensor_slices((x, np.asarray(y)))
-    if shuffle:
-        data = data.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    return data.batch(batch_size).map(lambda a, b: (scale(a), b)).prefetch(2)
+    x, y = with_channels(np.asarray(x)), np.asarray(y)
+    scale = np.float32(1 / 255 if x.dtype == np.uint8 else 1)
+    rng = np.random.default_rng(seed)
+
+    def one_pass():
+        order = rng.permutation(len(y)) if shuffle else np.arange(len(y))
+        for start in range(0, len(y), batch_size):
+            chosen = order[start:start + batch_size]
+            yield np.multiply(x[chosen], scale, dtype=np.float32), y[chosen]
+
+    signature = (tf.TensorSpec((None, *x.shape[1:]), tf.float32),
+                 tf.TensorSpec((None,), tf.as_dtype(y.dtype)))
+    return tf.data.Dataset.from_generator(one_pass, output_signature=signature).prefetch(2)
 
 
 def with_channels(x: np.ndarray) -> np.ndarray:
@@ -108,17 +115,19 @@ def airbench() -> list[layers.Layer]:
     """airbench93's network (Keller Jordan, 2024) for 32 x 32 colour photos: 0.57 M weights.
 
     A 2 x 2 convolution, then three groups (64, 128, 128 filters) of convolution, max-pool,
-    batch normalisation, GELU, convolution, batch normalisation, GELU; a last 3 x 3 max-pool
-    and one dense layer. airbench also whitens the first layer's input patches, smooths
-    the labels and averages flipped and shifted test images; this recipe keeps the network
-    and trains it the way the app trains every CNN (Adam, one-cycle).
+    batch normalisation, activation, convolution, batch normalisation, activation; a last
+    3 x 3 max-pool and one dense layer. airbench also whitens the first layer's input
+    patches, smooths the labels and averages flipped and shifted test images; this recipe
+    keeps the network and trains it the way the app trains every CNN (Adam, one-cycle).
+    ReLU stands in for airbench's GELU: on 2 CPU cores it trains 15 % faster and holds
+    ~250 MB less while training (README, "Choices, measured").
     """
     def group(filters):
         return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.MaxPooling2D(2),
-                layers.BatchNormalization(momentum=0.6), layers.Activation("gelu"),
+                layers.BatchNormalization(momentum=0.6), layers.Activation("relu"),
                 layers.Conv2D(filters, 3, padding="same", use_bias=False),
-                layers.BatchNormalization(momentum=0.6), layers.Activation("gelu")]
-    return [layers.Conv2D(24, 2, padding="valid"), layers.Activation("gelu"),
+                layers.BatchNormalization(momentum=0.6), layers.Activation("relu")]
+    return [layers.Conv2D(24, 2, padding="valid"), layers.Activation("relu"),
             *group(64), *group(128), *group(128), layers.MaxPooling2D(3), layers.Flatten(),
             layers.Dense(10, activation="softmax")]
 

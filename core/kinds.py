@@ -62,7 +62,7 @@ RECIPES = {r.name: r for r in (
     Recipe("Airbench", "For colour photos: airbench93's network (Keller Jordan, 2024; 0.57 M "
                        "weights) with batch normalisation and a one-cycle schedule; best with "
                        "augmentation (flips and shifts).",
-           epochs=11, batch_size=256, learning_rate=3e-3, schedule="one-cycle",
+           epochs=11, batch_size=128, learning_rate=3e-3, schedule="one-cycle",
            tuned_for=("cifar10",), augment=True),
 )}
 
