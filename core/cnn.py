@@ -42,7 +42,9 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False
 
     signature = (tf.TensorSpec((None, *x.shape[1:]), tf.float32),
                  tf.TensorSpec((None,), tf.as_dtype(y.dtype)))
-    return tf.data.Dataset.from_generator(one_pass, output_signature=signature).prefetch(2)
+    n_batches = -(-len(y) // batch_size)   # known to Keras: no "ran out of data" on epoch 1
+    return (tf.data.Dataset.from_generator(one_pass, output_signature=signature)
+            .apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2))
 
 
 def with_channels(x: np.ndarray) -> np.ndarray:
