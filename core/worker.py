@@ -110,8 +110,12 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
     n_train, n_val = len(y_train), len(y_val)
-    steps = spec.epochs * int(np.ceil(n_train / spec.batch_size))
-    model = cnn.build(spec, steps)
+    per_epoch = int(np.ceil(n_train / spec.batch_size))
+    model = cnn.build(spec, spec.epochs * per_epoch)
+    train = cnn.batches(x_train, y_train, spec.batch_size, shuffle=True, seed=spec.seed)
+    val = cnn.batches(x_val, y_val, spec.batch_size)
+    del x_train, y_train, x_val, y_val   # the pipelines hold their own copy
+    give_back_memory()
     emit(events.status(f"Training on {n_train:,} images", n_train))
     history: list[dict] = []
 
@@ -122,12 +126,11 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
 
     start = time.perf_counter()
     peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.benchmark_peek else None
-    cnn.fit(model, x_train, y_train, x_val, y_val, spec.epochs, spec.batch_size, record,
-            should_stop, peek)
+    cnn.fit(model, train, val, spec.epochs, per_epoch, record, should_stop, peek)
     if should_stop() or len(history) < spec.epochs:
         return None
     train_seconds = time.perf_counter() - start
-    del x_train, y_train, x_val, y_val   # exporting needs the memory more
+    del train, val   # exporting needs the memory more
     give_back_memory()
     emit(events.status("Exporting and scoring on the test set"))
     with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:

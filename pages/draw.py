@@ -116,17 +116,11 @@ def any_photo_tab(models: list[store.ModelInfo]) -> None:
     h, w, _ = ds.shape
     look = ("in colour" if ds.info.colour else "in grey, a light subject on a dark ground as "
             f"in {ds.title} (a photo on a light background is inverted)")
-    upload = st.file_uploader(f"A photo of one of: {', '.join(ds.class_names)}",
-                              type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"],
-                              key=f"photo-{ds.name}")
-    if upload is None:
-        st.caption(f"The middle square of the photo is shrunk to {h} x {w} pixels, {look}: "
-                   f"what {ds.title}'s images look like. Both models then read it.")
-        return
-    try:
-        image = decode_upload(upload.getvalue())
-    except images.ImageError as e:
-        st.error(str(e))
+    image = uploaded_photo(f"A photo of one of: {', '.join(ds.class_names)}",
+                           f"The middle square of the photo is shrunk to {h} x {w} pixels, "
+                           f"{look}: what {ds.title}'s images look like. Both models then "
+                           "read it.", key=f"photo-{ds.name}")
+    if image is None:
         return
     small = images.as_dataset_image(image, ds.shape)
     model_input = small.astype(np.float32) / 255
@@ -135,17 +129,25 @@ def any_photo_tab(models: list[store.ModelInfo]) -> None:
     why.section(models, model_input, answers, "photo", ds)
 
 
-def photo_tab(models: list[store.ModelInfo]) -> None:
-    upload = st.file_uploader("A photo of one handwritten digit (dark ink on light paper works best)",
-                              type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"])
+def uploaded_photo(label: str, hint: str, key: str | None = None) -> np.ndarray | None:
+    """The photo a person uploads, decoded; None (after the hint, or a plain error) if none."""
+    upload = st.file_uploader(label, type=["png", "jpg", "jpeg", "bmp", "webp", "tif", "tiff"],
+                              key=key)
     if upload is None:
-        st.caption("Any lighting: the photo is evened out, thresholded, and the largest ink "
-                   "region is taken as the digit.")
-        return
+        st.caption(hint)
+        return None
     try:
-        image = decode_upload(upload.getvalue())
+        return decode_upload(upload.getvalue())
     except images.ImageError as e:
         st.error(str(e))
+        return None
+
+
+def photo_tab(models: list[store.ModelInfo]) -> None:
+    image = uploaded_photo("A photo of one handwritten digit (dark ink on light paper works best)",
+                           "Any lighting: the photo is evened out, thresholded, and the largest "
+                           "ink region is taken as the digit.")
+    if image is None:
         return
     result = photo.from_photo(image)
     left, right = st.columns([1, 2], gap="large")
