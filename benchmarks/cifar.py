@@ -47,7 +47,8 @@ def run(runner: jobs.JobRunner, spec: Spec, n_train: int) -> None:
     total = time.perf_counter() - started
     if job.status != "done":
         sys.exit(f"{job.title}: {job.status}: {job.error}")
-    per_epoch = [h["seconds"] for h in job.history]
+    ends = [0.0] + [h["time"] for h in job.history if h["epoch"] == int(h["epoch"])]
+    per_epoch = [b - a for a, b in zip(ends, ends[1:])]   # from the points at epochs' ends
     print(f"  {job.title}, {spec.epochs} epochs x {job.n_train:,} images"
           f"{' (augmented)' if spec.augment else ''}:")
     print(f"    estimate before Start  {estimate or float('nan'):7.0f} s")

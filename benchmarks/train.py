@@ -29,9 +29,9 @@ def train(runner: jobs.JobRunner, spec: Spec) -> jobs.Job:
     job = runner.wait(runner.start(spec).id)
     if job.status != "done":
         sys.exit(f"{job.title} {job.status}: {job.error}")
-    print(f"  {job.title}: {len(job.history)} epochs on {job.n_train:,} images, "
+    print(f"  {job.title}: {job.epochs} epochs on {job.n_train:,} images, "
           f"{job.train_seconds:.1f} s training ({time.perf_counter() - start:.1f} s with start-up), "
-          f"{job.images_per_s:,.0f} images/s in the last epoch")
+          f"{job.images_per_s:,.0f} images/s")
     return job
 
 def stop_latency(runner: jobs.JobRunner, dataset: str) -> float:

@@ -7,6 +7,7 @@ core.jobs.Job.apply reads them.
 
 from __future__ import annotations
 
+import math
 from typing import Literal, NotRequired, TypedDict
 
 import numpy as np
@@ -25,17 +26,18 @@ class Progress(TypedDict):
 
 
 class Epoch(TypedDict):
-    """A finished epoch (a Logistic Regression's round): one point of each training curve."""
+    """One point of each training curve (the type keeps its old name, "epoch"): several per
+    epoch (a Logistic Regression's round) in short runs, one at each epoch's end in long ones."""
 
     type: Literal["epoch"]
     epochs: int
-    epoch: int
-    seconds: float
-    accuracy: float
+    epoch: float                 # epochs done so far: 0.25, 0.5, ..., 2.0
+    time: float                  # seconds since training began, validation included
+    accuracy: float              # training metrics over the batches since the previous point
     loss: float
-    val_accuracy: float
+    val_accuracy: float          # on the whole validation split, the same images every time
     val_loss: float
-    peek_accuracy: NotRequired[float]   # test accuracy, only when a benchmark asks for it
+    peek_accuracy: NotRequired[float]   # test accuracy at an epoch's end, only for benchmarks
     # What the model has learned so far, as float32 images (a few KB, shown live, never kept
     # in a history): a Logistic Regression's 10 x H x W (x 3) weights, a CNN's F x kh x kw (x 3) filters.
     learned: NotRequired[np.ndarray]
@@ -74,8 +76,27 @@ def progress(epoch: int, fraction: float) -> Progress:
     return {"type": "progress", "epoch": epoch, "fraction": fraction}
 
 
+MIN_POINTS = 8   # every run draws at least this many points per curve
+
+
+def points_per_epoch(epochs: int) -> int:
+    """Curve points to measure in each epoch so that a run of `epochs` has MIN_POINTS."""
+    return math.ceil(MIN_POINTS / max(1, epochs))
+
+
+def point_steps(steps: int, points: int) -> list[int]:
+    """After which of an epoch's `steps` (CNN batches, L-BFGS iterations) to measure its
+    `points`: evenly spaced, the last at the epoch's end (fewer if it has fewer steps)."""
+    return sorted({max(1, (steps * i + points // 2) // points) for i in range(1, points + 1)})
+
+
+def epoch_text(epoch: float) -> str:
+    """Epochs done as a person reads them: "2", "1.25", "0.33"."""
+    return f"{round(epoch, 2):g}"
+
+
 def epoch(point: dict, epochs: int, learned: np.ndarray | None = None) -> Epoch:
-    """An Epoch event from a curve point (epoch, seconds, accuracy, loss, val_accuracy, val_loss).
+    """An Epoch event from a curve point (epoch, time, accuracy, loss, val_accuracy, val_loss).
 
     `learned`, when given, is what the model has learned so far, as images (see Epoch).
     """
@@ -89,7 +110,7 @@ NOT_CURVE = ("type", "epochs", "learned")
 
 
 def curve_point(event: Epoch) -> dict:
-    """The numbers of one finished epoch, as a model's history keeps them (plain JSON numbers)."""
+    """The numbers of one curve point, as a model's history keeps them (plain JSON numbers)."""
     return {k: v for k, v in event.items() if k not in NOT_CURVE}
 
 

@@ -4,7 +4,9 @@ The Streamlit server holds one `JobRunner` (in `st.cache_resource`). `start(spec
 a fresh process that imports TensorFlow / scikit-learn itself and runs
 `core.worker.run_training`; a thread in the server reads its events into a `Job` that
 pages only read. So training survives reruns and page switches, and TensorFlow never
-enters the server. With 2 cores, one job runs at a time; a second `start` raises `Busy`.
+enters the server. One job trains at a time (a worker holds ~1.1 GiB, and there are 2
+cores); a job started meanwhile waits in a first-in-first-out queue and starts by itself.
+The queue lives in this process's memory: a server restart forgets it.
 """
 
 from __future__ import annotations
@@ -23,18 +25,18 @@ from core import events
 from core.datasets import info
 from core.kinds import Spec, speed_cases, speed_key
 from core.processes import name_this_process, start_process
+from core.worker import images_per_epoch
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
+MAX_WAITING_PER_OWNER = 5   # jobs one browser session may have waiting in the queue
+MAX_WAITING = 20            # jobs waiting in the queue of the whole server
 ACTIVE = ("starting", "running", "stopping")
+ENDED = ("done", "stopped", "failed", "cancelled")
 
 
-class Busy(Exception):
-    """Another job is running; `job` is that job."""
-
-    def __init__(self, job: "Job"):
-        super().__init__(f"{job.title} is already training (started {job.age_text} ago)")
-        self.job = job
+class QueueFull(Exception):
+    """The queue cannot take these jobs; the message says which limit and what to do."""
 
 
 @dataclass
@@ -44,17 +46,18 @@ class Job:
     id: str
     spec: Spec
     owner: str | None = None
-    status: str = "starting"     # starting, running, stopping | done, stopped, failed
+    status: str = "starting"     # queued | starting, running, stopping | ENDED
     message: str = "Starting a worker process"
-    history: list[dict] = field(default_factory=list)   # one dict per finished epoch
-    epoch_fraction: float = 0.0                         # progress inside the current epoch
+    history: list[dict] = field(default_factory=list)   # curve points (core.events.Epoch)
+    epochs_done: float = 0.0                            # from the latest point or progress event
     n_train: int | None = None                          # images per epoch, once known
-    learned: np.ndarray | None = None                   # the last epoch's events.Epoch "learned"
+    learned: np.ndarray | None = None                   # the last point's events.Epoch "learned"
     model_id: str | None = None
     test_accuracy: float | None = None
     train_seconds: float | None = None
     error: str | None = None
-    started_at: float = field(default_factory=time.time)
+    queued_at: float = field(default_factory=time.time)
+    started_at: float = field(default_factory=time.time)   # set again when it leaves the queue
     ended_at: float | None = None
 
     @property
@@ -77,17 +80,23 @@ class Job:
         return self.status in ACTIVE
 
     @property
+    def waiting(self) -> bool:
+        return self.status == "queued"
+
+    @property
+    def ended(self) -> bool:
+        return self.status in ENDED
+
+    @property
     def epochs(self) -> int:
         return 0 if self.is_speed_check else self.spec.epochs
 
     @property
     def progress(self) -> float:
-        """0..1 over the whole run: finished epochs plus the share of the current one."""
+        """0..1 over the whole run: the epochs done, counting the share of the current one."""
         if not self.epochs:  # a speed check has no epochs
             return 0.0
-        done = len(self.history)
-        part = self.epoch_fraction if done < self.epochs else 0.0
-        return min(1.0, (done + part) / self.epochs)
+        return min(1.0, self.epochs_done / self.epochs)
 
     @property
     def seconds(self) -> float:
@@ -99,17 +108,19 @@ class Job:
 
     @property
     def eta_seconds(self) -> float | None:
-        """Remaining time from the mean epoch time so far, or None before the first epoch."""
+        """Remaining time from the time per epoch so far, or None before the first point."""
         if not self.history or not self.active:
             return None
-        per_epoch = sum(h["seconds"] for h in self.history) / len(self.history)
-        return per_epoch * (self.epochs - len(self.history) - self.epoch_fraction)
+        last = self.history[-1]
+        return last["time"] / last["epoch"] * max(0.0, self.epochs - self.epochs_done)
 
     @property
     def images_per_s(self) -> float | None:
+        """Training images per second so far, validation included (the time a run takes)."""
         if not self.history or not self.n_train:
             return None
-        return self.n_train / self.history[-1]["seconds"]
+        last = self.history[-1]
+        return self.n_train * last["epoch"] / last["time"]
 
     def apply(self, event: events.Event) -> None:
         """Fold one event from the worker into this job's state."""
@@ -121,12 +132,12 @@ class Job:
         elif kind == "speed":
             self.message = "Measuring this machine's speed"
         elif kind == "progress":
-            self.epoch_fraction = event["fraction"]
+            self.epochs_done = max(self.epochs_done, event["epoch"] - 1 + event["fraction"])
         elif kind == "epoch":
             self.history.append(events.curve_point(event))
             self.learned = event.get("learned", self.learned)
-            self.epoch_fraction = 0.0
-            self.message = f"Epoch {event['epoch']} of {self.epochs} done"
+            self.epochs_done = max(self.epochs_done, event["epoch"])
+            self.message = f"{events.epoch_text(event['epoch'])} of {self.epochs} epochs done"
         elif kind in ("done", "stopped", "failed"):
             self.status = kind
             self.model_id = event.get("model_id")
@@ -154,15 +165,20 @@ def _child(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
 
 
 class JobRunner:
-    """Runs at most one training job at a time and keeps every job's state for the pages."""
+    """Trains one job at a time, queues the others first in, first out, and keeps every
+    job's state for the pages."""
 
-    def __init__(self, models_root: str | os.PathLike | None = None):
+    def __init__(self, models_root: str | os.PathLike | None = None, worker=_child):
+        """`worker(spec, channel, stop_flag, models_root)` runs in each job's process."""
         self.models_root = str(models_root) if models_root else os.environ.get("DIGITLAB_MODELS")
+        self.worker = worker
         self.ctx = mp.get_context("spawn")   # never fork a threaded server
         self.jobs: dict[str, Job] = {}
         self._processes: dict[str, mp.Process] = {}
         self._stop_flags: dict[str, object] = {}
-        self._lock = threading.Lock()
+        self.queue: list[Job] = []           # waiting jobs, the next to start first
+        self._training: set[str] = set()     # jobs whose worker process has not exited yet
+        self._lock = threading.RLock()
         self.speeds: dict[str, float] = {}   # speed key -> training images/s measured here
         self.startup_s: float | None = None  # seconds a CNN job takes to load TensorFlow
 
@@ -185,52 +201,131 @@ class JobRunner:
         known = self.speeds.keys() >= {speed_key(s) for s in speed_cases(dataset)}
         tried = any(j.is_speed_check and j.status in ("done", "failed")
                     and info(j.spec.dataset).shape == shape for j in self.jobs.values())
-        if known or tried or any(j.active for j in self.jobs.values()):
-            return  # a check stopped to make way for a job is tried again; a failed one is not
-        try:
-            self.start(Spec("speed", dataset))
-        except Busy:
-            pass
+        with self._lock:
+            if known or tried or self.queue or any(j.active for j in self.jobs.values()):
+                return  # a check stopped to make way for a job is tried again; a failed one not
+            self._launch(Job(uuid.uuid4().hex[:8], Spec("speed", dataset)))
 
-    def estimate(self, spec: Spec, n_train: int) -> float | None:
-        """Seconds `spec` should take to train on `n_train` images here, or None if unmeasured."""
+    def estimate(self, spec: Spec, n_train: int | None = None) -> float | None:
+        """Seconds `spec` should take here on `n_train` images an epoch (by default the
+        training part of `spec.train_size`), or None if unmeasured or unknown."""
         speed = self.speeds.get(speed_key(spec))
-        if speed is None:
+        n_train = n_train or images_per_epoch(spec)
+        if speed is None or n_train is None:
             return None
         startup = (self.startup_s or 0.0) if spec.kind == "cnn" else 0.0
         return startup + spec.epochs * n_train / speed
 
     def latest(self, owner: str | None) -> Job | None:
-        """The newest job started by `owner`."""
-        mine = [j for j in self.jobs.values() if j.owner == owner]
+        """The newest job of `owner` that has left the queue (running or ended)."""
+        mine = [j for j in self.jobs.values() if j.owner == owner and not j.waiting
+                and j.status != "cancelled"]
         return max(mine, key=lambda j: j.started_at) if mine else None
 
+    def waiting(self, owner: str | None = None) -> list[Job]:
+        """Jobs in the queue, the next to start first (only `owner`'s when given)."""
+        return [j for j in self.queue if owner is None or j.owner == owner]
+
+    def place(self, job: Job) -> int | None:
+        """A waiting job's place in line (1 starts next), or None if it is not waiting."""
+        return self.queue.index(job) + 1 if job in self.queue else None
+
+    def starts_in(self, job: Job) -> float | None:
+        """Roughly how many seconds until a waiting job starts, from the speeds measured
+        here, or None when a job ahead of it has no estimate yet."""
+        place = self.place(job)
+        if place is None:
+            return None
+        running = self.current()
+        left = 0.0 if running is None else running.eta_seconds
+        if left is None:
+            estimate = self.estimate(running.spec)
+            left = None if estimate is None else max(0.0, estimate - running.seconds)
+        ahead = [self.estimate(j.spec) for j in self.queue[:place - 1]]
+        if left is None or None in ahead:
+            return None
+        return left + sum(ahead)
+
     def start(self, spec: Spec, owner: str | None = None) -> Job:
-        """Start training `spec` in a new worker process, or raise Busy."""
+        """Train `spec` now if the trainer is free, else queue it; QueueFull if it cannot wait."""
+        return self.start_all([spec], owner)[0]
+
+    def start_all(self, specs: list[Spec], owner: str | None = None) -> list[Job]:
+        """Train `specs` one after another, in this order, behind the jobs already queued:
+        all are taken, or none (QueueFull says why)."""
         with self._lock:
-            running = self.current()
-            if running is not None:
-                raise Busy(running)
-            checking = self.speed_check()
-            if checking is not None:  # a person's job comes first; the check can wait
-                self._stop_flags[checking.id].set()
-                self._processes[checking.id].kill()
-            self._forget_old_jobs()
-            job = Job(uuid.uuid4().hex[:8], spec, owner)
-            channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
-            role = "speed" if job.is_speed_check else "train"
-            process = start_process(self.ctx, _child, f"digitlab-{role}-{job.id}",
+            jobs = [Job(uuid.uuid4().hex[:8], spec, owner, status="queued",
+                        message="Waiting for the trainer") for spec in specs]
+            busy = bool(self._training) or bool(self.queue)
+            self._check_room(len(jobs) - (0 if busy else 1), owner)
+            for job in jobs:
+                self.jobs[job.id] = job
+            self.queue += jobs
+            self._start_next()
+            return jobs
+
+    def _check_room(self, more: int, owner: str | None) -> None:
+        """QueueFull unless `more` jobs of `owner` can wait besides those already waiting."""
+        if more <= 0:
+            return
+        mine = len(self.waiting(owner))
+        if mine + more > MAX_WAITING_PER_OWNER:
+            raise QueueFull(f"You can have at most {MAX_WAITING_PER_OWNER} jobs waiting; you "
+                            f"have {mine}, and this would add {more}. Cancel one, or wait "
+                            "for yours to start.")
+        if len(self.queue) + more > MAX_WAITING:
+            raise QueueFull(f"The queue of this server is full ({len(self.queue)} jobs "
+                            f"waiting, at most {MAX_WAITING}). Try again when some have "
+                            "started.")
+
+    def _start_next(self) -> None:
+        """Start the first waiting job once no training worker is left (called whenever a
+        job ends: its worker has exited, so two never hold their memory at once)."""
+        with self._lock:
+            if self.queue and not self._training:
+                self._launch(self.queue.pop(0))
+
+    def _launch(self, job: Job) -> None:
+        """Start `job` in a new worker process (the lock is held)."""
+        checking = self.speed_check()
+        if checking is not None and not job.is_speed_check:  # a person's job comes first
+            self._stop_flags[checking.id].set()
+            self._processes[checking.id].kill()
+        self._forget_old_jobs()
+        job.status, job.message, job.started_at = "starting", "Starting a worker process", time.time()
+        self.jobs[job.id] = job
+        channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
+        role = "speed" if job.is_speed_check else "train"
+        self._stop_flags[job.id] = stop_flag
+        try:
+            process = start_process(self.ctx, self.worker, f"digitlab-{role}-{job.id}",
                                     (job.spec, channel, stop_flag, self.models_root))
-            self.jobs[job.id] = job
-            self._processes[job.id], self._stop_flags[job.id] = process, stop_flag
+        except Exception as e:   # e.g. out of memory or processes: this job fails, not the queue
+            job.apply(events.failed(f"the training worker could not start ({e})"))
+            self._start_next()
+            return
+        self._processes[job.id] = process
+        if not job.is_speed_check:
+            self._training.add(job.id)
         threading.Thread(target=self._follow, args=(job, process, channel), daemon=True,
                          name=f"digitlab-follow-{job.id}").start()
-        return job
 
     def _forget_old_jobs(self) -> None:
-        ended = sorted((j for j in self.jobs.values() if not j.active), key=lambda j: j.started_at)
+        ended = sorted((j for j in self.jobs.values() if j.ended), key=lambda j: j.started_at)
         for job in ended[:max(0, len(ended) - KEEP_ENDED)]:
-            del self.jobs[job.id], self._processes[job.id], self._stop_flags[job.id]
+            del self.jobs[job.id]
+            self._processes.pop(job.id, None)
+            self._stop_flags.pop(job.id, None)
+
+    def cancel(self, job_id: str) -> None:
+        """Take a waiting job out of the queue (it never starts), or stop a running one."""
+        with self._lock:
+            job = self.jobs[job_id]
+            if job in self.queue:
+                self.queue.remove(job)
+                job.status, job.message, job.ended_at = "cancelled", "Cancelled before it started", time.time()
+                return
+        self.stop(job_id)
 
     def stop(self, job_id: str) -> None:
         """Ask a job to stop; it is terminated if it has not ended within STOP_GRACE_S."""
@@ -248,25 +343,27 @@ class JobRunner:
         threading.Thread(target=enforce, daemon=True).start()
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
-        """Block until the job has ended (for tests and scripts)."""
+        """Block until the job has ended and its worker has exited (for tests and scripts)."""
         deadline = None if timeout is None else time.monotonic() + timeout
         job = self.jobs[job_id]
-        while job.active:
+        while not job.ended or job_id in self._training:
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"job {job_id} still {job.status} after {timeout} s")
             time.sleep(0.05)
         return job
 
     def shutdown(self) -> None:
-        """Stop every running job (server exit, test teardown)."""
-        for job_id, process in self._processes.items():
+        """Cancel every waiting job and stop every running one (server exit, test teardown)."""
+        for job in list(self.queue):
+            self.cancel(job.id)
+        for job_id, process in list(self._processes.items()):
             self._stop_flags[job_id].set()
             process.join(STOP_GRACE_S)
             if process.is_alive():
                 process.kill()
 
     def _learn_speed(self, job: Job, event: events.Event) -> None:
-        """Keep what a speed check measured, and the speed of every finished epoch."""
+        """Keep what a speed check measured, and a job's speed so far at each curve point."""
         if event["type"] == "speed":
             if "startup_s" in event:
                 self.startup_s = event["startup_s"]
@@ -276,7 +373,16 @@ class JobRunner:
             self.speeds[speed_key(job.spec)] = job.images_per_s
 
     def _follow(self, job: Job, process, channel) -> None:
-        """Reader thread: apply the worker's events until it ends, then settle the outcome."""
+        """Reader thread: apply the worker's events until it ends, settle the outcome, and
+        start the next waiting job whatever happened to this one."""
+        try:
+            self._read_events(job, process, channel)
+        finally:
+            with self._lock:
+                self._training.discard(job.id)
+                self._start_next()
+
+    def _read_events(self, job: Job, process, channel) -> None:
         while True:
             try:
                 event = channel.get(timeout=0.2)

@@ -7,6 +7,7 @@ training worker builds a CNN from its recipe (core.cnn has the layers of each re
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from dataclasses import dataclass
 
 from core.datasets import info
@@ -68,6 +69,9 @@ RECIPES = {r.name: r for r in (
 
 BATCH_SIZES = (32, 64, 128, 256)                 # what the Train page offers
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+C_VALUES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
+EPOCH_CHOICES = (1, 2, 3, 5, 8, 12, 15, 20, 30)   # epochs (rounds) a sweep offers
+TRAIN_SIZES = (500, 1000, 3000, 10_000, 30_000)    # training images a sweep offers, and all
 assert all(r.batch_size in BATCH_SIZES and r.learning_rate in LEARNING_RATES
            for r in RECIPES.values()), "the Train page offers every recipe's own settings"
 
@@ -102,6 +106,8 @@ class Spec:
     seed: int = 0
     source: str | None = None     # load only this source of the data (reproducible built-ins)
     benchmark_peek: bool = False  # score the test set after every epoch (benchmarks only)
+    experiment: str | None = None # the sweep this job is one run of (its id), if any
+    swept: str | None = None      # the setting that sweep varies (a key of SETTINGS)
 
     def __post_init__(self):
         info(self.dataset)        # ValueError for a dataset the app does not know
@@ -120,6 +126,59 @@ class Spec:
 
     def replace(self, **changes) -> Spec:
         return dataclasses.replace(self, **changes)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A training setting as people read it: its label, its short name in legends, its format."""
+
+    label: str
+    short: str
+    kinds: tuple[str, ...]        # the model kinds that have it
+    fmt: str = "{}"
+
+    def text(self, value) -> str:
+        """The value as a person reads it: 0.001, 64, on, 3,000."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return "all" if value is None else self.fmt.format(value)
+
+
+SETTINGS = {  # the keys of Spec.settings(), in the order tables show them
+    "recipe": Setting("Recipe", "recipe", ("cnn",)),
+    "epochs": Setting("Epochs (rounds)", "epochs", ("cnn", "logreg")),
+    "batch_size": Setting("Batch size", "batch", ("cnn",)),
+    "learning_rate": Setting("Learning rate", "lr", ("cnn",), "{:g}"),
+    "schedule": Setting("Schedule", "schedule", ("cnn",)),
+    "augment": Setting("Augmentation", "augment", ("cnn", "logreg")),
+    "C": Setting("Regularisation C", "C", ("logreg",), "{:g}"),
+    "train_size": Setting("Training images used", "images", ("cnn", "logreg"), "{:,}"),
+    "seed": Setting("Seed", "seed", ("cnn", "logreg")),
+}
+SWEEPABLE = {"cnn": ("learning_rate", "epochs", "batch_size", "augment", "train_size"),
+             "logreg": ("C", "epochs", "augment", "train_size")}
+SWEEP_SIZES = (2, 6)   # a sweep tries this many values, at least and at most
+
+
+def sweep(spec: Spec, setting: str, values) -> list[Spec]:
+    """One job per value of `setting`, everything else as in `spec`, tagged as one experiment."""
+    if setting not in SWEEPABLE.get(spec.kind, ()):
+        raise ValueError(f"{SETTINGS[setting].label if setting in SETTINGS else setting!r} "
+                         f"cannot be swept for a {title(spec.kind)}")
+    values = list(dict.fromkeys(values))   # each value once, in the order given
+    low, high = SWEEP_SIZES
+    if not low <= len(values) <= high:
+        raise ValueError(f"a sweep tries {low} to {high} different values; {len(values)} given")
+    experiment = f"{setting}-{uuid.uuid4().hex[:6]}"
+    return [spec.replace(**{setting: value}, experiment=experiment, swept=setting)
+            for value in values]
+
+
+def sweep_options(setting: str, n_images: int) -> tuple:
+    """The values the Train page offers to sweep `setting` over (`n_images`: all there are)."""
+    return {"learning_rate": LEARNING_RATES, "batch_size": BATCH_SIZES, "C": C_VALUES,
+            "epochs": EPOCH_CHOICES, "augment": (False, True),
+            "train_size": tuple(n for n in TRAIN_SIZES if n < n_images) + (n_images,)}[setting]
 
 
 def recipe_spec(name: str, dataset: str = "mnist", **changes) -> Spec:

@@ -3,6 +3,7 @@
 Each round continues L-BFGS (scikit-learn's default solver) for `ITERATIONS_PER_EPOCH`
 iterations from where the last one stopped; every iteration reads all the training
 images. It converges to the optimum of the regularised loss (README, "Choices, measured").
+Short runs also measure their curves inside rounds (`fit_rounds`), without changing the fit.
 """
 
 from __future__ import annotations
@@ -10,11 +11,13 @@ from __future__ import annotations
 import time
 import warnings
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from core import events, metrics
 
 if TYPE_CHECKING:  # scikit-learn (~80 MiB) is imported when a model is built or scored
     from sklearn.linear_model import LogisticRegression
@@ -50,32 +53,78 @@ def shifted_copies(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def scores(model: LogisticRegression, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(accuracy, log loss) of `model` on flattened images `x` with labels `y`."""
-    from sklearn.metrics import log_loss
+    """(accuracy, log loss) of `model` on flattened images `x` with labels `y`.
 
+    The loss is core.metrics' (as the CNN's): a curve point scores all the training images,
+    and scikit-learn's log_loss took a quarter of that time in checks.
+    """
     proba = model.predict_proba(x)
-    accuracy = float(np.mean(model.classes_[proba.argmax(1)] == y))
-    return accuracy, float(log_loss(y, proba, labels=model.classes_))
+    truth = np.searchsorted(model.classes_, y)   # the column of each image's class
+    return float(np.mean(proba.argmax(1) == truth)), metrics.log_loss(truth, proba)
 
 
-def fit_epochs(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarray,
-               x_val: np.ndarray, y_val: np.ndarray, epochs: int,
-               should_stop: Callable[[], bool] = lambda: False) -> Iterator[dict]:
-    """Train for `epochs` rounds, yielding train/val accuracy and loss after each one."""
+Report = Callable[[dict, "LogisticRegression"], None]   # (curve point, the model at that point)
+
+
+def fit_rounds(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarray,
+               x_val: np.ndarray, y_val: np.ndarray, epochs: int, report: Report,
+               should_stop: Callable[[], bool] = lambda: False, points_per_round: int = 1) -> None:
+    """Train for `epochs` rounds, reporting `points_per_round` curve points in each, evenly
+    spaced in L-BFGS iterations, the last at the round's end (core.events.Epoch).
+
+    Accuracy and loss are scored on all the training and all the validation images at every
+    point. Points inside a round come from a scikit-learn callback that reads L-BFGS's
+    iterate after the chosen iterations, so the optimisation is the one without them (same
+    iterations, same final weights): only the scoring is added.
+    """
     from sklearn.exceptions import ConvergenceWarning
 
     xt, xv = flatten(x_train), flatten(x_val)
-    for epoch in range(1, epochs + 1):
+    inside = events.point_steps(ITERATIONS_PER_EPOCH, points_per_round)[:-1]
+    start = time.perf_counter()
+
+    def point(fitted: LogisticRegression, epoch: float) -> None:
+        accuracy, loss = scores(fitted, xt, y_train)
+        val_accuracy, val_loss = scores(fitted, xv, y_val)
+        report({"epoch": epoch, "time": time.perf_counter() - start, "accuracy": accuracy,
+                "loss": loss, "val_accuracy": val_accuracy, "val_loss": val_loss}, fitted)
+
+    for done in range(epochs):
         if should_stop():
             return
-        start = time.perf_counter()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)  # a round stops L-BFGS on purpose
-            model.fit(xt, y_train)
-        accuracy, loss = scores(model, xt, y_train)
-        val_accuracy, val_loss = scores(model, xv, y_val)
-        yield {"epoch": epoch, "accuracy": accuracy, "loss": loss, "val_accuracy": val_accuracy,
-               "val_loss": val_loss, "seconds": time.perf_counter() - start}
+        if inside:
+            model.set_callbacks(AfterIterations(
+                inside, lambda fitted, i, done=done: point(fitted, done + i / ITERATIONS_PER_EPOCH)))
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # a round stops L-BFGS on purpose
+                model.fit(xt, y_train)
+        finally:
+            model.set_callbacks()   # a saved model keeps no callback
+        point(model, float(done + 1))
+
+
+class AfterIterations:
+    """A scikit-learn fit callback (sklearn.callback) that calls `at(fitted, i)` after each
+    chosen L-BFGS iteration `i` of a fit, `fitted` being the model as it is at that moment."""
+
+    def __init__(self, iterations: list[int], at: Callable[["LogisticRegression", int], None]):
+        self.iterations, self.at = set(iterations), at
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context):
+        pass
+
+    def on_fit_task_end(self, estimator, context, *, fitted_estimator=None):
+        done = context.task_id + 1   # scikit-learn numbers a fit's L-BFGS iterations from 0
+        if (context.task_name == "lbfgs-iter" and fitted_estimator is not None
+                and done in self.iterations):
+            self.at(fitted_estimator, done)
 
 
 def weight_images(model: LogisticRegression | Weights, shape: tuple[int, int, int]) -> np.ndarray:

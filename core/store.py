@@ -93,6 +93,21 @@ class ModelInfo:
         return settings.get("recipe") or settings.get("preset")
 
     @property
+    def history(self) -> list[dict]:
+        """Its training curves' points (core.events.curve_point), each with "time", the seconds
+        since training began (histories saved before it was kept have per-epoch "seconds")."""
+        points, elapsed = [], 0.0
+        for point in self.meta.get("history") or []:
+            elapsed += point.get("seconds", 0.0)
+            points.append(point if "time" in point else {**point, "time": elapsed})
+        return points
+
+    @property
+    def experiment(self) -> dict | None:
+        """{"id", "swept"} when this model is one run of a sweep (core.kinds.sweep)."""
+        return self.meta.get("experiment")
+
+    @property
     def test_accuracy(self) -> float | None:
         return self.meta.get("test_accuracy")
 
@@ -106,10 +121,15 @@ class ModelInfo:
         return kinds.title(self.kind, self.recipe)
 
     @property
+    def date(self) -> str:
+        """When it was saved, to the minute (UTC): "2026-12-01 10:30"."""
+        return self.created_at[:16].replace("T", " ")
+
+    @property
     def label(self) -> str:
         """A short name for menus: kind, recipe, data, accuracy, and built-in or date."""
         acc = f"{self.test_accuracy:.1%}" if self.test_accuracy is not None else "not scored"
-        when = "built-in" if self.builtin else self.created_at[:16].replace("T", " ")
+        when = "built-in" if self.builtin else self.date
         return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {when}"
 
     @property

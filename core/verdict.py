@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from core.events import epoch_text
+
 OVERFIT_GAP = 0.05        # train accuracy this far above validation = memorising
 OVERFIT_LOSS_RISE = 0.10  # validation loss this far above its best = memorising
 
@@ -12,11 +14,11 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
     Overfitting: validation loss has risen clearly above its best while training loss
     kept falling, or training accuracy is well above validation accuracy. Underfitting:
     training accuracy is still low and still climbing, so more epochs would help.
-    Otherwise the model converged.
+    Otherwise the model converged. Points may be fractional epochs (core.events.Epoch).
     """
     if len(history) < 3:
-        return ("done", f"{len(history)} epoch{'s' if len(history) > 1 else ''} give the curves "
-                        "too few points to show over- or underfitting; the test accuracy says how "
+        return ("done", f"The curves have {len(history)} point{'s' if len(history) > 1 else ''}: "
+                        "too few to show over- or underfitting; the test accuracy says how "
                         "well it learned.")
     last = history[-1]
     gap = last["accuracy"] - last["val_accuracy"]
@@ -25,7 +27,8 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
     rise = val_loss[-1] / val_loss[best] - 1
     if best < len(history) - 1 and rise > OVERFIT_LOSS_RISE and last["loss"] < history[best]["loss"]:
         return ("overfitting",
-                f"Validation loss was lowest at epoch {best + 1} and has risen {rise:.0%} since, "
+                f"Validation loss was lowest at epoch {epoch_text(history[best]['epoch'])} and "
+                f"has risen {rise:.0%} since, "
                 "while training loss kept falling: the model is memorising its training images. "
                 "Fewer epochs, augmentation or stronger regularisation help.")
     if gap > OVERFIT_GAP:
@@ -33,10 +36,18 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
                 f"Training accuracy is {gap * 100:.1f} points above validation accuracy: the "
                 "model fits its training images better than new ones. More data, augmentation "
                 "or stronger regularisation help.")
-    if last["accuracy"] < 0.95 and last["accuracy"] - history[-2]["accuracy"] > 0.005:
+    if last["accuracy"] < 0.95 and last["accuracy"] - earlier_point(history)["accuracy"] > 0.005:
         return ("underfitting",
                 f"Training accuracy is {last['accuracy']:.1%} and still rising: "
                 "more epochs (or a larger model) would help.")
     return ("converging",
             f"Training and validation agree: validation accuracy {last['val_accuracy']:.1%}, "
             f"{abs(gap) * 100:.1f} points from training accuracy, and the curves have levelled off.")
+
+
+def earlier_point(history: list[dict]) -> dict:
+    """The point about one epoch before the last, or a quarter of the run before it in runs of
+    under 4 epochs: what "still rising" compares with, however many points an epoch has."""
+    last = history[-1]["epoch"]
+    back_to = last - min(1.0, last / 4) + 1e-9
+    return next((h for h in reversed(history[:-1]) if h["epoch"] <= back_to), history[0])

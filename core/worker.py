@@ -23,6 +23,11 @@ from core.kinds import Spec
 
 VAL_FRACTION = 0.1
 
+
+def images_per_epoch(spec: Spec) -> int | None:
+    """How many images a job trains on per epoch (validation set aside), if its size is set."""
+    return None if spec.train_size is None else round(spec.train_size * (1 - VAL_FRACTION))
+
 Emit = Callable[[events.Event], None]
 Outcome = tuple[dict, Callable]  # (meta for the store, function that writes the model files)
 
@@ -69,11 +74,18 @@ def base_meta(spec: Spec, ds: data.Dataset, n_train: int, n_val: int) -> dict:
     return {"kind": spec.kind, "dataset": ds.name, "dataset_title": ds.title,
             "dataset_source": ds.source, "dataset_description": ds.description,
             "settings": spec.settings(), "input_shape": list(ds.shape),
-            "train_size": n_train, "val_size": n_val, "test_size": int(len(ds.y_test))}
+            "train_size": n_train, "val_size": n_val, "test_size": int(len(ds.y_test)),
+            **({"experiment": {"id": spec.experiment, "swept": spec.swept}}
+               if spec.experiment else {})}
+
+
+def reached_the_end(history: list[dict], epochs: int) -> bool:
+    """Whether a run's curve points go all the way to its last epoch (else it stopped early)."""
+    return bool(history) and history[-1]["epoch"] >= epochs
 
 
 def train_logreg(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
-    """Fit a Logistic Regression epoch by epoch; returns meta for the store, or None if stopped."""
+    """Fit a Logistic Regression round by round; returns meta for the store, or None if stopped."""
     import skops.io as sio
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
@@ -84,11 +96,14 @@ def train_logreg(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Out
     emit(events.status(f"Training on {n_images:,} images{copies}", n_images))
     model = logreg.build(C=spec.C, seed=spec.seed)
     history, start = [], time.perf_counter()
-    for point in logreg.fit_epochs(model, x_train, y_train, x_val, y_val, spec.epochs,
-                                   should_stop):
+
+    def report(point: dict, fitted) -> None:
         history.append(point)
-        emit(events.epoch(point, spec.epochs, learned=logreg.weight_images(model, ds.shape)))
-    if should_stop() or len(history) < spec.epochs:
+        emit(events.epoch(point, spec.epochs, learned=logreg.weight_images(fitted, ds.shape)))
+
+    logreg.fit_rounds(model, x_train, y_train, x_val, y_val, spec.epochs, report, should_stop,
+                      events.points_per_epoch(spec.epochs))
+    if should_stop() or not reached_the_end(history, spec.epochs):
         return None
     train_seconds = time.perf_counter() - start
     test_accuracy, test_loss = logreg.scores(model, logreg.flatten(ds.x_test), ds.y_test)
@@ -113,7 +128,7 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     per_epoch = int(np.ceil(n_train / spec.batch_size))
     model = cnn.build(spec, spec.epochs * per_epoch)
     train = cnn.batches(x_train, y_train, spec.batch_size, shuffle=True, seed=spec.seed)
-    val = cnn.batches(x_val, y_val, spec.batch_size)
+    val = cnn.Validation(x_val, y_val, cnn.validation_batch_size(spec.batch_size, ds.shape))
     del x_train, y_train, x_val, y_val   # the pipelines hold their own copy
     give_back_memory()
     emit(events.status(f"Training on {n_train:,} images", n_train))
@@ -127,7 +142,7 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     start = time.perf_counter()
     peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.benchmark_peek else None
     cnn.fit(model, train, val, spec.epochs, per_epoch, record, should_stop, peek)
-    if should_stop() or len(history) < spec.epochs:
+    if should_stop() or not reached_the_end(history, spec.epochs):
         return None
     train_seconds = time.perf_counter() - start
     del train, val   # exporting needs the memory more
@@ -184,12 +199,10 @@ def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> float:
     x, y = x[:SPEED_IMAGES], y[:SPEED_IMAGES]
     if spec.augment:
         x, y = logreg.shifted_copies(x, y)
-    rounds = logreg.fit_epochs(logreg.build(spec.C), x, y, x[:SPEED_IMAGES // 10],
-                               y[:SPEED_IMAGES // 10], 2)
-    next(rounds)
-    start = time.perf_counter()
-    next(rounds)
-    return SPEED_IMAGES / (time.perf_counter() - start)
+    ends = []   # seconds since training began at each round's end
+    logreg.fit_rounds(logreg.build(spec.C), x, y, x[:SPEED_IMAGES // 10],
+                      y[:SPEED_IMAGES // 10], 2, lambda point, _: ends.append(point["time"]))
+    return SPEED_IMAGES / (ends[1] - ends[0])
 
 
 def speed_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:

@@ -81,14 +81,19 @@ def no_models(ds) -> None:
 
 
 def pickers(stored: list[store.ModelInfo], ds) -> tuple[store.ModelInfo, store.ModelInfo]:
-    """Two models; by default the best Logistic Regression (A) and the best CNN (B)."""
-    a = common.best_model("logreg", ds.name) or stored[0]
-    b = common.best_model("cnn", ds.name) or next(m for m in stored if m != a)
+    """Two models: those the address names (`?a=<id>&b=<id>`, as the Train page's Runs open
+    them), by default the best Logistic Regression (A) and the best CNN (B). The address
+    follows the choice, so a reload or a shared link keeps it."""
+    by_id = {m.id: m for m in stored}
+    a = by_id.get(st.query_params.get("a")) or common.best_model("logreg", ds.name) or stored[0]
+    b = by_id.get(st.query_params.get("b")) or common.best_model("cnn", ds.name) or next(
+        m for m in stored if m != a)
     left, right = st.columns(2)
     a = left.selectbox("Model A", stored, index=stored.index(a), format_func=lambda m: m.label,
                        key="compare-a")
     b = right.selectbox("Model B", stored, index=stored.index(b), format_func=lambda m: m.label,
                         key="compare-b")
+    st.query_params["a"], st.query_params["b"] = a.id, b.id
     return a, b
 
 
@@ -234,7 +239,7 @@ def inside_section(p: Pair, ds) -> None:
             if ds.info.colour else "Red pixels (positive) are where ink makes the class more "
             "likely, blue where ink argues against it: each image is a blurry template of "
             "its class."))
-    histories = {n: m.meta.get("history") or [] for m, n in zip(p.models, p.names)}
+    histories = {n: m.history for m, n in zip(p.models, p.names)}
     if not all(histories.values()):
         st.caption("A model without a stored training history has no curves to show.")
         return

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import charts, jobs, kinds, logreg, store, verdict, worker
+from core import charts, events, jobs, kinds, logreg, store, verdict, worker
 from core.kinds import Spec
-from pages import common
+from pages import common, runs
 
 common.through_home()
 
@@ -16,7 +16,7 @@ st.caption(f"Data: {ds.description}. Validation takes {worker.VAL_FRACTION:.0%} 
            f"the {len(ds.y_test):,} test images are only used to score the finished model.")
 runner = common.job_runner()
 me = common.session_id()
-if runner.latest(me) is not None:
+if runner.latest(me) is not None or runner.waiting(me):
     common.remember_owner()  # the URL is dropped when a person switches pages and back
 
 
@@ -28,7 +28,7 @@ def settings() -> Spec:
     if kind == "logreg":
         chosen = {"C": st.select_slider(
                     "Regularisation C (smaller = simpler model)",
-                    options=[0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0], value=0.1),
+                    options=kinds.C_VALUES, value=0.1),
                 "epochs": st.slider(f"Rounds ({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations "
                                     "each, every one a pass over the data)", 1, 50, 10,
                                     key="epochs-logreg"),
@@ -89,18 +89,56 @@ def duration(seconds: float) -> str:
     return f"{minutes} min" + (f" {rest} s" if rest and minutes < 10 else "")
 
 
-def start(spec: Spec) -> None:
+def sweep_choice(spec: Spec) -> list[Spec]:
+    """The jobs Start makes: `spec` alone, or one per value of one setting ("a sweep")."""
+    if not st.toggle("Try several values of one setting", key="sweep",
+                     help="Trains one run per value, one after another, with everything else "
+                          "as set above, and overlays their curves."):
+        return [spec]
+    setting = st.selectbox("Setting to vary", kinds.SWEEPABLE[spec.kind],
+                           format_func=lambda k: kinds.SETTINGS[k].label,
+                           key=f"sweep-setting-{spec.kind}")
+    low, high = kinds.SWEEP_SIZES
+    values = st.multiselect(f"Values to try ({low} to {high})",
+                            kinds.sweep_options(setting, len(ds.y_train)),
+                            format_func=kinds.SETTINGS[setting].text, max_selections=high,
+                            key=f"sweep-values-{spec.kind}-{setting}-{ds.name}")
     try:
-        runner.start(spec, owner=me)
+        return kinds.sweep(spec, setting, values)
+    except ValueError as e:
+        st.caption(f"Choose the values: {e}.")
+        return []
+
+
+def sweep_note(specs: list[Spec]) -> None:
+    """What a sweep will train, and roughly how long all of it takes here."""
+    names = ", ".join(run_name(s) for s in specs)
+    times = [runner.estimate(s) for s in specs]
+    total = f", about **{duration(sum(times))}** in all" if None not in times else ""
+    st.caption(f"{len(specs)} runs, one after another{total}: {names}.")
+
+
+def run_name(spec: Spec) -> str:
+    """A sweep's run by its swept setting ("lr 0.003"), any other job by its title."""
+    if spec.swept is None:
+        return spec.title
+    setting = kinds.SETTINGS[spec.swept]
+    return f"{setting.short} {setting.text(getattr(spec, spec.swept))}"
+
+
+def start(specs: list[Spec]) -> None:
+    try:
+        runner.start_all(specs, owner=me)
         common.remember_owner()
-    except jobs.Busy as e:
-        st.warning(f"**One training job at a time.** {e}. It will free the trainer when it ends; "
-                   "press Start again then. Your settings are kept.", icon=":material/hourglass:")
+    except jobs.QueueFull as e:
+        st.error(f"**Not queued.** {e} Your settings are kept.", icon=":material/block:")
 
 
 def progress_line(job: jobs.Job) -> str:
-    parts = [f"Epoch {min(len(job.history) + 1, job.epochs)} of {job.epochs}" if job.active
-             else f"{len(job.history)} of {job.epochs} epochs"]
+    """The epoch it is in (or how far it got), time left, speed and what the worker says."""
+    reached = job.history[-1]["epoch"] if job.history else 0
+    parts = [f"Epoch {min(int(job.epochs_done) + 1, job.epochs)} of {job.epochs}" if job.active
+             else f"{events.epoch_text(reached)} of {job.epochs} epochs"]
     if job.eta_seconds is not None:
         parts.append(f"about {job.eta_seconds:.0f} s left")
     if job.images_per_s:
@@ -125,7 +163,8 @@ def show_result(job: jobs.Job) -> None:
 def job_view(job: jobs.Job, mine: bool) -> None:
     """Progress, live curves and the outcome of one job."""
     who = "Your" if mine else "Someone else's"
-    st.subheader(f"{who} job: {job.title}")
+    swept = f" · {run_name(job.spec)}" if job.spec.swept else ""
+    st.subheader(f"{who} job: {job.title}{swept}")
     st.progress(job.progress, text=progress_line(job))
     if job.active and mine:
         if st.button("Stop", icon=":material/stop:", key=f"stop-{job.id}"):
@@ -142,16 +181,17 @@ def job_view(job: jobs.Job, mine: bool) -> None:
 
 
 def learned_view(job: jobs.Job) -> None:
-    """What the model has learned so far, as images; the last epoch's stay after the job ends."""
+    """What the model has learned so far, as images; the last point's stay after the job ends."""
     if job.learned is not None and job.history:
         st.plotly_chart(learned_figure(job.id, job.history[-1]["epoch"], job),
                         key=f"learned-{job.id}", config={"displayModeBar": False})
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)
-def learned_figure(job_id: str, epoch: int, _job: jobs.Job):
-    """The figure of one epoch's `learned` images, built once, not on every live refresh."""
+def learned_figure(job_id: str, epoch: float, _job: jobs.Job):
+    """The figure of the `learned` images at one curve point, built once, not on every refresh."""
     colour = _job.learned.ndim == 4
+    epoch = events.epoch_text(epoch)
     if _job.spec.kind == "logreg":
         return charts.logreg_weights(
             _job.learned, _job.class_names, f"What each class's weights look like after epoch {epoch}",
@@ -161,50 +201,77 @@ def learned_figure(job_id: str, epoch: int, _job: jobs.Job):
         "Each is a small pattern the layer looks for " + charts.FILTERS_NOTE[colour])
 
 
+def queue_view() -> None:
+    """This person's jobs waiting for the trainer: place in line, when, and Cancel."""
+    waiting = runner.waiting(me)
+    others = len(runner.queue) - len(waiting)
+    if not waiting:
+        if others:
+            st.caption(f"{others} job{'s' if others > 1 else ''} of other people waiting "
+                       "for the trainer.")
+        return
+    st.markdown("**Your jobs waiting for the trainer**")
+    for job in waiting:
+        line, cancel = st.columns([5, 1], vertical_alignment="center")
+        line.markdown(f"**{ordinal(runner.place(job))}** in line · {job.title}"
+                      f"{' · ' + run_name(job.spec) if job.spec.swept else ''} · "
+                      f"{starts_text(runner.starts_in(job))}")
+        if cancel.button("Cancel", key=f"cancel-{job.id}", icon=":material/close:",
+                         type="tertiary"):
+            runner.cancel(job.id)
+            st.rerun(scope="fragment")
+    st.caption("Each starts by itself when the one before it ends. Waiting jobs are kept in "
+               "this server's memory only: if the server restarts they are gone (finished "
+               "runs are kept).")
+
+
+def ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def starts_text(seconds: float | None) -> str:
+    if seconds is None:
+        return "when it starts is not measured yet"
+    return "starts in a few seconds" if seconds < 10 else f"starts in about {duration(seconds)}"
+
+
+def experiment_view(job: jobs.Job | None) -> None:
+    """A sweep's runs overlaid as they train: each run named by its value of the swept setting."""
+    experiment = next((j.spec.experiment for j in [job, *runner.waiting(me)]
+                       if j is not None and j.spec.experiment), None)
+    if experiment is None:
+        return
+    runs = [j for j in runner.jobs.values() if j.spec.experiment == experiment
+            and j.status != "cancelled"]
+    curves = {run_name(j.spec): j.history for j in sorted(runs, key=lambda j: j.queued_at)
+              if j.history}
+    swept = kinds.SETTINGS[runs[0].spec.swept].label.lower()
+    done = sum(j.status == "done" for j in runs)
+    st.subheader(f"Sweep of {swept}: {done} of {len(runs)} runs done")
+    if curves:
+        left, right = st.columns(2)
+        for column, metric in ((left, "accuracy"), (right, "loss")):
+            column.plotly_chart(charts.runs_overlay(curves, metric, x="epoch"),
+                                key=f"sweep-{metric}-{experiment}")
+
+
 def live_panel() -> None:
-    """Redrawn every half second while a job runs; one full rerun when it ends."""
+    """Redrawn every half second while a job runs or waits; a full rerun when one ends."""
     job = runner.latest(me)
     running = runner.current()
     if running is not None and running is not job:
         job_view(running, mine=False)
     if job is not None:
         job_view(job, mine=True)
-    elif running is None:
+    elif running is None and not runner.waiting(me):
         st.info("No training yet. Choose a model and press **Start training**.",
                 icon=":material/model_training:")
-    if st.session_state.get("polling") and running is None and runner.speed_check() is None:
-        st.session_state.polling = False
-        st.rerun(scope="app")  # refresh the model list below and stop polling
-
-
-def model_table(models: list[store.ModelInfo]) -> None:
-    rows = [{"Model": m.label, "Test accuracy": m.test_accuracy,
-             "Trained on": f"{m.meta.get('train_size', 0):,} images ({m.meta.get('dataset_source')})",
-             "Training time (s)": m.meta.get("train_seconds"),
-             "Epochs": m.meta.get("settings", {}).get("epochs"),
-             "Built-in": m.builtin} for m in models]
-    st.dataframe(rows, hide_index=True, width="stretch", column_config={
-        "Test accuracy": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
-        "Training time (s)": st.column_config.NumberColumn(format="%.1f")})
-
-
-def manage(models: list[store.ModelInfo]) -> None:
-    """Download or delete one of the models people trained here."""
-    own = [m for m in models if not m.builtin]
-    if not own:
-        return
-    chosen = st.selectbox("Model to download or delete", own, format_func=lambda m: m.label)
-    cols = st.columns(4)
-    for col, path in zip(cols, chosen.downloads):
-        col.download_button(f"Download {path.suffix}", path.read_bytes(), file_name=f"{chosen.id}{path.suffix}",
-                            icon=":material/download:", key=f"dl-{path.name}")
-    if cols[3].button("Delete", icon=":material/delete:", type="tertiary"):
-        try:
-            store.delete(chosen.id)
-        except (store.StoreError, OSError) as e:
-            st.error(f"Could not delete it: {e}")
-        else:
-            st.rerun()
+    experiment_view(job)
+    queue_view()
+    ended = sum(j.ended for j in runner.jobs.values())
+    if st.session_state.setdefault("jobs_ended", ended) != ended:
+        st.session_state.jobs_ended = ended
+        st.rerun(scope="app")  # a run was saved: refresh the runs below (and stop polling)
 
 
 left, right = st.columns([1, 2], gap="large")
@@ -212,18 +279,16 @@ with left:
     runner.check_speed(ds.name)
     spec = settings()
     estimate_note(spec)
-    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="start"):
-        start(spec)
+    specs = sweep_choice(spec)
+    if len(specs) > 1:
+        sweep_note(specs)
+    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="start",
+                 disabled=not specs):
+        start(specs)
 with right:
-    active = runner.current() is not None or runner.speed_check() is not None
-    st.session_state.polling = active
+    active = bool(runner.current() or runner.speed_check() or runner.queue)
     st.fragment(live_panel, run_every=0.5 if active else None)()
 
 st.divider()
-st.subheader("Model store")
-stored = common.models(ds.name)
-if stored:
-    model_table(stored)
-    manage(stored)
-else:
-    st.caption(f"No models for {ds.title} yet. Train one above.")
+st.subheader("Runs")
+runs.section(ds)

@@ -6,6 +6,8 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core import kinds
+from core.kinds import Spec
 from pages import common
 
 
@@ -76,7 +78,7 @@ def test_a_one_epoch_job_runs_to_the_end_and_is_listed(train_page):
     at.run()  # the full rerun after the job lists the new model beside the built-ins
     table = at.dataframe[0].value
     mine = table[~table["Built-in"]]
-    assert len(mine) == 1 and mine.iloc[0]["Model"].startswith("Logistic Regression")
+    assert len(mine) == 1 and mine.iloc[0]["Run"].startswith("Logistic Regression")
 
 
 def test_a_cnn_shows_its_first_layer_filters_live(train_page):
@@ -94,3 +96,52 @@ def test_a_cnn_shows_its_first_layer_filters_live(train_page):
     assert len(shown) == 1                       # still there after the job has ended
     filters = shown[0]["data"][0]
     assert filters["type"] == "heatmap" and filters["zmin"] == -filters["zmax"]
+
+
+def idle_runner():
+    """The server's job runner with nothing training or waiting (earlier tests share it)."""
+    runner = common.job_runner()
+    for job in list(runner.jobs.values()):
+        if not job.ended:
+            runner.cancel(job.id)
+            runner.wait(job.id, timeout=30)
+    return runner
+
+
+def test_a_sweep_queues_one_run_per_value_and_a_waiting_run_can_be_cancelled(train_page):
+    runner = idle_runner()
+    someone = runner.start(Spec("logreg", epochs=50, train_size=60_000), owner="someone")
+    at = train_page()
+    at.slider(key="epochs-logreg").set_value(1)
+    at.slider(key="train_size-mnist").set_value(500)
+    at.toggle(key="sweep").set_value(True).run()
+    assert at.selectbox(key="sweep-setting-logreg").value == "C"
+    assert at.button(key="start").disabled                   # no values chosen yet
+    at.multiselect(key="sweep-values-logreg-C-mnist").set_value([0.01, 1.0, 100.0]).run()
+    assert any(c.value.startswith("3 runs, one after another") and "C 0.01, C 1, C 100" in c.value
+               for c in at.caption)
+    at.button(key="start").click().run()
+    mine = [j for j in runner.queue if j.owner != "someone"]
+    assert [j.spec.C for j in mine] == [0.01, 1.0, 100.0]
+    assert len({j.spec.experiment for j in mine}) == 1
+    lines = [m.value for m in at.markdown if " in line · " in m.value]
+    assert [line.split(" in line")[0] for line in lines] == ["**1st**", "**2nd**", "**3rd**"]
+    assert "Logistic Regression on MNIST · C 0.01" in lines[0]
+    at.button(key=f"cancel-{mine[1].id}").click().run()
+    assert mine[1].status == "cancelled" and runner.place(mine[2]) == 2
+    for job in [someone, *mine]:
+        runner.cancel(job.id)
+
+
+def test_a_full_queue_says_so_and_keeps_the_settings(train_page):
+    runner = idle_runner()
+    someone = runner.start(Spec("logreg", epochs=50, train_size=60_000), owner="someone")
+    at = train_page()
+    at.slider(key="train_size-mnist").set_value(500)
+    at.toggle(key="sweep").set_value(True).run()
+    at.multiselect(key="sweep-values-logreg-C-mnist").set_value(list(kinds.C_VALUES[:6])).run()
+    at.button(key="start").click().run()
+    assert "at most 5 jobs waiting" in at.error[0].value and "Your settings are kept" in at.error[0].value
+    assert len(at.multiselect(key="sweep-values-logreg-C-mnist").value) == 6
+    assert not [j for j in runner.queue if j.owner != "someone"]
+    runner.cancel(someone.id)

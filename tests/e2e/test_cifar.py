@@ -71,7 +71,7 @@ def go(page: Page, name: str) -> None:
 def train(page: Page, kind: str, title: str, setting: str, keys: tuple[str, ...], value: str
           ) -> None:
     """Train one model with one slider moved; wait until it is scored and saved."""
-    page.get_by_test_id("stButtonGroup").get_by_text(kind, exact=True).click()
+    page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name=kind).click()
     set_slider(page, setting, *keys, value=value)
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text(f"Your job: {title} on CIFAR-10")).to_be_visible()

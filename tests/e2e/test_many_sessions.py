@@ -110,7 +110,7 @@ def open_train(page: Page, url: str) -> None:
 
 
 def choose_cnn(page: Page) -> None:
-    page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
+    page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name="CNN").click()
     expect(page.get_by_text("Recipe")).to_be_visible()
 
 
@@ -189,7 +189,7 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         screenshot(ben, "many-sessions-ben-draws-7")
         expect(stop_button(cleo)).to_be_visible()               # the job was running throughout
 
-        # Anna goes to Train (same session) and asks for a job of her own: refused, kept.
+        # Anna goes to Train (same session) and asks for a job of her own: it waits in line.
         anna.get_by_test_id("stSidebarNav").get_by_role("link", name="Train").click()
         expect(anna.get_by_role("heading", name="Train a model")).to_be_visible()
         expect(anna.get_by_text(f"Someone else's job: {JOB}")).to_be_visible()
@@ -200,15 +200,16 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         expect(slider(anna, "Epochs")).to_have_value("15")      # Deeper's own setting
         set_slider(anna, "Epochs", "Home", *["ArrowRight"] * 4, value="5")
         start_button(anna).click()
-        refusal = anna.get_by_test_id("stAlert").filter(has_text="One training job at a time.")
-        expect(refusal).to_be_visible()
-        expect(refusal).to_contain_text(f"{JOB} is already training")
-        expect(refusal).to_contain_text("Your settings are kept.")
+        waiting = anna.get_by_text(re.compile(r"^1st in line · CNN \(Deeper\) on MNIST"))
+        expect(waiting).to_be_visible()
+        expect(anna.get_by_text("Each starts by itself when the one before it ends")).to_be_visible()
         expect(anna.get_by_role("radio", name="Deeper")).to_be_checked()
         expect(slider(anna, "Epochs")).to_have_value("5")
         expect(anna.get_by_text("Your job:")).to_have_count(0)
-        refusal.scroll_into_view_if_needed()
-        screenshot(anna, "many-sessions-second-start-refused")
+        waiting.scroll_into_view_if_needed()
+        screenshot(anna, "many-sessions-second-start-waits")
+        anna.get_by_role("button", name=re.compile("Cancel$")).click()        # she changes her mind
+        expect(waiting).to_have_count(0)
 
         # Cleo stops her job mid-training: nothing saved, and the training worker ends.
         expect(training).to_be_visible()
@@ -253,7 +254,7 @@ def test_a_job_whose_page_was_closed_finishes_and_its_worker_exits(browser, serv
         expect(eve.get_by_text(f"Someone else's job: {JOB}")).to_be_visible()
         expect(stop_button(eve)).to_have_count(0)               # nobody else can stop it
         # It ends by itself after its 2 epochs, and its model is saved and listed.
-        expect(eve.get_by_text("Model to download or delete")).to_be_visible(timeout=SLOW)
+        expect(eve.get_by_text("Download a run's files")).to_be_visible(timeout=SLOW)
         expect(eve.get_by_text("Someone else's job")).to_have_count(0)
         screenshot(eve, "many-sessions-closed-page-job-saved")
     finally:

@@ -14,7 +14,7 @@ def open_train(page, app_url):
 
 def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     open_train(page, app_url)
-    page.get_by_test_id("stButtonGroup").get_by_text("CNN", exact=True).click()
+    page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name="CNN").click()
     page.get_by_test_id("stRadio").get_by_text("Classic", exact=True).click()
     expect(page.get_by_text("keras.io's mnist_convnet", exact=False)).to_be_visible()
     page.get_by_role("button", name="Start training").click()
@@ -27,7 +27,7 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     screenshot(page, "train-cnn-running")
     page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()  # not the header's
     expect(page.get_by_text("Stopped. Nothing was saved.")).to_be_visible(timeout=10_000)
-    expect(page.get_by_text("Model to download or delete")).to_have_count(0)  # no model of ours
+    expect(page.get_by_text("Download a run's files")).to_have_count(0)  # no model of ours
     screenshot(page, "train-cnn-stopped")
 
 
@@ -41,7 +41,7 @@ def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
     screenshot(page, "train-logreg-running")
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(
         timeout=120_000)
-    expect(page.get_by_text("Model to download or delete")).to_be_visible(timeout=30_000)
+    expect(page.get_by_text("Download a run's files")).to_be_visible(timeout=30_000)
     final = page.get_by_text("What each class's weights look like after epoch 10")
     expect(final).to_be_visible()                      # the finished model keeps the last ones
     screenshot(page, "train-logreg-done")

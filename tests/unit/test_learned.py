@@ -13,7 +13,7 @@ LR = Spec("logreg", "mnist", epochs=2, C=1.0, train_size=1000)
 
 
 def test_a_curve_point_leaves_the_learned_images_out():
-    point = {"epoch": 1, "seconds": 0.5, "accuracy": 0.9, "loss": 0.3, "val_accuracy": 0.8,
+    point = {"epoch": 0.25, "time": 0.5, "accuracy": 0.9, "loss": 0.3, "val_accuracy": 0.8,
              "val_loss": 0.4}
     event = events.epoch(point, 3, learned=np.ones((4, 3, 3)))
     assert event["learned"].dtype == np.float32 and event["learned"].shape == (4, 3, 3)
@@ -28,7 +28,7 @@ def test_a_logreg_job_keeps_its_weight_images_and_saves_plain_numbers(runner):
     assert np.abs(job.learned).max() > 0                     # trained weights, not zeros
     saved = store.get(job.model_id, root=Path(runner.models_root))
     meta = json.loads((saved.path / "meta.json").read_text())
-    assert [h["epoch"] for h in meta["history"]] == [1, 2]
+    assert [h["epoch"] for h in meta["history"]] == [0.25, 0.5, 0.75, 1, 1.25, 1.5, 1.75, 2]
     assert all(isinstance(v, (int, float)) for h in meta["history"] for v in h.values())
 
 
@@ -38,9 +38,9 @@ def test_a_cnn_sends_its_first_layer_filters_even_behind_augmentation(runner):
     while job.learned is None:
         assert time.monotonic() < deadline and job.active, job.message
         time.sleep(0.05)
-    runner.stop(job.id)                                       # one epoch is enough to look at
+    runner.stop(job.id)                                       # one point is enough to look at
     assert job.learned.shape == (16, 5, 5) and job.learned.dtype == np.float32   # Fast: 16 5x5
-    assert [h["epoch"] for h in job.history] == [1]
+    assert job.history[0]["epoch"] == 0.25                    # 8 batches an epoch, 4 points
     assert all(isinstance(v, (int, float)) for v in job.history[0].values())
     runner.wait(job.id, timeout=10)
 

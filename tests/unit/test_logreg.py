@@ -18,7 +18,9 @@ def test_rounds_continue_where_the_last_one_stopped():
     ds = data.load("mnist")
     x, y = ds.x_train[:3000], ds.y_train[:3000]
     model = logreg.build(C=0.1)
-    rounds = list(logreg.fit_epochs(model, x, y, ds.x_test[:1000], ds.y_test[:1000], 4))
+    rounds = []
+    logreg.fit_rounds(model, x, y, ds.x_test[:1000], ds.y_test[:1000], 4,
+                      lambda point, _: rounds.append(point))
     losses = [r["loss"] for r in rounds]
     assert [r["epoch"] for r in rounds] == [1, 2, 3, 4]
     assert losses[1] < losses[0] and losses[-1] < losses[0]   # warm starts: never from scratch
