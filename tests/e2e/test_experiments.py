@@ -48,8 +48,8 @@ def test_a_sweep_and_a_second_sessions_job_share_the_queue(browser, tmp_path):
         choose_cnn(anna)
         set_slider(anna, "Training images used", "Home", *["ArrowRight"] * 5, value="3000")
         anna.get_by_text("Try several values of one setting").click()
-        expect(anna.get_by_test_id("stSelectbox").filter(has_text="Setting to vary")
-               ).to_contain_text("Learning rate")
+        expect(anna.get_by_role("combobox", name="Setting to vary")).to_have_value(
+            "Learning rate")
         choose_values(anna, *RATES)
         expect(anna.get_by_text(re.compile(r"^3 runs, one after another"))).to_be_visible()
         start_button(anna).click()

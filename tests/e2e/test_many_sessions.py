@@ -111,7 +111,7 @@ def open_train(page: Page, url: str) -> None:
 
 def choose_cnn(page: Page) -> None:
     page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name="CNN").click()
-    expect(page.get_by_text("Recipe")).to_be_visible()
+    expect(page.get_by_test_id("stRadio").get_by_text("Recipe")).to_be_visible()
 
 
 def slider(page: Page, label: str):
@@ -176,7 +176,7 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         expect(cleo.get_by_text(f"Your job: {JOB}")).to_be_visible()
         expect(stop_button(cleo)).to_be_visible()
         trainer = until(lambda: workers(proc.pid) - predictor, 10, "the training worker started")
-        training = cleo.get_by_text(re.compile(r"Training on 54,000 images|of 30 done"))
+        training = cleo.get_by_text(re.compile(r"Training on 54,000 images|of 30 epochs done"))
         expect(training).to_be_visible(timeout=SLOW)            # past TensorFlow's import
 
         # While it trains, Anna draws a 1 and Ben a 7; each reads their own digit.
@@ -195,7 +195,7 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         expect(anna.get_by_text(f"Someone else's job: {JOB}")).to_be_visible()
         expect(stop_button(anna)).to_have_count(0)              # only its owner can stop it
         choose_cnn(anna)
-        anna.get_by_text("Deeper", exact=True).click()
+        anna.get_by_test_id("stRadio").get_by_text("Deeper", exact=True).click()
         expect(anna.get_by_text("Four convolutions", exact=False)).to_be_visible()
         expect(slider(anna, "Epochs")).to_have_value("15")      # Deeper's own setting
         set_slider(anna, "Epochs", "Home", *["ArrowRight"] * 4, value="5")
