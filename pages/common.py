@@ -34,12 +34,17 @@ def dataset(name: str) -> data.Dataset:
 def dataset_picker() -> str:
     """The sidebar choice of dataset. It sticks across pages for this session and is part of
     the page's address (`?dataset=cifar10`), so a reload or a shared link keeps it."""
-    asked = st.query_params.get("dataset")
+    # Sidebar links drop the address's query, and a page switch resets the sidebar's widgets,
+    # so the session also keeps its choice under a key of its own.
+    asked = st.query_params.get("dataset") or st.session_state.get(CHOSEN_DATASET)
     start = asked if asked in DATASETS else DEFAULT_DATASET
     name = st.sidebar.selectbox("Dataset", list(DATASETS), index=list(DATASETS).index(start),
                                 key="dataset", format_func=lambda key: DATASETS[key].label)
-    st.query_params["dataset"] = name
+    st.session_state[CHOSEN_DATASET] = st.query_params["dataset"] = name
     return name
+
+
+CHOSEN_DATASET = "chosen_dataset"   # in session_state: the dataset this session chose last
 
 
 def current_dataset() -> data.Dataset | None:
