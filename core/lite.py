@@ -5,14 +5,17 @@ Reading digits needs only this small runtime: it loads in milliseconds, holds ~5
 instead of TensorFlow's ~700 MiB, and answers one image in ~0.1 ms. Keras stays in
 training workers. The interpreter checks the file is a valid FlatBuffer before using it,
 and a .tflite file holds only TFLite operations: unlike a pickled or Lambda-laden model,
-loading one never runs Python code from the file.
+loading one never runs Python code from the file. An uploaded .tflite (core.uploads) runs
+as uploaded, through an `Adapter` when it reads other inputs or gives logits.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -50,6 +53,50 @@ class Inside:
                          # kernels as the app runs them
 
 
+ADAPTER_FILE = "adapter.json"   # beside an uploaded .tflite that reads other inputs (core.uploads)
+
+
+@dataclass(frozen=True)
+class Adapter:
+    """How an uploaded .tflite runs like the app's own CNNs: the app's N x H x W x C images in
+    [0, 1] reshaped to the file's input and scaled, and its logits made probabilities.
+
+    Written by the upload worker beside such a file (the .tflite itself stays as uploaded, so
+    it is what a person downloads); applied only in LiteModel._run.
+    """
+
+    shape: tuple[int, ...]    # H x W x C: one image as the app gives it (its dataset's)
+    input: tuple[int, ...]    # one image as the file reads it: (784,), (28, 28), (28, 28, 1) ...
+    scale: float = 1.0        # 255 for a model trained on pixels 0-255
+    softmax: bool = False     # its outputs are logits
+
+    @classmethod
+    def beside(cls, path: str | os.PathLike) -> Adapter | None:
+        """The adapter written beside model file `path`, or None when it needs none."""
+        file = Path(path).with_name(ADAPTER_FILE)
+        if not file.is_file():
+            return None
+        raw = json.loads(file.read_text())
+        return cls(tuple(int(n) for n in raw["shape"]), tuple(int(n) for n in raw["input"]),
+                   float(raw["scale"]), bool(raw["softmax"]))
+
+    def write(self, folder: Path) -> None:
+        (folder / ADAPTER_FILE).write_text(json.dumps({"shape": self.shape, "input": self.input,
+                                                       "scale": self.scale, "softmax": self.softmax}))
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        """The app's images as the file reads them."""
+        x = x.reshape(len(x), *self.input)
+        return x * np.float32(self.scale) if self.scale != 1 else x
+
+    def outputs(self, y: np.ndarray) -> np.ndarray:
+        """The file's outputs as class probabilities."""
+        if not self.softmax:
+            return y
+        exp = np.exp(y - y.max(axis=1, keepdims=True))
+        return exp / exp.sum(axis=1, keepdims=True)
+
+
 def _interpreter(path: str | os.PathLike, batch: int, threads: int = 1, keep_all=False):
     """A LiteRT interpreter for `path` with its input sized for `batch` images.
 
@@ -77,13 +124,16 @@ class LiteModel:
 
     def __init__(self, path: str | os.PathLike):
         self.path = path
+        self.adapter = Adapter.beside(path)
         self._one = _interpreter(path, 1)
         self._chunk = self._inspect = None
         entry, exit_ = self._one.get_input_details()[0], self._one.get_output_details()[0]
-        if len(entry["shape"]) != 4 or tuple(exit_["shape"]) != (1, 10):
+        reads = tuple(int(n) for n in entry["shape"][1:])   # one image as the file reads it
+        readable = reads == self.adapter.input if self.adapter else len(reads) == 3
+        if not readable or tuple(exit_["shape"]) != (1, 10):
             raise ValueError(f"it is not a model for images and 10 classes (input "
                              f"{list(entry['shape'])}, output {list(exit_['shape'])})")
-        self.shape = tuple(int(n) for n in entry["shape"][1:])   # H x W x C
+        self.shape = self.adapter.shape if self.adapter else reads   # H x W x C the app gives
         self._input, self._output = entry["index"], exit_["index"]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
@@ -125,9 +175,12 @@ class LiteModel:
         return Inside(layers, (first[..., 0] if first.shape[-1] == 1 else first).copy())
 
     def _run(self, interpreter, inputs: np.ndarray) -> np.ndarray:
+        if self.adapter:
+            inputs = self.adapter.inputs(inputs)
         interpreter.set_tensor(self._input, inputs)
         interpreter.invoke()
-        return interpreter.get_tensor(self._output).copy()
+        outputs = interpreter.get_tensor(self._output).copy()
+        return self.adapter.outputs(outputs) if self.adapter else outputs
 
 
 def activated(conv: dict, ops: list[dict]) -> int:

@@ -180,8 +180,17 @@ def load_weights(path, shape: tuple[int, int, int]) -> Weights:
     return w
 
 
+PREDICT_CHUNK = 1000   # images made float at a time: a whole CIFAR-10 test set would be 123 MB
+
+
 def predict_proba(model: LogisticRegression | Weights, x: np.ndarray) -> np.ndarray:
-    """Class probabilities for N images of the model's shape (uint8 0-255 or float 0-1)."""
+    """Class probabilities for N images of the model's shape (uint8 0-255 or float 0-1),
+    a chunk at a time, so the server never holds a float copy of a whole test set."""
     x = np.asarray(x)
-    features = flatten(x) if x.dtype == np.uint8 else x.reshape(len(x), -1).astype(np.float32)
-    return model.predict_proba(features)
+    chunks = [x[i:i + PREDICT_CHUNK] for i in range(0, len(x), PREDICT_CHUNK)] or [x]
+    return np.concatenate([model.predict_proba(features(chunk)) for chunk in chunks])
+
+
+def features(x: np.ndarray) -> np.ndarray:
+    """Images (uint8 0-255 or float 0-1) as the rows of features a Logistic Regression reads."""
+    return flatten(x) if x.dtype == np.uint8 else x.reshape(len(x), -1).astype(np.float32)

@@ -8,8 +8,10 @@
                          with model.skops, the scikit-learn estimator, beside it to download
 
 User models live under `DIGITLAB_MODELS` (default `./models`); the built-in models in
-`assets/models/` are listed too and are read-only. People cannot upload models: every
-model file the app loads was written by its own training worker or shipped in assets/.
+`assets/models/` are listed too and are read-only. Every model file the app loads was
+written by its own training worker, shipped in assets/, or made from an upload by the
+upload worker (core.uploads: checked, converted and scored there, the original kept
+beside it; meta.json's "uploaded" says so).
 """
 
 from __future__ import annotations
@@ -77,6 +79,11 @@ class ModelInfo:
         return self.meta["dataset"]
 
     @property
+    def uploaded(self) -> dict | None:
+        """{"file_name", "format", "bytes", ...} when it was trained elsewhere and uploaded."""
+        return self.meta.get("uploaded")
+
+    @property
     def shape(self) -> tuple[int, int, int]:
         """One input image, H x W x C: as recorded, else its dataset's."""
         return tuple(self.meta.get("input_shape") or info(self.dataset).shape)
@@ -117,7 +124,9 @@ class ModelInfo:
 
     @property
     def title(self) -> str:
-        """Its kind and recipe: "Logistic Regression", "CNN (Fast)"."""
+        """Its kind and recipe: "Logistic Regression", "CNN (Fast)", "CNN (uploaded: m.h5)"."""
+        if self.uploaded:
+            return kinds.title(self.kind, f"uploaded: {self.uploaded.get('file_name', 'a file')}")
         return kinds.title(self.kind, self.recipe)
 
     @property
@@ -135,6 +144,8 @@ class ModelInfo:
     @property
     def trained_note(self) -> str:
         """The data it was trained (and validated) on, in a few words."""
+        if self.uploaded:
+            return "data outside this app (trained elsewhere and uploaded)"
         source = self.meta.get("dataset_source")
         return (f"{self.meta.get('train_size', 0):,} training / {self.meta.get('val_size', 0):,} "
                 f"validation images, {data.SOURCE_NAMES.get(source, source)}")

@@ -1,0 +1,442 @@
+"""core.uploads: models trained elsewhere are checked, converted, scored and served like the
+app's own, and every bad or dangerous file is refused with one sentence, the store unchanged.
+
+The files are made here, by one subprocess that trains small models on a few hundred MNIST
+images (the pytest process never imports TensorFlow, like the server), and that scores each
+model directly, as its own library runs it, for the uploads' scores to be compared with.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import data, serving, uploads
+from core.uploads import UploadError
+
+ROOT = Path(__file__).resolve().parents[2]
+SAME_ACCURACY = 1e-6
+SAME_PROBABILITY = 1e-4   # float32 through LiteRT or NumPy against the library's own
+SHOWN = 16                # test images whose probabilities the subprocess keeps
+
+# Runs in the subprocess: argv[1] is the folder to write the files, expected.json (direct
+# test accuracies) and probabilities.npz (direct probabilities of the first SHOWN images) to.
+SCRIPT = r'''
+import json, sys
+from pathlib import Path
+
+import h5py
+import keras
+import numpy as np
+import skops.io as sio
+import tensorflow as tf
+from ai_edge_litert.interpreter import Interpreter
+from keras import layers
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from core import data
+
+out, marker = Path(sys.argv[1]), sys.argv[2]
+keras.utils.set_random_seed(0)
+ds = data.load("mnist", train_images=True)
+x, y = ds.x_train[:600].astype("float32"), ds.y_train[:600]
+x_test, y_test = ds.x_test.astype("float32"), ds.y_test
+expected, shown = {}, {}
+
+
+def softmax(z):
+    e = np.exp(z - z.max(1, keepdims=True))
+    return e / e.sum(1, keepdims=True)
+
+
+def scored(name, proba):
+    expected[name] = float(np.mean(proba.argmax(1) == y_test))
+    shown[name] = proba[:%(shown)d]
+
+
+cnn = keras.Sequential([keras.Input((28, 28, 1)), layers.Conv2D(8, 3, activation="relu"),
+                        layers.MaxPooling2D(2), layers.Flatten(),
+                        layers.Dense(10, activation="softmax")])
+cnn.compile("adam", "sparse_categorical_crossentropy")
+cnn.fit(x[..., None] / 255, y, epochs=2, batch_size=32, verbose=0)
+cnn.save(out / "cnn.h5")
+cnn.save(out / "cnn.keras")
+scored("cnn.h5", cnn.predict(x_test[..., None] / 255, verbose=0))
+expected["cnn.keras"], shown["cnn.keras"] = expected["cnn.h5"], shown["cnn.h5"]
+
+flat = keras.Sequential([keras.Input((784,)), layers.Dense(32, activation="relu"),
+                         layers.Dense(10)])
+flat.compile(keras.optimizers.Adam(1e-3),
+             keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+flat.fit(x.reshape(-1, 784), y, epochs=3, batch_size=32, verbose=0)   # pixels 0-255
+flat.save(out / "flat.h5")
+scored("flat.h5", softmax(flat.predict(x_test.reshape(-1, 784), verbose=0)))
+
+(out / "flat.tflite").write_bytes(tf.lite.TFLiteConverter.from_keras_model(flat).convert())
+lite = Interpreter(model_path=str(out / "flat.tflite"))
+entry, exit_ = lite.get_input_details()[0], lite.get_output_details()[0]
+lite.resize_tensor_input(entry["index"], [len(y_test), 784])
+lite.allocate_tensors()
+lite.set_tensor(entry["index"], x_test.reshape(-1, 784))
+lite.invoke()
+scored("flat.tflite", softmax(lite.get_tensor(exit_["index"])))
+
+writes = keras.Sequential([keras.Input((784,)), layers.Lambda(
+    lambda t: (__import__("pathlib").Path(marker).write_text("code from the file ran"), t)[1]),
+    layers.Dense(10)])
+writes.save(out / "lambda.h5")
+writes.save(out / "lambda.keras")
+Path(marker).unlink(missing_ok=True)   # building the model ran it here, on purpose
+
+three = keras.Sequential([keras.Input((784,)), layers.Dense(3, activation="softmax")])
+three.save(out / "three.h5")
+keras.Sequential([keras.Input((64, 64, 1)), layers.Conv2D(4, 3), layers.Flatten(),
+                  layers.Dense(10, activation="softmax")]).save(out / "big.h5")
+kernel, *rest = cnn.get_weights()
+kernel[0, 0, 0, 0] = np.nan
+cnn.set_weights([kernel, *rest])
+cnn.save(out / "nan.h5")
+with h5py.File(out / "notmodel.h5", "w") as f:
+    f["numbers"] = np.arange(10)
+
+features = x.reshape(-1, 784)
+lr = LogisticRegression(max_iter=200).fit(features / 255, y)
+sio.dump(lr, out / "logreg.skops")
+scored("logreg.skops", lr.predict_proba(x_test.reshape(-1, 784) / 255))
+lr255 = LogisticRegression(max_iter=200).fit(features, y)
+sio.dump(lr255, out / "logreg255.skops")
+scored("logreg255.skops", lr255.predict_proba(x_test.reshape(-1, 784)))
+sio.dump(make_pipeline(StandardScaler(), LogisticRegression(max_iter=20)).fit(features, y),
+         out / "pipeline.skops")
+
+(out / "expected.json").write_text(json.dumps(expected))
+np.savez(out / "probabilities.npz", **shown)
+''' % {"shown": SHOWN}
+
+GOOD = {"cnn.h5": 1, "cnn.keras": 1, "flat.h5": 255, "flat.tflite": 255, "logreg.skops": 1,
+        "logreg255.skops": 255}   # file: the scale it was trained on
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    """Folder with the uploads, expected.json and probabilities.npz, and the Lambda's marker."""
+    out = tmp_path_factory.mktemp("uploads")
+    marker = out / "lambda-ran.txt"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(marker)], cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert not marker.exists()
+    return out
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def added(made, root):
+    """Each good upload, added to the store: file name -> store.ModelInfo."""
+    return {name: uploads.add(name, (made / name).read_bytes(), "mnist", scale, root)
+            for name, scale in GOOD.items()}
+
+
+@pytest.fixture(scope="module")
+def answers():
+    s = serving.Serving()
+    yield s
+    s.predictor.close()
+
+
+def stored(root: Path) -> list[str]:
+    return sorted(p.name for p in root.iterdir()) if root.exists() else []
+
+
+# ---------------------------------------------------------------- in the server: precheck
+
+def zipped(entries: dict[str, bytes], compression=zipfile.ZIP_STORED) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression) as archive:
+        for name, content in entries.items():
+            archive.writestr(name, content)
+    return buffer.getvalue()
+
+
+def zip_bomb(megabytes: int, name: str = "model.weights.h5") -> bytes:
+    """A .keras-looking zip whose one entry inflates to `megabytes` of zeros."""
+    buffer, zeros = io.BytesIO(), bytes(2**20)
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("config.json", "{}")
+        with archive.open(name, "w") as entry:
+            for _ in range(megabytes):
+                entry.write(zeros)
+    return buffer.getvalue()
+
+
+def test_precheck_names_each_format():
+    assert uploads.precheck("m.h5", uploads.HDF5_SIGNATURE + bytes(100)) == ".h5"
+    assert uploads.precheck("M.HDF5", uploads.HDF5_SIGNATURE + bytes(100)) == ".h5"
+    assert uploads.precheck("m.tflite", b"\0\0\0\0TFL3" + bytes(100)) == ".tflite"
+    assert uploads.precheck("m.keras", zipped({"config.json": b"{}"})) == ".keras"
+    assert uploads.precheck("m.skops", zipped({"schema.json": b"{}"})) == ".skops"
+
+
+@pytest.mark.parametrize("name, content, says", [
+    ("model.pkl", b"\x80\x04\x95anything", "pickle and joblib files run code"),
+    ("model.joblib", b"whatever", "pickle and joblib files run code"),
+    ("model.h5", b"\x80\x05\x95pickled, renamed", "pickle and joblib files run code"),
+    ("model.onnx", b"whatever", r"accepts \.keras, \.h5, \.tflite, \.skops and \.hdf5 files only"),
+    ("model.h5", b"", "it is empty"),
+    ("model.h5", os.urandom(5000), "not an HDF5 file"),
+    ("model.keras", os.urandom(5000), "not a zip archive"),
+    ("model.tflite", os.urandom(5000), "TFL3"),
+    ("model.skops", os.urandom(5000), "not a zip archive"),
+    ("model.keras", zipped({"config.json": b"{}" * 5000})[:-30], "damaged or incomplete"),
+    ("model.keras", zipped({"model.weights.h5": b"x"}), "without config.json"),
+    ("model.keras", zipped({f"{n}.bin": b"" for n in range(150)} | {"config.json": b"{}"}),
+     "holds 151 files"),
+    ("model.skops", zipped({"schema.json": b"{}", "data.pkl": b"\x80\x04"}), "pickled files"),
+])
+def test_precheck_refuses_with_a_sentence(name, content, says):
+    with pytest.raises(UploadError, match=says) as refused:
+        uploads.precheck(name, content)
+    assert str(refused.value).startswith(f"{name} was refused: ")
+
+
+def test_a_file_over_the_upload_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(uploads, "MAX_BYTES", 1000)
+    with pytest.raises(UploadError, match="more than the 0 MB the app accepts"):
+        uploads.precheck("model.h5", uploads.HDF5_SIGNATURE + bytes(2000))
+
+
+def test_the_upload_limit_is_the_apps():
+    assert uploads.MAX_BYTES == 20 * 2**20   # .streamlit/config.toml: maxUploadSize = 20
+
+
+def test_a_zip_bomb_is_refused_before_it_is_inflated():
+    bomb = zip_bomb(100)   # 100 MB of zeros in ~100 KB
+    assert len(bomb) < 200_000
+    with pytest.raises(UploadError, match="would unpack to 100 MB.*zip bomb"):
+        uploads.precheck("model.keras", bomb)
+    with pytest.raises(UploadError, match="packed over 100 times tighter.*zip bomb"):
+        uploads.precheck("model.keras", zip_bomb(8))
+
+
+def test_names_from_a_file_cannot_carry_markup():
+    shown = uploads.display_name("../../**bold** [x](javascript:e).h5")
+    assert shown == "__bold__ _x_(javascript_e).h5"
+    assert uploads.shown("[x](http://e)") == "_x__http___e_"
+
+
+# ---------------------------------------------------------------- what fits, what may load
+
+@pytest.mark.parametrize("model_input, fits", [
+    ((28, 28, 1), ("mnist", "fashion_mnist")), ((28, 28), ("mnist", "fashion_mnist")),
+    ((784,), ("mnist", "fashion_mnist")), ((None, None, 1), ("mnist", "fashion_mnist")),
+    ((32, 32, 3), ("cifar10",)), ((3072,), ("cifar10",)),
+])
+def test_the_datasets_that_fit_an_input(model_input, fits):
+    assert uploads.check_fits(model_input, 10) == fits
+
+
+def test_inputs_and_outputs_that_fit_nothing_are_refused():
+    with pytest.raises(uploads.Refused, match="64 x 64 x 1, which fit none.*MNIST and "
+                                              "Fashion-MNIST: 28 x 28 x 1, 28 x 28 or 784 numbers"):
+        uploads.check_fits((64, 64, 1), 10)
+    with pytest.raises(uploads.Refused, match="it gives 3 outputs"):
+        uploads.check_fits((784,), 3)
+
+
+def layer(name, module="keras.layers", **config):
+    return {"module": module, "class_name": name, "config": config, "registered_name": None}
+
+
+def model_config(*layers):
+    return {"module": "keras", "class_name": "Sequential", "config": {"layers": list(layers)}}
+
+
+def test_a_config_of_built_in_layers_passes():
+    config = model_config(layer("InputLayer"), layer("Conv2D", activation="relu"),
+                          layer("Sequential", module="keras", layers=[layer("Dense")]))
+    uploads.check_keras_config(config)
+    assert uploads.has_convolutions(config)
+
+
+@pytest.mark.parametrize("config, says", [
+    (model_config(layer("Dense"), layer("Lambda")), "a Lambda layer, which would run code"),
+    (model_config(layer("Sequential", layers=[layer("TFOpLambda")])), "a TFOpLambda layer"),
+    (model_config(layer("Evil", module="mypackage")), "contains Evil, a layer that is not one of the built-in"),
+    (model_config({**layer("Dense"), "registered_name": "Custom>Dense"}), "not one of the"),
+    (model_config(layer("Dense", activation={"class_name": "__lambda__", "config": {}})),
+     "a Python function"),
+    (model_config(layer("Dense", kernel_initializer={"module": "os", "class_name": "system"})),
+     "refers to os.system, which is not part of Keras"),
+    ({"class_name": "Dense"}, "describes no Keras model"),
+])
+def test_a_config_naming_anything_else_is_refused(config, says):
+    with pytest.raises(uploads.Refused, match=says):
+        uploads.check_keras_config(config)
+
+
+# ---------------------------------------------------------------- in the worker: good files
+
+def test_inspect_reads_a_notebook_cnn(made):
+    found = uploads.inspect("cnn.h5", (made / "cnn.h5").read_bytes())
+    assert (found.kind, found.format, found.input_shape, found.outputs) == (
+        "cnn", ".h5", (28, 28, 1), 10)
+    assert found.params == 13 * 13 * 8 * 10 + 10 + 8 * 9 + 8 and found.has_convolutions
+    assert found.fits == ("mnist", "fashion_mnist") and found.suggested == "mnist"
+    assert found.bytes == (made / "cnn.h5").stat().st_size
+    assert "tensorflow" not in sys.modules and "h5py" not in sys.modules
+
+
+def test_inspect_reads_a_tflite_and_a_skops_file(made):
+    lite = uploads.inspect("flat.tflite", (made / "flat.tflite").read_bytes())
+    assert (lite.kind, lite.input_shape, lite.has_convolutions, lite.suggested) == (
+        "cnn", (784,), False, "mnist")
+    lr = uploads.inspect("logreg.skops", (made / "logreg.skops").read_bytes())
+    assert (lr.kind, lr.input_shape, lr.outputs, lr.params) == ("logreg", (784,), 10, 7850)
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_an_upload_scores_as_the_same_model_scored_directly(made, added, name):
+    expected = json.loads((made / "expected.json").read_text())[name]
+    model = added[name]
+    assert abs(model.test_accuracy - expected) <= SAME_ACCURACY
+    assert model.test_accuracy > 0.5   # trained on 600 images: well above chance
+    assert model.meta["uploaded"]["file_name"] == name and model.meta["history"] == []
+    assert model.meta["test_size"] == 10_000 and model.meta["input_shape"] == [28, 28, 1]
+    assert f"uploaded: {name}" in model.label
+
+
+@pytest.mark.parametrize("name", GOOD)
+def test_an_upload_answers_through_the_apps_serving(made, added, answers, name):
+    model = added[name]
+    x = data.load("mnist", train_images=False).x_test[:SHOWN]
+    proba = answers.predict_proba(model, x)
+    expected = np.load(made / "probabilities.npz")[name]
+    assert proba.shape == (SHOWN, 10)
+    assert np.abs(proba - expected).max() <= SAME_PROBABILITY
+
+
+def test_an_uploaded_cnn_shows_its_feature_maps(added, answers):
+    model = added["cnn.h5"]
+    image = data.load("mnist", train_images=False).x_test[0].astype(np.float32) / 255
+    inside = answers.inside(model, image)
+    assert [layer.maps.shape for layer in inside.layers] == [(26, 26, 8)]
+    assert inside.filters.shape == (8, 3, 3)
+    assert model.meta["has_convolutions"] and not added["flat.h5"].meta["has_convolutions"]
+
+
+def test_the_original_and_the_tflite_can_be_downloaded(made, added):
+    names = {name: [p.name for p in model.downloads] for name, model in added.items()}
+    assert names["cnn.h5"] == ["model.h5", "model.tflite"]
+    assert names["cnn.keras"] == ["model.keras", "model.tflite"]
+    assert names["flat.tflite"] == ["model.tflite"]
+    assert names["logreg.skops"] == ["model.skops", "model.npz"]
+    assert (added["cnn.h5"].path / "model.h5").read_bytes() == (made / "cnn.h5").read_bytes()
+    assert (added["flat.tflite"].path / "model.tflite").read_bytes() == (
+        made / "flat.tflite").read_bytes()
+
+
+def test_adaptations_are_recorded(added):
+    assert added["flat.h5"].meta["uploaded"] | {"bytes": 0} == {
+        "file_name": "flat.h5", "format": ".h5", "bytes": 0, "scale": 255, "input": [784],
+        "softmax_added": True}
+    assert not added["cnn.keras"].meta["uploaded"]["softmax_added"]
+    assert (added["flat.tflite"].path / "adapter.json").is_file()
+    assert not (added["cnn.h5"].path / "adapter.json").exists()
+
+
+# ---------------------------------------------------------------- in the worker: bad files
+
+def truncated(made, name):
+    content = (made / name).read_bytes()
+    return content[:len(content) // 2]
+
+
+BAD = {   # case: (file name, content from the made folder, what the sentence says)
+    "a Lambda in .h5": ("lambda.h5", lambda m: (m / "lambda.h5").read_bytes(),
+                        "contains a Lambda layer, which would run code from the file"),
+    "a Lambda in .keras": ("lambda.keras", lambda m: (m / "lambda.keras").read_bytes(),
+                           "contains a Lambda layer, which would run code from the file"),
+    "random bytes": ("model.h5", lambda m: os.urandom(20_000), "not an HDF5 file"),
+    "a truncated .h5": ("cnn.h5", lambda m: truncated(m, "cnn.h5"),
+                        "damaged or incomplete|Keras cannot load it"),
+    "a truncated .keras": ("cnn.keras", lambda m: truncated(m, "cnn.keras"),
+                           "damaged or incomplete"),
+    "a truncated .tflite": ("flat.tflite", lambda m: truncated(m, "flat.tflite"),
+                            "damaged or incomplete"),
+    "HDF5 but not a model": ("notmodel.h5", lambda m: (m / "notmodel.h5").read_bytes(),
+                             "not a whole Keras model"),
+    "3 outputs": ("three.h5", lambda m: (m / "three.h5").read_bytes(), "it gives 3 outputs"),
+    "a 64 x 64 input": ("big.h5", lambda m: (m / "big.h5").read_bytes(),
+                        "reads inputs of 64 x 64 x 1, which fit none"),
+    "NaN weights": ("nan.h5", lambda m: (m / "nan.h5").read_bytes(), "NaN or infinite"),
+    "a zip bomb": ("model.keras", lambda m: zip_bomb(100), "zip bomb"),
+    "pickle": ("model.pkl", lambda m: b"\x80\x04\x95\x00", "pickle and joblib files run code"),
+    "joblib": ("model.joblib", lambda m: b"\x80\x04\x95\x00", "pickle and joblib files run code"),
+    "not a LogisticRegression": ("pipeline.skops", lambda m: (m / "pipeline.skops").read_bytes(),
+                                 "asks for types this app does not load: "
+                                 "sklearn.pipeline.Pipeline"),
+}
+
+
+@pytest.mark.parametrize("case", BAD)
+def test_a_bad_file_is_refused_and_nothing_is_added(made, root, case):
+    name, content, says = BAD[case]
+    before = stored(root)
+    with pytest.raises(UploadError, match=says) as refused:
+        uploads.add(name, content(made), "mnist", 1, root)
+    assert str(refused.value).startswith(f"{name} was refused: ")
+    assert stored(root) == before
+
+
+def test_a_lambda_that_would_write_a_file_writes_nothing(made, root):
+    marker = made / "lambda-ran.txt"
+    for name in ("lambda.h5", "lambda.keras"):
+        with pytest.raises(UploadError, match="Lambda"):
+            uploads.inspect(name, (made / name).read_bytes())
+    assert not marker.exists()
+
+
+def test_a_model_for_another_dataset_is_refused(made, root):
+    with pytest.raises(UploadError, match="do not fit CIFAR-10's 32 x 32 x 3 images"):
+        uploads.add("logreg.skops", (made / "logreg.skops").read_bytes(), "cifar10", 1, root)
+
+
+# ---------------------------------------------------------------- the worker's limits
+
+def crash(conn, request):
+    """A worker that dies as a native crash would (runs in the spawned process)."""
+    os.abort()
+
+
+def test_a_worker_that_takes_too_long_is_stopped(made, monkeypatch):
+    monkeypatch.setattr(uploads, "TIME_LIMIT_S", 0.5)
+    with pytest.raises(UploadError, match=r"cnn.h5 was refused: reading it took longer than 0.5 s"):
+        uploads.inspect("cnn.h5", (made / "cnn.h5").read_bytes())
+
+
+def test_a_worker_that_needs_too_much_memory_is_stopped(made, monkeypatch):
+    monkeypatch.setattr(uploads, "MEMORY_LIMIT", 150 * 2**20)
+    with pytest.raises(UploadError, match="needed more than 0.1 GiB of memory"):
+        uploads.inspect("cnn.h5", (made / "cnn.h5").read_bytes())
+
+
+def test_a_worker_that_crashes_is_a_sentence_and_the_next_upload_works(made, monkeypatch):
+    with monkeypatch.context() as patch:
+        patch.setattr(uploads, "worker_entry", lambda: crash)
+        with pytest.raises(UploadError, match=r"the process reading it crashed \(signal 6\)"):
+            uploads.inspect("logreg.skops", (made / "logreg.skops").read_bytes())
+    assert uploads.inspect("logreg.skops", (made / "logreg.skops").read_bytes()).kind == "logreg"
+
