@@ -162,6 +162,9 @@ def _child(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
         worker.run_training(spec, channel.put, stop_flag.is_set)
     except BaseException as e:  # reported, never swallowed: the page shows it
         channel.put(events.failed(f"{type(e).__name__}: {e}"))
+    channel.close()
+    channel.join_thread()   # every event is delivered, and the model was saved atomically:
+    os._exit(0)             # skip TensorFlow's ~1 s of teardown, the next job is waiting
 
 
 class JobRunner:

@@ -39,8 +39,8 @@ def when(model: ModelInfo) -> str:
 
 
 def title(model: ModelInfo) -> str:
-    """Its kind and recipe: "CNN (Fast)"; an unknown kind by its key."""
-    return kinds.title(model.kind, model.recipe) if model.kind in kinds.KINDS else model.kind
+    """Its kind and recipe: "CNN (Fast)", "CNN (uploaded: m.h5)"; an unknown kind by its key."""
+    return model.title if model.kind in kinds.KINDS else model.kind
 
 
 def name(model: ModelInfo) -> str:

@@ -66,6 +66,11 @@ def source_note(model: store.ModelInfo, name: str, ds) -> str | None:
             f"scored on {ds.test_note} (its stored accuracy: {stored}).")
 
 
+def trained_here(model: store.ModelInfo, key: str, fmt: str, unit: str = "") -> str:
+    """A number about its training, "trained elsewhere" for an uploaded model."""
+    return "trained elsewhere" if model.uploaded else model.recorded(key, fmt, unit)
+
+
 # ---------------------------------------------------------------- sections
 
 def no_models(ds) -> None:
@@ -126,8 +131,8 @@ def headline(p: Pair, ds) -> None:
         "Macro recall": [f"{e.recall:.2%}" for e in p.evals],
         "Macro F1": [f"{e.f1:.2%}" for e in p.evals],
         "Log loss (lower is better)": [f"{e.log_loss:.3f}" for e in p.evals],
-        "Training images": [m.recorded("train_size", ",") for m in p.models],
-        "Training time": [m.recorded("train_seconds", ".1f", " s") for m in p.models],
+        "Training images": [trained_here(m, "train_size", ",") for m in p.models],
+        "Training time": [trained_here(m, "train_seconds", ".1f", " s") for m in p.models],
         "Single-image latency (p50)": [f"{s['latency_ms']:.2f} ms" if s else "press Measure speed"
                                        for s in speeds],
         "Batch throughput": [f"{s['images_per_s']:,.0f} images/s" if s else "press Measure speed"
@@ -239,13 +244,17 @@ def inside_section(p: Pair, ds) -> None:
             if ds.info.colour else "Red pixels (positive) are where ink makes the class more "
             "likely, blue where ink argues against it: each image is a blurry template of "
             "its class."))
-    histories = {n: m.history for m, n in zip(p.models, p.names)}
-    if not all(histories.values()):
-        st.caption("A model without a stored training history has no curves to show.")
+    without = [(m, n) for m, n in zip(p.models, p.names) if not m.history]
+    for model, name in without:
+        st.caption(f"{common.plain(name)}: " + ("trained elsewhere: no training curves."
+                   if model.uploaded else "no stored training history, so no curves to show."))
+    with_curves = [(m, n, s) for m, n, s in zip(p.models, p.names, p.short) if m.history]
+    if not with_curves:
         return
-    notes = [m.trained_note for m in p.models]
-    note = (f"both: {notes[0]}" if notes[0] == notes[1] else
-            " · ".join(f"{n}: {t}" for n, t in zip(p.short, notes)))
+    histories = {n: m.history for m, n, _ in with_curves}
+    notes = [m.trained_note for m, _, _ in with_curves]
+    note = (f"{'both: ' if len(notes) == 2 else ''}{notes[0]}" if len(set(notes)) == 1 else
+            " · ".join(f"{s}: {t}" for (_, _, s), t in zip(with_curves, notes)))
     left, right = st.columns(2, gap="large")
     for col, metric in zip((left, right), ("accuracy", "loss")):
         col.plotly_chart(charts.training_curves(histories, metric,

@@ -1,24 +1,31 @@
 """Runs, a section of the Train page (under the current job): every stored model of the dataset
-is a run. A sortable table to tick runs in; the ticked runs' curves on one chart and their
-settings side by side; one setting against test accuracy; Compare, Delete and downloads."""
+is a run. A model trained elsewhere can be added first; then a sortable table to tick runs in;
+the ticked runs' curves on one chart and their settings side by side; one setting against test
+accuracy; Compare, Delete and downloads."""
 
 import hashlib
 
 import streamlit as st
 
-from core import charts, data, kinds, runs, store
+from core import charts, data, kinds, runs, store, uploads
+from core.datasets import DATASETS
 from core.kinds import SETTINGS
 from pages import common
 
 X_AXES = {"epoch": "Epochs", "time": "Seconds"}   # the overlay's x axis (keys: charts.RUN_AXES)
 HIDDEN = (runs.KIND, SETTINGS["seed"].label, runs.ID)   # in the CSV, not on the page
 DELETED = "runs-deleted"   # session state: what the last Delete did, shown once
+INSPECTED = "upload-inspected"   # session state: file hash -> its Inspection, or why it was refused
+ADDED = "upload-added"           # session state: the id of the model just added, shown once
+UPLOADS = "upload-count"         # session state: models added, part of the file picker's key
+SCALE_NAMES = {1: "0-1 (pixels divided by 255)", 255: "0-255"}
 
 
 def section(ds: data.Dataset) -> None:
     """The runs of dataset `ds`: the table, then what the ticked runs show and allow."""
     models = runs.grouped(common.models(ds.name))
     deletion_report()
+    upload_panel(ds)
     if not models:
         st.caption(f"No {ds.title} runs yet. Every model trained above is kept here as a run.")
         return
@@ -34,6 +41,112 @@ def section(ds: data.Dataset) -> None:
                    "see their settings side by side.")
     scatter_view(models, ds)
     downloads(models)
+
+
+# ---------------------------------------------------------------- a model trained elsewhere
+
+def upload_panel(ds: data.Dataset) -> None:
+    """Add a model trained elsewhere: check the file, ask what it cannot tell, score and save it."""
+    with st.expander("Add a model you trained elsewhere", icon=":material/upload_file:",
+                     key="upload-panel"):
+        added_report(ds)
+        st.caption("A Keras model (.keras or .h5), a LiteRT model (.tflite) or a scikit-learn "
+                   "LogisticRegression (.skops). It is checked in a separate process, scored on "
+                   "the test images of the dataset it was trained on, and kept as a run. "
+                   "Pickle and joblib files are refused: loading one runs code from the file.")
+        upload = st.file_uploader("Model file", key=f"upload-model-{st.session_state.get(UPLOADS, 0)}")
+        if upload is None:
+            return
+        content = upload.getvalue()
+        inspection = inspected(upload.name, content)
+        if inspection is None:
+            return
+        st.markdown(common.plain(inspection.summary))
+        dataset, scale = questions(inspection, ds)
+        if st.button("Add to the store", type="primary", icon=":material/add:", key="upload-add"):
+            add_to_store(upload.name, content, dataset, scale)
+
+
+def inspected(file_name: str, content: bytes) -> uploads.Inspection | None:
+    """What the file holds, read once per file (by its hash) in a worker; None after saying why
+    it cannot be added."""
+    seen = st.session_state.setdefault(INSPECTED, {})
+    digest = hashlib.sha256(content).hexdigest()
+    if digest not in seen:
+        try:
+            uploads.precheck(file_name, content)
+            with st.spinner("Checking the file in a separate process…"):
+                seen[digest] = uploads.inspect(file_name, content)
+        except uploads.UploadError as e:
+            seen[digest] = str(e)
+    if isinstance(seen[digest], str):
+        st.error(common.plain(seen[digest]), icon=":material/error:")
+        return None
+    return seen[digest]
+
+
+def questions(inspection: uploads.Inspection, ds: data.Dataset) -> tuple[str, int]:
+    """What the file cannot tell: the dataset it was trained on and the pixel scale it read."""
+    fits = list(inspection.fits)
+    first = ds.name if ds.name in fits else inspection.suggested
+    left, right = st.columns(2)
+    dataset = left.selectbox("Trained on", fits, index=fits.index(first), key="upload-dataset",
+                             format_func=lambda key: DATASETS[key].title,
+                             help="Only the datasets whose images and classes the model fits.")
+    scale = right.radio("Input scale it was trained on", uploads.SCALES,
+                        format_func=SCALE_NAMES.get, key="upload-scale", horizontal=True,
+                        help="0-1 when the notebook divided the pixels by 255, as most do.")
+    return dataset, scale
+
+
+def add_to_store(file_name: str, content: bytes, dataset: str, scale: int) -> None:
+    """Convert, score and save the upload in a worker; then show the page again with its run."""
+    try:
+        with st.spinner(f"Checking it and scoring it on {DATASETS[dataset].title}'s test "
+                        "images in a separate process…"):
+            model = uploads.add(file_name, content, dataset, scale)
+    except uploads.UploadError as e:
+        st.error(common.plain(str(e)), icon=":material/error:")
+        return
+    st.session_state[ADDED] = model.id
+    st.session_state[UPLOADS] = st.session_state.get(UPLOADS, 0) + 1   # an empty file picker
+    st.rerun()
+
+
+def added_report(ds: data.Dataset) -> None:
+    """The model just added, once: its test accuracy, parameters and size, and where it is."""
+    if ADDED not in st.session_state:
+        return
+    try:
+        model = store.get(st.session_state.pop(ADDED))
+    except store.StoreError as e:
+        st.error(common.plain(str(e)), icon=":material/error:")
+        return
+    st.success(common.plain(added_text(model, ds)), icon=":material/check_circle:")
+    if (model.test_accuracy or 0) < near_chance(model):
+        st.warning(f"That is near chance ({1 / classes(model):.0%}): the input scale may be "
+                   "wrong: try the other one.", icon=":material/warning:")
+
+
+def added_text(model: store.ModelInfo, ds: data.Dataset) -> str:
+    """"Added m.h5: 98.1 % test accuracy on MNIST's 10,000 test images, 5,010 parameters, ..."."""
+    up, title = model.uploaded or {}, DATASETS[model.dataset].title
+    where = ("It is a run below" if model.dataset == ds.name else
+             f"Choose {title} in the sidebar to see it among the runs")
+    return (f"Added {up.get('file_name', model.id)} as {model.title}: "
+            f"{model.recorded('test_accuracy', '.2%')} test accuracy on {title}'s "
+            f"{model.meta.get('test_size', 0):,} test images, {model.recorded('params', ',')} "
+            f"parameters, {up.get('bytes', 0) / 1024:,.0f} KB. {where}; it can be used on Draw "
+            "and Compare like the others.")
+
+
+def classes(model: store.ModelInfo) -> int:
+    return len(DATASETS[model.dataset].class_names)
+
+
+def near_chance(model: store.ModelInfo) -> float:
+    """Below this test accuracy a model is barely better than guessing (twice chance)."""
+    return 2 / classes(model)
 
 
 # ---------------------------------------------------------------- the table and its ticks

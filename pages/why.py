@@ -129,6 +129,11 @@ def evidence_view(models, input28, answers, key, ds) -> None:
 def inside_view(models, input28, answers, key, ds) -> None:
     """The CNN's first-layer filters and every convolution's feature maps for this digit."""
     model = next(m for m in models if m.kind == "cnn")
+    if not model.meta.get("has_convolutions", True):
+        st.caption(f"{common.plain(model.title)} has no convolution layers (it was trained "
+                   "elsewhere without any), so it has no filters or feature maps to show. "
+                   "Strokes used explains its answer.")
+        return
     computed = common.each_model(
         [model], [kinds.KINDS[model.kind].name], lambda m: cnn_inside(m.version, m, input28),
         "This {name}'s layers cannot be shown: {error}")
