@@ -66,7 +66,7 @@ class Adapter:
     """
 
     shape: tuple[int, ...]    # H x W x C: one image as the app gives it (its dataset's)
-    input: tuple[int, ...]    # one image as the file reads it: (784,), (28, 28), (28, 28, 1) ...
+    input: tuple[int, ...]    # one image as the file reads it: flat, H x W or H x W x C
     scale: float = 1.0        # 255 for a model trained on pixels 0-255
     softmax: bool = False     # its outputs are logits
 

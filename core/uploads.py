@@ -112,7 +112,7 @@ class Inspection:
     file_name: str
     format: str                         # a key of FORMATS
     kind: str                           # "cnn" or "logreg"
-    input_shape: tuple                  # one input as the model reads it: (28, 28, 1), (784,) ...
+    input_shape: tuple                  # one input as the model reads it: (H, W, C), (H, W) or flat
     outputs: int
     params: int
     bytes: int
@@ -146,7 +146,7 @@ def refused(name: str, reason: str) -> UploadError:
 
 
 def shape_text(shape: tuple) -> str:
-    """(28, 28, 1) -> "28 x 28 x 1"; (784,) -> "784 numbers"; unknown sizes as "?"."""
+    """(H, W, C) -> "H x W x C"; a flat (N,) -> "N numbers"; unknown sizes as "?"."""
     dims = ["?" if d is None else f"{d:,}" for d in shape]
     return f"{dims[0]} numbers" if len(dims) == 1 else " x ".join(dims)
 
@@ -259,7 +259,7 @@ def fitting(model_input: tuple, outputs: int) -> tuple[str, ...]:
 
 
 def accepted_text() -> str:
-    """ "MNIST and Fashion-MNIST: 28 x 28, 28 x 28 x 1 or 784 numbers; CIFAR-10: ..." """
+    """The input shapes each dataset accepts, in words ("MNIST and Fashion-MNIST: …; CIFAR-10: …")."""
     by_shape: dict[tuple, list[str]] = {}
     for d in DATASETS.values():
         by_shape.setdefault(d.shape, []).append(d.title)
