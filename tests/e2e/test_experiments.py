@@ -82,10 +82,9 @@ def test_a_sweep_and_a_second_sessions_job_share_the_queue(browser, tmp_path):
         names = {c["name"].split(",")[0] for c in curves}
         assert names == {f"lr {r}" for r in RATES}, curves
         assert all(c["points"] >= 8 for c in curves), curves
-        done.scroll_into_view_if_needed()
-        screenshot(anna, "experiments-sweep-overlay")
-        anna.set_viewport_size({"width": 390, "height": 900})
-        done.scroll_into_view_if_needed()
+        anna.set_viewport_size({"width": 1280, "height": 2400})   # the page redraws every
+        screenshot(anna, "experiments-sweep-overlay")               # 0.5 s: no scrolling to it
+        anna.set_viewport_size({"width": 390, "height": 4000})
         screenshot(anna, "experiments-sweep-overlay-phone")
 
         # Ben's job started by itself when its turn came, with nobody pressing anything.
