@@ -318,7 +318,7 @@ def first_layer_filters(kernels: np.ndarray, title: str, note: str) -> go.Figure
 RUN_COLORS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2",
               "#ff9da6", "#9d755d", "#bab0ac", "#1f77b4", "#2ca02c")   # Tableau 10, then two more
 RUN_AXES = {  # x -> (axis title, how a point's x reads on hover)
-    "epoch": ("epoch (a pass over the training images)", "epoch %{x:.2f}"),
+    "epoch": ("epochs", "epoch %{x:.2f}"),
     "time": ("seconds since training began", "%{x:.1f} s"),
 }
 
