@@ -7,13 +7,28 @@ OpenCV's usual BGR; the only place the order matters is PNG/JPEG encoding, which
 from __future__ import annotations
 
 import io
+import tomllib
 import warnings
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-MAX_FILE_BYTES = 20 * 1024 * 1024   # the upload limit in .streamlit/config.toml (20 MB)
+CONFIG_TOML = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
+DEFAULT_UPLOAD_MB = 200   # Streamlit's own limit when config.toml sets none
+
+
+def upload_limit() -> int:
+    """Bytes: the app's upload limit (config.toml, server.maxUploadSize, in MB)."""
+    try:
+        with open(CONFIG_TOML, "rb") as f:
+            return int(tomllib.load(f)["server"]["maxUploadSize"]) * 2**20
+    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError):
+        return DEFAULT_UPLOAD_MB * 2**20
+
+
+MAX_FILE_BYTES = upload_limit()    # refuse bigger files before reading them
 MAX_PIXELS = 50_000_000             # more than any phone photo; refuse bigger before decoding
 FORMATS = ("PNG", "JPEG", "BMP", "WEBP", "TIFF", "GIF")
 FORMAT_NAMES = "PNG, JPEG, BMP, WebP, TIFF or GIF"

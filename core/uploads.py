@@ -24,13 +24,13 @@ import shutil
 import tempfile
 import threading
 import time
-import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from core import store
 from core.datasets import DATASETS, info
+from core.images import MAX_FILE_BYTES
 from core.processes import start_process
 
 FORMATS = {".keras": "cnn", ".h5": "cnn", ".tflite": "cnn", ".skops": "logreg"}  # key -> kind
@@ -40,20 +40,7 @@ PICKLED = (".pkl", ".pickle", ".joblib", ".sav", ".pt", ".pth", ".dill", ".p", "
            ".joblib.gz")
 SCALES = (1, 255)   # the pixel values a model was trained on: 0-1 or 0-255
 
-CONFIG_TOML = Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml"
-DEFAULT_UPLOAD_MB = 200   # Streamlit's own limit when config.toml sets none
-
-
-def upload_limit() -> int:
-    """Bytes: the app's upload limit (config.toml, server.maxUploadSize, in MB)."""
-    try:
-        with open(CONFIG_TOML, "rb") as f:
-            return int(tomllib.load(f)["server"]["maxUploadSize"]) * 2**20
-    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError):
-        return DEFAULT_UPLOAD_MB * 2**20
-
-
-MAX_BYTES = upload_limit()
+MAX_BYTES = MAX_FILE_BYTES        # the app's upload limit, as for images
 MAX_ZIP_ENTRIES = 100           # a .keras file has 3, a Logistic Regression's .skops ~6
 MAX_UNZIPPED = 2 * MAX_BYTES    # weights barely compress: a model unpacks to about its size
 MAX_RATIO = 100                 # an entry over RATIO_FROM bytes packed tighter is a zip bomb

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import charts, events, jobs, kinds, logreg, store, verdict, worker
+from core import charts, events, jobs, kinds, logreg, verdict, worker
 from core.kinds import Spec
 from pages import common, runs
 
