@@ -22,7 +22,7 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     expect(progress).to_be_visible(timeout=120_000)     # two epochs done: the charts have points
     points = page.locator(".js-plotly-plot .scatterlayer .point")
     assert points.count() >= 4                          # train + validation, 2+ epochs, 1st chart
-    filters = page.get_by_text(re.compile(r"The first layer's 32 filters after epoch \d+$"))
+    filters = page.get_by_text(re.compile(r"The first layer's 32 filters after epoch \d+$")).first  # two while the chart redraws
     expect(filters).to_be_visible()                     # Classic: 32 3x3 filters, live
     screenshot(page, "train-cnn-running")
     page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()  # not the header's
