@@ -300,7 +300,7 @@ def train_on_page(page: Page, kind: str, setting: str, models: Path) -> None:
     while len(store.list_models(root=models)[0]) == before:
         assert time.monotonic() < deadline and not page.get_by_text("Training failed").count()
         time.sleep(0.5)
-    expect(page.get_by_text("Saved to the model store", exact=False)).to_be_visible()
+    expect(page.get_by_text("is saved: it is one of the runs below", exact=False).first).to_be_visible()
 
 
 def cifar_figures(browser, tmp: Path) -> list[str]:

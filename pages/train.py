@@ -152,7 +152,8 @@ def show_result(job: jobs.Job) -> None:
         cols = st.columns(2)
         cols[0].metric("Test accuracy", f"{job.test_accuracy:.2%}")
         cols[1].metric("Training time", f"{job.train_seconds:.1f} s")
-        st.success(f"**{word.capitalize()}.** {sentence} Saved to the model store.",
+        st.success(f"**{word.capitalize()}.** {sentence} {job.title} is saved: it is one of the "
+                   "runs below.",
                    icon=":material/check_circle:")
     elif job.status == "stopped":
         st.info("Stopped. Nothing was saved.", icon=":material/stop_circle:")

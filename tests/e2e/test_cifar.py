@@ -75,7 +75,7 @@ def train(page: Page, kind: str, title: str, setting: str, keys: tuple[str, ...]
     set_slider(page, setting, *keys, value=value)
     page.get_by_role("button", name="Start training").click()
     expect(page.get_by_text(f"Your job: {title} on CIFAR-10")).to_be_visible()
-    done = page.get_by_text("Saved to the model store", exact=False)
+    done = page.get_by_text(f"{title} on CIFAR-10 is saved", exact=False)  # not the last job's
     expect(done.first).to_be_visible(timeout=240_000)   # (twice while the live view redraws)
 
 
