@@ -22,8 +22,8 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     expect(progress).to_be_visible(timeout=120_000)     # two epochs done: the charts have points
     points = page.locator(".js-plotly-plot .scatterlayer .point")
     assert points.count() >= 4                          # train + validation, 2+ epochs, 1st chart
-    filters = page.get_by_text(re.compile(r"The first layer's 32 filters after epoch \d+$")).first  # two while the chart redraws
-    expect(filters).to_be_visible()                     # Classic: 32 3x3 filters, live
+    filters = page.get_by_text(re.compile(r"The first layer's 32 filters after epoch \d+$"))
+    expect(filters.first).to_be_visible()   # Classic: 32 3x3 filters, live (twice as it redraws)
     screenshot(page, "train-cnn-running")
     page.get_by_test_id("stMain").get_by_role("button", name="Stop").click()  # not the header's
     expect(page.get_by_text("Stopped. Nothing was saved.")).to_be_visible(timeout=10_000)
@@ -37,7 +37,7 @@ def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
         timeout=120_000)                               # the speed check has measured it
     page.get_by_role("button", name="Start training").click()
     live = page.get_by_text(re.compile(r"What each class's weights look like after epoch [1-9]$"))
-    expect(live).to_be_visible(timeout=120_000)        # updated while it trains
+    expect(live.first).to_be_visible(timeout=120_000)  # updated while it trains (and redrawn)
     screenshot(page, "train-logreg-running")
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(
         timeout=120_000)
