@@ -6,6 +6,7 @@ from core.events import epoch_text
 
 OVERFIT_GAP = 0.05        # train accuracy this far above validation = memorising
 OVERFIT_LOSS_RISE = 0.10  # validation loss this far above its best = memorising
+RISING = 0.005            # accuracy up this much over the last epoch = still learning
 
 
 def training_verdict(history: list[dict]) -> tuple[str, str]:
@@ -13,7 +14,7 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
 
     Overfitting: validation loss has risen clearly above its best while training loss
     kept falling, or training accuracy is well above validation accuracy. Underfitting:
-    training accuracy is still low and still climbing, so more epochs would help.
+    training or validation accuracy is still low and still climbing, so more epochs would help.
     Otherwise the model converged. Points may be fractional epochs (core.events.Epoch).
     """
     if len(history) < 3:
@@ -36,10 +37,18 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
                 f"Training accuracy is {gap * 100:.1f} points above validation accuracy: the "
                 "model fits its training images better than new ones. More data, augmentation "
                 "or stronger regularisation help.")
-    if last["accuracy"] < 0.95 and last["accuracy"] - earlier_point(history)["accuracy"] > 0.005:
+    rising = [key for key in ("accuracy", "val_accuracy")
+              if last[key] < 0.95 and last[key] - earlier_point(history)[key] > RISING]
+    if rising:
+        name = {"accuracy": "Training", "val_accuracy": "Validation"}[rising[0]]
         return ("underfitting",
-                f"Training accuracy is {last['accuracy']:.1%} and still rising: "
-                "more epochs (or a larger model) would help.")
+                f"{name} accuracy is {last[rising[0]]:.1%} and still rising: more epochs "
+                "(or a larger model) would help.")
+    if gap < -OVERFIT_GAP:
+        return ("converging",
+                f"The curves have levelled off at validation accuracy {last['val_accuracy']:.1%}, "
+                f"{-gap * 100:.1f} points above training accuracy: augmentation or dropout make "
+                "the training images harder than the validation images, which is expected.")
     return ("converging",
             f"Training and validation agree: validation accuracy {last['val_accuracy']:.1%}, "
             f"{abs(gap) * 100:.1f} points from training accuracy, and the curves have levelled off.")

@@ -69,3 +69,19 @@ def test_earlier_point_is_one_epoch_back_in_long_runs():
     short_run = fractional(2, 4, accuracy=[0.5] * 8)
     assert earlier_point(short_run)["epoch"] == 1.5
     assert earlier_point(fractional(1, 8, accuracy=[0.5] * 8))["epoch"] == 0.75
+
+
+def test_validation_still_rising_is_underfitting_even_when_training_accuracy_dips():
+    h = fractional(1, 8, accuracy=[.1, .3, .38, .47, .43, .56, .57, .50],
+                   val_accuracy=[.1, .1, .19, .33, .45, .57, .63, .615],
+                   loss=[3, 2.2, 1.9, 1.6, 1.7, 1.3, 1.3, 1.4],
+                   val_loss=[2.3, 2.5, 2.2, 1.8, 1.6, 1.3, 1.2, 1.2])
+    word, sentence = training_verdict(h)
+    assert word == "underfitting" and sentence.startswith("Validation accuracy is 61.5% and still")
+
+
+def test_validation_well_above_training_is_explained_not_called_agreement():
+    h = curve([.90, .905, .905], [.97, .975, .975], [.3, .29, .29], [.1, .09, .09])
+    word, sentence = training_verdict(h)
+    assert word == "converging" and "7.0 points above training accuracy" in sentence
+    assert "agree" not in sentence
