@@ -326,7 +326,7 @@ def cifar_figures(browser, tmp: Path) -> list[str]:
         train_on_page(page, "CNN", "Epochs", tmp / "cifar" / "models")
         sampler.stop()
         trainers = sorted(pid for pid, what in sampler.roles.items() if what == "trainer")
-        lines.append(f"  d. CIFAR-10 (50,000 + 10,000 images of the real shape)")
+        lines.append("  d. CIFAR-10 (50,000 + 10,000 images of the real shape)")
         for model, pid in zip(("Logistic Regression", "CNN (Airbench)"), trainers):
             lines.append(f"     {model + ' worker, own peak':<34}{mib(sampler.hwm[pid])}"
                          f"{'':3}{verdict(sampler.hwm[pid], BUDGET_CIFAR_TRAINER)}")

@@ -143,6 +143,10 @@ class Setting:
             return "on" if value else "off"
         return "all" if value is None else self.fmt.format(value)
 
+    def legend(self, text: str) -> str:
+        """The setting named in a legend: "lr 0.001", "augment on"."""
+        return f"{self.short} {text}"
+
 
 SETTINGS = {  # the keys of Spec.settings(), in the order tables show them
     "recipe": Setting("Recipe", "recipe", ("cnn",)),
@@ -158,6 +162,17 @@ SETTINGS = {  # the keys of Spec.settings(), in the order tables show them
 SWEEPABLE = {"cnn": ("learning_rate", "epochs", "batch_size", "augment", "train_size"),
              "logreg": ("C", "epochs", "augment", "train_size")}
 SWEEP_SIZES = (2, 6)   # a sweep tries this many values, at least and at most
+
+
+def differing(specs: list[Spec]) -> list[str]:
+    """The settings (keys of SETTINGS) whose values differ among `specs` of one kind."""
+    return [key for key in SETTINGS if all(s.kind in SETTINGS[key].kinds for s in specs)
+            and len({getattr(s, key) for s in specs}) > 1]
+
+
+def settings_text(spec: Spec, keys: list[str]) -> str:
+    """Settings `keys` of `spec` as a legend names them: "lr 0.001 · batch 64"."""
+    return " · ".join(SETTINGS[k].legend(SETTINGS[k].text(getattr(spec, k))) for k in keys)
 
 
 def sweep(spec: Spec, setting: str, values) -> list[Spec]:

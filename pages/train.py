@@ -122,8 +122,7 @@ def run_name(spec: Spec) -> str:
     """A sweep's run by its swept setting ("lr 0.003"), any other job by its title."""
     if spec.swept is None:
         return spec.title
-    setting = kinds.SETTINGS[spec.swept]
-    return f"{setting.short} {setting.text(getattr(spec, spec.swept))}"
+    return kinds.settings_text(spec, [spec.swept])
 
 
 def start(specs: list[Spec]) -> None:
@@ -214,16 +213,28 @@ def queue_view() -> None:
     st.markdown("**Your jobs waiting for the trainer**")
     for job in waiting:
         line, cancel = st.columns([5, 1], vertical_alignment="center")
-        line.markdown(f"**{ordinal(runner.place(job))}** in line · {job.title}"
-                      f"{' · ' + run_name(job.spec) if job.spec.swept else ''} · "
+        line.markdown(f"**{ordinal(runner.place(job))}** in line · {waiting_name(job, waiting)} · "
                       f"{starts_text(runner.starts_in(job))}")
         if cancel.button("Cancel", key=f"cancel-{job.id}", icon=":material/close:",
                          type="tertiary"):
             runner.cancel(job.id)
             st.rerun(scope="fragment")
+    if len(waiting) > 1 and st.button(f"Cancel all {len(waiting)} waiting", key="cancel-all",
+                                      icon=":material/clear_all:", type="tertiary"):
+        for job in waiting:
+            runner.cancel(job.id)
+        st.rerun(scope="fragment")
     st.caption("Each starts by itself when the one before it ends. Waiting jobs are kept in "
                "this server's memory only: if the server restarts they are gone (finished "
                "runs are kept).")
+
+
+def waiting_name(job: jobs.Job, waiting: list[jobs.Job]) -> str:
+    """Its title, and the settings that tell it from this person's other waiting jobs of the
+    same title (a sweep's run: its swept setting)."""
+    twins = [j.spec for j in waiting if j.title == job.title]
+    keys = kinds.differing(twins) or ([job.spec.swept] if job.spec.swept else [])
+    return " · ".join([job.title, kinds.settings_text(job.spec, keys)] if keys else [job.title])
 
 
 def ordinal(n: int) -> str:

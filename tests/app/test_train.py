@@ -129,7 +129,25 @@ def test_a_sweep_queues_one_run_per_value_and_a_waiting_run_can_be_cancelled(tra
     assert "Logistic Regression on MNIST · C 0.01" in lines[0]
     at.button(key=f"cancel-{mine[1].id}").click().run()
     assert mine[1].status == "cancelled" and runner.place(mine[2]) == 2
-    for job in [someone, *mine]:
+    at.run()                             # (AppTest cannot rerun only the fragment, as Cancel does)
+    at.button(key="cancel-all").click().run()                 # "Cancel all 2 waiting"
+    assert [j.status for j in mine] == ["cancelled"] * 3
+    assert not [m for m in at.run().markdown if " in line · " in m.value]
+    runner.cancel(someone.id)
+
+
+def test_waiting_jobs_of_one_kind_are_told_apart_by_their_settings(train_page):
+    runner = idle_runner()
+    runner.start(Spec("logreg", epochs=50, train_size=60_000), owner="someone")
+    at = train_page()
+    at.slider(key="train_size-mnist").set_value(500)
+    for rounds in (2, 3):
+        at.slider(key="epochs-logreg").set_value(rounds)
+        at.button(key="start").click().run()
+    lines = [m.value for m in at.markdown if " in line · " in m.value]
+    assert "Logistic Regression on MNIST · epochs 2 · " in lines[0], lines
+    assert "Logistic Regression on MNIST · epochs 3 · " in lines[1], lines
+    for job in runner.jobs.values():
         runner.cancel(job.id)
 
 

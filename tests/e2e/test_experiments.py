@@ -72,6 +72,8 @@ def test_a_sweep_and_a_second_sessions_job_share_the_queue(browser, tmp_path):
         set_slider(ben, "Rounds", "Home", "ArrowRight", "ArrowRight", value="3")
         start_button(ben).click()
         expect(in_line(ben)).to_have_count(2)
+        expect(ben.get_by_role("button", name=re.compile("Cancel all 2 waiting"))).to_be_visible()
+        screenshot(ben, "experiments-two-waiting")
         ben.get_by_test_id("stMain").get_by_role("button", name=re.compile("Cancel$")).last.click()
         expect(in_line(ben)).to_have_count(1)
 

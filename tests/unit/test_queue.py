@@ -150,6 +150,17 @@ def test_sweep_specs_differ_only_in_the_swept_setting():
         assert r.replace(learning_rate=base.learning_rate, experiment=None, swept=None) == base
 
 
+def test_jobs_of_one_kind_are_named_by_the_settings_that_differ():
+    a = kinds.recipe_spec("Fast", train_size=3000)
+    b = a.replace(learning_rate=1e-2, batch_size=64)
+    assert kinds.differing([a, b]) == ["batch_size", "learning_rate"]
+    assert kinds.settings_text(b, kinds.differing([a, b])) == "batch 64 · lr 0.01"
+    assert kinds.differing([a, a]) == []
+    lr = kinds.Spec("logreg", C=0.1)
+    assert kinds.differing([lr, lr.replace(augment=True)]) == ["augment"]
+    assert kinds.settings_text(lr.replace(train_size=None), ["train_size"]) == "images all"
+
+
 @pytest.mark.parametrize("setting, values, error", [
     ("learning_rate", [1e-3], "2 to 6 different values; 1 given"),
     ("learning_rate", [1e-3, 1e-3], "2 to 6 different values; 1 given"),
