@@ -17,6 +17,7 @@ import queue
 import threading
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -37,6 +38,14 @@ ENDED = ("done", "stopped", "failed", "cancelled")
 
 class QueueFull(Exception):
     """The queue cannot take these jobs; the message says which limit and what to do."""
+
+
+class TrainerBusy(Exception):
+    """A job kept training while a short task waited to borrow its memory."""
+
+    def __init__(self, seconds_left: float | None):
+        super().__init__(seconds_left)
+        self.seconds_left = seconds_left
 
 
 @dataclass
@@ -181,6 +190,7 @@ class JobRunner:
         self._stop_flags: dict[str, object] = {}
         self.queue: list[Job] = []           # waiting jobs, the next to start first
         self._training: set[str] = set()     # jobs whose worker process has not exited yet
+        self._lent = 0                       # short tasks holding the trainer's memory
         self._lock = threading.RLock()
         self.speeds: dict[str, float] = {}   # speed key -> training images/s measured here
         self.startup_s: float | None = None  # seconds a CNN job takes to load TensorFlow
@@ -205,7 +215,8 @@ class JobRunner:
         tried = any(j.is_speed_check and j.status in ("done", "failed")
                     and info(j.spec.dataset).shape == shape for j in self.jobs.values())
         with self._lock:
-            if known or tried or self.queue or any(j.active for j in self.jobs.values()):
+            if (known or tried or self.queue or self._lent
+                    or any(j.active for j in self.jobs.values())):
                 return  # a check stopped to make way for a job is tried again; a failed one not
             self._launch(Job(uuid.uuid4().hex[:8], Spec("speed", dataset)))
 
@@ -239,15 +250,43 @@ class JobRunner:
         place = self.place(job)
         if place is None:
             return None
-        running = self.current()
-        left = 0.0 if running is None else running.eta_seconds
-        if left is None:
-            estimate = self.estimate(running.spec)
-            left = None if estimate is None else max(0.0, estimate - running.seconds)
+        left = self.time_left()
         ahead = [self.estimate(j.spec) for j in self.queue[:place - 1]]
         if left is None or None in ahead:
             return None
         return left + sum(ahead)
+
+    def time_left(self) -> float | None:
+        """Roughly how many seconds the running job has left (0 when none runs), or None
+        when it has no estimate yet."""
+        running = self.current()
+        if running is None:
+            return 0.0
+        if running.eta_seconds is not None:
+            return running.eta_seconds
+        estimate = self.estimate(running.spec)
+        return None if estimate is None else max(0.0, estimate - running.seconds)
+
+    @contextmanager
+    def lend(self, wait_s: float):
+        """Lend the trainer's memory to a short task in another heavy worker (checking an
+        uploaded model): wait up to `wait_s` for the training worker to exit, keep waiting jobs
+        waiting meanwhile, and start them after. TrainerBusy when it is still training then,
+        or at once when the running job is known to need longer."""
+        with self._lock:
+            self._lent += 1
+        try:
+            deadline = time.monotonic() + wait_s
+            while self._training:
+                left = self.time_left()
+                if time.monotonic() > deadline or (left or 0) > deadline - time.monotonic():
+                    raise TrainerBusy(left)
+                time.sleep(0.1)
+            yield
+        finally:
+            with self._lock:
+                self._lent -= 1
+                self._start_next()
 
     def start(self, spec: Spec, owner: str | None = None) -> Job:
         """Train `spec` now if the trainer is free, else queue it; QueueFull if it cannot wait."""
@@ -259,7 +298,7 @@ class JobRunner:
         with self._lock:
             jobs = [Job(uuid.uuid4().hex[:8], spec, owner, status="queued",
                         message="Waiting for the trainer") for spec in specs]
-            busy = bool(self._training) or bool(self.queue)
+            busy = bool(self._training or self.queue or self._lent)
             self._check_room(len(jobs) - (0 if busy else 1), owner)
             for job in jobs:
                 self.jobs[job.id] = job
@@ -282,10 +321,10 @@ class JobRunner:
                             "started.")
 
     def _start_next(self) -> None:
-        """Start the first waiting job once no training worker is left (called whenever a
-        job ends: its worker has exited, so two never hold their memory at once)."""
+        """Start the first waiting job once no training worker is left and nothing borrows
+        its memory (called whenever a job ends: two workers never hold memory at once)."""
         with self._lock:
-            if self.queue and not self._training:
+            if self.queue and not self._training and not self._lent:
                 self._launch(self.queue.pop(0))
 
     def _launch(self, job: Job) -> None:

@@ -99,6 +99,16 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
         st.rerun(scope="app")
 
 
+def duration(seconds: float) -> str:
+    """a few seconds, 20 s, 1 min 30 s, 12 min: how long, in the words a person would use."""
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min" + (f" {rest} s" if rest and minutes < 10 else "")
+
+
 @st.cache_resource
 def job_runner() -> jobs.JobRunner:
     """The server's one job runner: training jobs outlive reruns, pages and sessions."""

@@ -4,10 +4,11 @@ the ticked runs' curves on one chart and their settings side by side; one settin
 accuracy; Compare, Delete and downloads."""
 
 import hashlib
+from contextlib import contextmanager
 
 import streamlit as st
 
-from core import charts, data, kinds, runs, store, uploads
+from core import charts, data, jobs, kinds, runs, store, uploads
 from core.datasets import DATASETS
 from core.kinds import SETTINGS
 from pages import common
@@ -19,6 +20,7 @@ INSPECTED = "upload-inspected"   # session state: file hash -> its Inspection, o
 ADDED = "upload-added"           # session state: the id of the model just added, shown once
 UPLOADS = "upload-count"         # session state: models added, part of the file picker's key
 SCALE_NAMES = {1: "0-1 (pixels divided by 255)", 255: "0-255"}
+WAIT_FOR_TRAINER_S = 20          # a file's check waits this long for a training job to end
 
 
 def section(ds: data.Dataset) -> None:
@@ -75,14 +77,37 @@ def inspected(file_name: str, content: bytes) -> uploads.Inspection | None:
     if digest not in seen:
         try:
             uploads.precheck(file_name, content)
-            with st.spinner("Checking the file in a separate process…"):
+            with checking("Checking the file in a separate process…"):
                 seen[digest] = uploads.inspect(file_name, content)
+        except jobs.TrainerBusy as e:
+            trainer_busy(e, "press **Check it now**")
+            st.button("Check it now", icon=":material/refresh:", key="upload-retry")
+            return None
         except uploads.UploadError as e:
             seen[digest] = str(e)
     if isinstance(seen[digest], str):
         st.error(common.plain(seen[digest]), icon=":material/error:")
         return None
     return seen[digest]
+
+
+@contextmanager
+def checking(what: str):
+    """A spinner while an uploaded file is read in its worker, which runs only while no model
+    trains: two TensorFlow workers at once would not fit in Community Cloud's 2.7 GB."""
+    runner = common.job_runner()
+    waiting = "Waiting for the training job to end, then c" + what[1:]
+    with st.spinner(waiting if runner.current() else what), runner.lend(WAIT_FOR_TRAINER_S):
+        yield
+
+
+def trainer_busy(busy: jobs.TrainerBusy, again: str) -> None:
+    """Why the file was not checked yet, and when to try again."""
+    left = ("" if busy.seconds_left is None
+            else f" (about {common.duration(busy.seconds_left)} left)")
+    st.info(f"A model is training on this server{left}. Model files are checked only while "
+            "no model trains, so that the two fit in the server's memory. Your file stays "
+            f"chosen: {again} when the training has ended.", icon=":material/hourglass_top:")
 
 
 def questions(inspection: uploads.Inspection, ds: data.Dataset) -> tuple[str, int]:
@@ -102,9 +127,12 @@ def questions(inspection: uploads.Inspection, ds: data.Dataset) -> tuple[str, in
 def add_to_store(file_name: str, content: bytes, dataset: str, scale: int) -> None:
     """Convert, score and save the upload in a worker; then show the page again with its run."""
     try:
-        with st.spinner(f"Checking it and scoring it on {DATASETS[dataset].title}'s test "
-                        "images in a separate process…"):
+        with checking(f"Checking it and scoring it on {DATASETS[dataset].title}'s test images "
+                      "in a separate process…"):
             model = uploads.add(file_name, content, dataset, scale)
+    except jobs.TrainerBusy as e:
+        trainer_busy(e, "press **Add to the store** again")
+        return
     except uploads.UploadError as e:
         st.error(common.plain(str(e)), icon=":material/error:")
         return

@@ -70,23 +70,13 @@ def estimate_note(spec: Spec) -> None:
         speed = runner.speeds[kinds.speed_key(spec)]
         startup = f", after ~{runner.startup_s:.0f} s to start TensorFlow" if (
             spec.kind == "cnn" and runner.startup_s) else ""
-        st.caption(f"About **{duration(seconds)}** on this machine: {spec.epochs} × "
+        st.caption(f"About **{common.duration(seconds)}** on this machine: {spec.epochs} × "
                    f"{n_train:,} images at {speed:,.0f} images/s{startup}, as measured here.")
     elif runner.speed_check() is not None:
         st.caption("Measuring how fast this machine trains each model, to estimate how long "
                    "yours will take…")
     else:
         st.caption("How long this takes here is not measured yet: the first epoch will tell.")
-
-
-def duration(seconds: float) -> str:
-    """a few seconds, 20 s, 1 min 30 s, 12 min: how long, in the words a person would use."""
-    if seconds < 10:
-        return "a few seconds"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes} min" + (f" {rest} s" if rest and minutes < 10 else "")
 
 
 def sweep_choice(spec: Spec) -> list[Spec]:
@@ -114,7 +104,7 @@ def sweep_note(specs: list[Spec]) -> None:
     """What a sweep will train, and roughly how long all of it takes here."""
     names = ", ".join(run_name(s) for s in specs)
     times = [runner.estimate(s) for s in specs]
-    total = f", about **{duration(sum(times))}** in all" if None not in times else ""
+    total = f", about **{common.duration(sum(times))}** in all" if None not in times else ""
     st.caption(f"{len(specs)} runs, one after another{total}: {names}.")
 
 
@@ -244,7 +234,7 @@ def ordinal(n: int) -> str:
 def starts_text(seconds: float | None) -> str:
     if seconds is None:
         return "when it starts is not measured yet"
-    return "starts in a few seconds" if seconds < 10 else f"starts in about {duration(seconds)}"
+    return "starts in a few seconds" if seconds < 10 else f"starts in about {common.duration(seconds)}"
 
 
 def experiment_view(job: jobs.Job | None) -> None:

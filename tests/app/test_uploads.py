@@ -14,6 +14,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from core import runs, store, uploads
+from core.kinds import Spec
 from tests.app.conftest import HOME
 from tests.app.test_draw import SEVEN, canvas_with, fake_canvas, DRAWING  # noqa: F401 (fixture)
 from tests.unit.test_uploads import made  # noqa: F401 (fixture: the model files)
@@ -69,6 +70,24 @@ def test_a_notebook_cnn_is_checked_asked_for_added_and_listed(made, user_store):
     assert len(row) == 1 and row[runs.TEST].item() == pytest.approx(expected)
     assert row[runs.SECONDS].isna().item() and row[runs.IMAGES].isna().item()
     assert at.file_uploader[0].value is None   # a fresh picker: no second Add of the same file
+
+
+def test_a_file_waits_while_a_model_trains_and_is_checked_when_asked_again(made, user_store,
+                                                                          monkeypatch):
+    from pages import runs as runs_section
+    from tests.app.test_train import idle_runner
+    monkeypatch.setattr(runs_section, "WAIT_FOR_TRAINER_S", 0.5)
+    runner = idle_runner()
+    training = runner.start(Spec("logreg", epochs=50, train_size=60_000), owner="someone")
+    at = upload(train_page(), "cnn.h5", (made / "cnn.h5").read_bytes())
+    [info] = [as_read(i.value) for i in at.info if "A model is training" in i.value]
+    assert "Your file stays chosen: press **Check it now** when the training has ended" in info
+    assert not at.error and not [b for b in at.button if b.key == "upload-add"]
+    runner.cancel(training.id)
+    runner.wait(training.id, timeout=30)
+    at.button(key="upload-retry").click().run()
+    assert any(as_read(m.value).startswith("A CNN with convolutions") for m in at.markdown)
+    assert not [i for i in at.info if "A model is training" in i.value]
 
 
 def test_a_pickle_is_refused_with_its_sentence_before_any_worker(made, user_store, monkeypatch):

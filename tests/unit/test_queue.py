@@ -141,6 +141,31 @@ def test_when_a_waiting_job_starts_is_estimated_from_the_speeds_measured(runner)
     assert runner.starts_in(first) is None
 
 
+def test_a_task_that_borrows_the_trainer_waits_for_the_running_job_and_goes_before_the_queue(
+        runner):
+    first, second = runner.start(job(1, tenths=5)), runner.start(job(2))
+    with runner.lend(wait_s=30):
+        assert first.ended and runner._training == set()   # its worker has exited
+        third = runner.start(job(3))                        # waits while the memory is lent
+        time.sleep(0.3)
+        assert second.waiting and third.waiting and started(runner) == [1]
+    wait_all(runner, [second, third])
+    assert started(runner) == [1, 2, 3]
+
+
+def test_a_task_that_cannot_borrow_the_trainer_in_time_hears_how_long_it_has_left(runner):
+    long = runner.start(job(1, tenths=100))
+    runner.speeds[kinds.speed_key(long.spec)] = 100.0     # 100 "epochs" of 900 images at 100/s
+    with pytest.raises(jobs.TrainerBusy) as busy:
+        with runner.lend(wait_s=0.3):
+            pytest.fail("lent while a job trains")
+    assert 800 < busy.value.seconds_left <= 900
+    queued = runner.start(job(2))
+    runner.cancel(long.id)
+    wait_all(runner, [long, queued])
+    assert started(runner) == [1, 2]                      # the queue goes on after a refusal
+
+
 def test_sweep_specs_differ_only_in_the_swept_setting():
     base = kinds.recipe_spec("Fast", train_size=3000)
     runs = kinds.sweep(base, "learning_rate", [1e-3, 3e-3, 1e-2])
