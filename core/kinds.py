@@ -136,6 +136,7 @@ class Setting:
     short: str
     kinds: tuple[str, ...]        # the model kinds that have it
     fmt: str = "{}"
+    short_for: tuple[tuple[str, str], ...] = ()   # (kind, short name) where a kind says it otherwise
 
     def text(self, value) -> str:
         """The value as a person reads it: 0.001, 64, on, 3,000."""
@@ -143,14 +144,16 @@ class Setting:
             return "on" if value else "off"
         return "all" if value is None else self.fmt.format(value)
 
-    def legend(self, text: str) -> str:
-        """The setting named in a legend: "lr 0.001", "augment on"."""
-        return f"{self.short} {text}"
+    def legend(self, text: str, kind: str | None = None) -> str:
+        """The setting named in a legend: "lr 0.001", "augment on", a Logistic Regression's
+        "rounds 10"."""
+        return f"{dict(self.short_for).get(kind, self.short)} {text}"
 
 
 SETTINGS = {  # the keys of Spec.settings(), in the order tables show them
     "recipe": Setting("Recipe", "recipe", ("cnn",)),
-    "epochs": Setting("Epochs (rounds)", "epochs", ("cnn", "logreg")),
+    "epochs": Setting("Epochs (rounds)", "epochs", ("cnn", "logreg"),
+                      short_for=(("logreg", "rounds"),)),
     "batch_size": Setting("Batch size", "batch", ("cnn",)),
     "learning_rate": Setting("Learning rate", "lr", ("cnn",), "{:g}"),
     "schedule": Setting("Schedule", "schedule", ("cnn",)),
@@ -172,7 +175,8 @@ def differing(specs: list[Spec]) -> list[str]:
 
 def settings_text(spec: Spec, keys: list[str]) -> str:
     """Settings `keys` of `spec` as a legend names them: "lr 0.001 · batch 64"."""
-    return " · ".join(SETTINGS[k].legend(SETTINGS[k].text(getattr(spec, k))) for k in keys)
+    return " · ".join(SETTINGS[k].legend(SETTINGS[k].text(getattr(spec, k)), spec.kind)
+                      for k in keys)
 
 
 def sweep(spec: Spec, setting: str, values) -> list[Spec]:

@@ -191,7 +191,7 @@ def legend_names(models: list[ModelInfo]) -> dict[str, str]:
     names = {}
     for m in models:
         parts = ([title(m)] if lead else []) + [
-            SETTINGS[k].legend(setting_text(m, k)) for k in keys]
+            SETTINGS[k].legend(setting_text(m, k), m.kind) for k in keys]
         names[m.id] = " · ".join(parts) or when(m)
     return unique(names, models)
 

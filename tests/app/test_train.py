@@ -145,8 +145,8 @@ def test_waiting_jobs_of_one_kind_are_told_apart_by_their_settings(train_page):
         at.slider(key="epochs-logreg").set_value(rounds)
         at.button(key="start").click().run()
     lines = [m.value for m in at.markdown if " in line · " in m.value]
-    assert "Logistic Regression on MNIST · epochs 2 · " in lines[0], lines
-    assert "Logistic Regression on MNIST · epochs 3 · " in lines[1], lines
+    assert "Logistic Regression on MNIST · rounds 2 · " in lines[0], lines
+    assert "Logistic Regression on MNIST · rounds 3 · " in lines[1], lines
     for job in runner.jobs.values():
         runner.cancel(job.id)
 

@@ -67,7 +67,7 @@ def test_legend_names_lead_with_the_kind_when_kinds_differ(root):
     cnn = save_run(root, "cnn", epochs=2)
     lr = save_run(root, "logreg", epochs=5)
     names = runs.legend_names([cnn, lr])
-    assert names == {cnn.id: "CNN (Fast) · epochs 2", lr.id: "Logistic Regression · epochs 5"}
+    assert names == {cnn.id: "CNN (Fast) · epochs 2", lr.id: "Logistic Regression · rounds 5"}
 
 
 def test_runs_that_differ_in_nothing_still_get_unique_names(root):
