@@ -54,6 +54,8 @@ def test_a_drawn_one_is_read_by_both_models(draw_page):
     readings = {m.label: m.value for m in at.metric}
     assert list(readings) == ["CNN reads", "Logistic Regression reads"]
     assert readings["CNN reads"] == "1"
+    named = [c.value for c in at.caption if c.value.endswith(" · built-in")]
+    assert named == ["CNN \\(Deeper\\) · built-in", "Logistic Regression · built-in"]  # which ones
     assert len(at.get("plotly_chart")) == 2 + 2  # probabilities, then each model's saliency
 
 
