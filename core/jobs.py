@@ -22,11 +22,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import events
+from core import events, worker
 from core.datasets import info
 from core.kinds import Spec, speed_cases, speed_key
-from core.processes import name_this_process, start_process
-from core.worker import images_per_epoch
+from core.processes import ending, name_this_process, start_process
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
@@ -165,8 +164,6 @@ def _child(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
     if models_root:
         os.environ["DIGITLAB_MODELS"] = models_root
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
-    from core import worker  # imported here: only the worker pays for TensorFlow
-
     try:
         worker.run_training(spec, channel.put, stop_flag.is_set)
     except BaseException as e:  # reported, never swallowed: the page shows it
@@ -224,7 +221,7 @@ class JobRunner:
         """Seconds `spec` should take here on `n_train` images an epoch (by default the
         training part of `spec.train_size`), or None if unmeasured or unknown."""
         speed = self.speeds.get(speed_key(spec))
-        n_train = n_train or images_per_epoch(spec)
+        n_train = n_train or worker.images_per_epoch(spec)
         if speed is None or n_train is None:
             return None
         startup = (self.startup_s or 0.0) if spec.kind == "cnn" else 0.0
@@ -448,6 +445,6 @@ class JobRunner:
                 job.apply(events.stopped())
             else:
                 code = process.exitcode
-                why = f"killed by signal {-code}" if code and code < 0 else f"exit code {code}"
+                why = ("killed by " if code and code < 0 else "") + ending(code)
                 job.apply(events.failed(f"the training worker ended unexpectedly ({why})"))
         channel.close()

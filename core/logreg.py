@@ -60,7 +60,7 @@ def scores(model: LogisticRegression, x: np.ndarray, y: np.ndarray) -> tuple[flo
     """
     proba = model.predict_proba(x)
     truth = np.searchsorted(model.classes_, y)   # the column of each image's class
-    return float(np.mean(proba.argmax(1) == truth)), metrics.log_loss(truth, proba)
+    return metrics.accuracy_and_loss(truth, proba)
 
 
 Report = Callable[[dict, "LogisticRegression"], None]   # (curve point, the model at that point)

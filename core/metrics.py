@@ -89,6 +89,11 @@ def log_loss(y_true: np.ndarray, probs: np.ndarray) -> float:
     return float(-np.mean(np.log(picked)))
 
 
+def accuracy_and_loss(y_true: np.ndarray, probs: np.ndarray) -> tuple[float, float]:
+    """Accuracy of the top class and mean cross-entropy: a curve point's or a score's pair."""
+    return float(np.mean(probs.argmax(1) == y_true)), log_loss(y_true, probs)
+
+
 def score(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray,
           n_classes: int = 10) -> Evaluation:
     """Evaluate a model given as a predict function on test images x with labels y.

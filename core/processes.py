@@ -25,6 +25,11 @@ def name_this_process() -> None:
         pass
 
 
+def ending(exitcode: int | None) -> str:
+    """How a process ended, in a few words: "signal 11", "exit code 1"."""
+    return f"signal {-exitcode}" if exitcode and exitcode < 0 else f"exit code {exitcode}"
+
+
 _main_lock = threading.Lock()
 
 

@@ -33,11 +33,6 @@ def kind_name(model: ModelInfo) -> str:
     return known.name if known else model.kind
 
 
-def when(model: ModelInfo) -> str:
-    """"built-in", or the date and time it was saved (UTC, to the minute)."""
-    return "built-in" if model.builtin else model.date
-
-
 def title(model: ModelInfo) -> str:
     """Its kind and recipe: "CNN (Fast)", "CNN (uploaded: m.h5)"; an unknown kind by its key."""
     return model.title if model.kind in kinds.KINDS else model.kind
@@ -45,7 +40,7 @@ def title(model: ModelInfo) -> str:
 
 def name(model: ModelInfo) -> str:
     """The run as a person recognises it: "CNN (Fast) · 2026-12-01 10:30"."""
-    return f"{title(model)} · {when(model)}"
+    return f"{title(model)} · {model.when}"
 
 
 def has_setting(model: ModelInfo, key: str) -> bool:
@@ -77,7 +72,7 @@ def setting_text(model: ModelInfo, key: str) -> str:
 
 def epochs(model: ModelInfo) -> float | None:
     """Epochs (a Logistic Regression's rounds) it trained: as set, else as its curves show."""
-    set_to = (model.meta.get("settings") or {}).get("epochs")
+    set_to = setting_value(model, "epochs")
     if set_to is not None:
         return set_to
     return max((p.get("epoch", 0) for p in model.history), default=None)
@@ -192,13 +187,13 @@ def legend_names(models: list[ModelInfo]) -> dict[str, str]:
     for m in models:
         parts = ([title(m)] if lead else []) + [
             SETTINGS[k].legend(setting_text(m, k), m.kind) for k in keys]
-        names[m.id] = " · ".join(parts) or when(m)
+        names[m.id] = " · ".join(parts) or m.when
     return unique(names, models)
 
 
 def unique(names: dict[str, str], models: list[ModelInfo]) -> dict[str, str]:
     """`names` with the date, then the end of the id, added to any name two runs share."""
-    for extra in (when, lambda m: m.id[-6:]):
+    for extra in (lambda m: m.when, lambda m: m.id[-6:]):
         repeated = {n for n in names.values() if list(names.values()).count(n) > 1}
         names = {m.id: f"{names[m.id]} · {extra(m)}" if names[m.id] in repeated else names[m.id]
                  for m in models}

@@ -135,11 +135,15 @@ class ModelInfo:
         return self.created_at[:16].replace("T", " ")
 
     @property
+    def when(self) -> str:
+        """"built-in", or the date and time it was saved (UTC, to the minute)."""
+        return "built-in" if self.builtin else self.date
+
+    @property
     def label(self) -> str:
         """A short name for menus: kind, recipe, data, accuracy, and built-in or date."""
         acc = f"{self.test_accuracy:.1%}" if self.test_accuracy is not None else "not scored"
-        when = "built-in" if self.builtin else self.date
-        return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {when}"
+        return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {self.when}"
 
     @property
     def trained_note(self) -> str:

@@ -266,7 +266,7 @@ def lite_scores(folder: Path, ds: data.Dataset) -> tuple[float, float]:
     """(accuracy, cross-entropy) on the test set of exactly what the app will run."""
     proba = LiteModel(folder / store.MODEL_FILES["cnn"]).predict(ds.x_test)
     check_outputs(proba)
-    return float(np.mean(proba.argmax(1) == ds.y_test)), metrics.log_loss(ds.y_test, proba)
+    return metrics.accuracy_and_loss(ds.y_test, proba)
 
 
 def logreg_weights(opened: Opened, scale: int) -> logreg.Weights:

@@ -31,7 +31,7 @@ from pathlib import Path
 from core import store
 from core.datasets import DATASETS, info
 from core.images import MAX_FILE_BYTES
-from core.processes import start_process
+from core.processes import ending, start_process
 
 FORMATS = {".keras": "cnn", ".h5": "cnn", ".tflite": "cnn", ".skops": "logreg"}  # key -> kind
 ALIASES = {".hdf5": ".h5"}
@@ -430,11 +430,6 @@ def watch(process, conn, file_name: str) -> tuple[str, object]:
             process.kill()
             raise refused(file_name, f"reading it took longer than {TIME_LIMIT_S:g} s, so it "
                                      "was stopped")
-
-
-def ending(exitcode: int | None) -> str:
-    """How a process ended, in a few words: "signal 11", "exit code 1"."""
-    return f"signal {-exitcode}" if exitcode and exitcode < 0 else f"exit code {exitcode}"
 
 
 def resident_bytes(pid: int) -> int:

@@ -170,7 +170,7 @@ def lite_scores(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, float]
     from core.lite import LiteModel
 
     proba = LiteModel(path).predict(x)
-    return float(np.mean(proba.argmax(1) == y)), metrics.log_loss(y, proba)
+    return metrics.accuracy_and_loss(y, proba)
 
 
 SPEED_BATCHES = 12   # CNN batches timed per recipe, after a few to warm up

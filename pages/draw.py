@@ -77,7 +77,7 @@ def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: st
             top = int(probs.argmax())
             st.metric(f"{kinds.KINDS[model.kind].name} reads", ds.class_names[top],
                       f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
-            st.caption(common.plain(f"{model.title} · {'built-in' if model.builtin else model.date}"))
+            st.caption(common.plain(f"{model.title} · {model.when}"))
             if probs[top] < LOW_CONFIDENCE:
                 st.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. " + (
                            "Draw the digit larger and centred, with clear strokes."

@@ -64,7 +64,7 @@ def settings() -> Spec:
 
 def estimate_note(spec: Spec) -> None:
     """Roughly how long these settings will take here, from speeds measured on this machine."""
-    n_train = round(spec.train_size * (1 - worker.VAL_FRACTION))
+    n_train = worker.images_per_epoch(spec)
     seconds = runner.estimate(spec, n_train)
     if seconds is not None:
         speed = runner.speeds[kinds.speed_key(spec)]
@@ -243,13 +243,13 @@ def experiment_view(job: jobs.Job | None) -> None:
                        if j is not None and j.spec.experiment), None)
     if experiment is None:
         return
-    runs = [j for j in runner.jobs.values() if j.spec.experiment == experiment
-            and j.status != "cancelled"]
-    curves = {run_name(j.spec): j.history for j in sorted(runs, key=lambda j: j.queued_at)
+    members = [j for j in runner.jobs.values() if j.spec.experiment == experiment
+               and j.status != "cancelled"]
+    curves = {run_name(j.spec): j.history for j in sorted(members, key=lambda j: j.queued_at)
               if j.history}
-    swept = kinds.SETTINGS[runs[0].spec.swept].label.lower()
-    done = sum(j.status == "done" for j in runs)
-    st.subheader(f"Sweep of {swept}: {done} of {len(runs)} runs done")
+    swept = kinds.SETTINGS[members[0].spec.swept].label.lower()
+    done = sum(j.status == "done" for j in members)
+    st.subheader(f"Sweep of {swept}: {done} of {len(members)} runs done")
     if curves:
         left, right = st.columns(2)
         for column, metric in ((left, "accuracy"), (right, "loss")):
