@@ -42,13 +42,20 @@ class Recipe:
 
 @dataclass(frozen=True)
 class Kind:
-    """A kind of model: its name on the page and in legends, and its short name in captions."""
+    """A kind of model: its name on the page and in legends, its short name in captions, and
+    what one pass of its training is called (a Logistic Regression's rounds, a CNN's epochs)."""
 
     name: str
     short: str
+    unit: str = "epoch"
+
+    def units(self, n: float) -> str:
+        """"1 round", "2.5 epochs": `n` passes of this kind's training, as people read them."""
+        text = f"{n:g}" if isinstance(n, float) else f"{n:,}"
+        return f"{text} {self.unit}{'' if n == 1 else 's'}"
 
 
-KINDS = {"logreg": Kind("Logistic Regression", "LR"), "cnn": Kind("CNN", "CNN")}
+KINDS = {"logreg": Kind("Logistic Regression", "LR", "round"), "cnn": Kind("CNN", "CNN")}
 
 RECIPES = {r.name: r for r in (
     Recipe("Fast", "Built for time to accuracy on a CPU: a strided 5x5 convolution, batch "
