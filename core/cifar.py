@@ -18,8 +18,7 @@ from typing import Iterator
 
 import numpy as np
 
-from core.data import DataError
-from core.datasets import DATASETS
+from core.datasets import DATASETS, DataError
 
 FOLDER = "cifar-10-batches-bin"
 TRAIN_FILES = tuple(f"data_batch_{i}.bin" for i in range(1, 6))

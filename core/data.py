@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets import DatasetInfo, info
+from core.datasets import DataError, DatasetInfo, info
 
 EMBEDDED_MNIST = Path(__file__).resolve().parents[1] / "assets" / "data" / "mnist"
 # The MD5s LeCun, Cortes and Burges publish for the four decompressed MNIST files.
@@ -48,10 +48,6 @@ SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test spli
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 RETRY_AFTER_S = 600.0       # offline, do not try Fashion-MNIST's download again for ten minutes
-
-
-class DataError(Exception):
-    """A source exists but its content is unusable; the message names the file."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,11 @@ import os
 from dataclasses import dataclass, field
 
 
+class DataError(Exception):
+    """A source exists but its content is unusable; the message names the file. Here, beside
+    the records, so that every reader (core.data, core.cifar) raises it without a loop."""
+
+
 @dataclass(frozen=True)
 class Download:
     """An official archive a person can ask the app to download (checked by MD5)."""

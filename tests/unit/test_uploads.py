@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import data, serving, uploads
+from core import data, serving, upload_rules, uploads
 from core.uploads import UploadError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,8 +183,8 @@ def zip_bomb(megabytes: int, name: str = "model.weights.h5") -> bytes:
 
 
 def test_precheck_names_each_format():
-    assert uploads.precheck("m.h5", uploads.HDF5_SIGNATURE + bytes(100)) == ".h5"
-    assert uploads.precheck("M.HDF5", uploads.HDF5_SIGNATURE + bytes(100)) == ".h5"
+    assert uploads.precheck("m.h5", upload_rules.HDF5_SIGNATURE + bytes(100)) == ".h5"
+    assert uploads.precheck("M.HDF5", upload_rules.HDF5_SIGNATURE + bytes(100)) == ".h5"
     assert uploads.precheck("m.tflite", b"\0\0\0\0TFL3" + bytes(100)) == ".tflite"
     assert uploads.precheck("m.keras", zipped({"config.json": b"{}"})) == ".keras"
     assert uploads.precheck("m.skops", zipped({"schema.json": b"{}"})) == ".skops"
@@ -213,13 +213,13 @@ def test_precheck_refuses_with_a_sentence(name, content, says):
 
 
 def test_a_file_over_the_upload_limit_is_refused(monkeypatch):
-    monkeypatch.setattr(uploads, "MAX_BYTES", 1000)
+    monkeypatch.setattr(upload_rules, "MAX_BYTES", 1000)
     with pytest.raises(UploadError, match="more than the 0 MB the app accepts"):
-        uploads.precheck("model.h5", uploads.HDF5_SIGNATURE + bytes(2000))
+        uploads.precheck("model.h5", upload_rules.HDF5_SIGNATURE + bytes(2000))
 
 
 def test_the_upload_limit_is_the_apps():
-    assert uploads.MAX_BYTES == 20 * 2**20   # .streamlit/config.toml: maxUploadSize = 20
+    assert upload_rules.MAX_BYTES == 20 * 2**20   # .streamlit/config.toml: maxUploadSize = 20
 
 
 def test_a_zip_bomb_is_refused_before_it_is_inflated():
@@ -232,9 +232,9 @@ def test_a_zip_bomb_is_refused_before_it_is_inflated():
 
 
 def test_names_from_a_file_cannot_carry_markup():
-    shown = uploads.display_name("../../**bold** [x](javascript:e).h5")
+    shown = upload_rules.display_name("../../**bold** [x](javascript:e).h5")
     assert shown == "__bold__ _x_(javascript_e).h5"
-    assert uploads.shown("[x](http://e)") == "_x__http___e_"
+    assert upload_rules.shown("[x](http://e)") == "_x__http___e_"
 
 
 # ---------------------------------------------------------------- what fits, what may load
@@ -245,15 +245,15 @@ def test_names_from_a_file_cannot_carry_markup():
     ((32, 32, 3), ("cifar10",)), ((3072,), ("cifar10",)),
 ])
 def test_the_datasets_that_fit_an_input(model_input, fits):
-    assert uploads.check_fits(model_input, 10) == fits
+    assert upload_rules.check_fits(model_input, 10) == fits
 
 
 def test_inputs_and_outputs_that_fit_nothing_are_refused():
-    with pytest.raises(uploads.Refused, match="64 x 64 x 1, which fit none.*MNIST and "
+    with pytest.raises(upload_rules.Refused, match="64 x 64 x 1, which fit none.*MNIST and "
                                               "Fashion-MNIST: 28 x 28 x 1, 28 x 28 or 784 numbers"):
-        uploads.check_fits((64, 64, 1), 10)
-    with pytest.raises(uploads.Refused, match="it gives 3 outputs"):
-        uploads.check_fits((784,), 3)
+        upload_rules.check_fits((64, 64, 1), 10)
+    with pytest.raises(upload_rules.Refused, match="it gives 3 outputs"):
+        upload_rules.check_fits((784,), 3)
 
 
 def layer(name, module="keras.layers", **config):
@@ -267,8 +267,8 @@ def model_config(*layers):
 def test_a_config_of_built_in_layers_passes():
     config = model_config(layer("InputLayer"), layer("Conv2D", activation="relu"),
                           layer("Sequential", module="keras", layers=[layer("Dense")]))
-    uploads.check_keras_config(config)
-    assert uploads.has_convolutions(config)
+    upload_rules.check_keras_config(config)
+    assert upload_rules.has_convolutions(config)
 
 
 @pytest.mark.parametrize("config, says", [
@@ -283,8 +283,8 @@ def test_a_config_of_built_in_layers_passes():
     ({"class_name": "Dense"}, "describes no Keras model"),
 ])
 def test_a_config_naming_anything_else_is_refused(config, says):
-    with pytest.raises(uploads.Refused, match=says):
-        uploads.check_keras_config(config)
+    with pytest.raises(upload_rules.Refused, match=says):
+        upload_rules.check_keras_config(config)
 
 
 # ---------------------------------------------------------------- in the worker: good files
