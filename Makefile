@@ -5,13 +5,20 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install chromium models bench clean
+.PHONY: run test test-fast install chromium models bench clean
 
 run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
+# Each prints how long its tests took, on its last line.
 test: $(VENV)/.installed-dev chromium
-	$(PY) -m pytest tests/unit tests/app tests/e2e
+	@start=$$(date +%s); $(PY) -m pytest tests/unit tests/app tests/e2e; code=$$?; \
+	echo "make test: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
+
+# The inner loop: core and pages, no browser.
+test-fast: $(VENV)/.installed-dev
+	@start=$$(date +%s); $(PY) -m pytest tests/unit tests/app; code=$$?; \
+	echo "make test-fast: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 install: $(VENV)/.installed
 
