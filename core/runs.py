@@ -205,12 +205,14 @@ def row(model: ModelInfo, experiments: dict[str, str] | None = None,
 def table(models: list[ModelInfo], all_images: int | None = None) -> pd.DataFrame:
     """One row per run (see `row`), in the order given; numbers stay numbers, so they sort.
 
-    Columns: name, test accuracy, verdict, the settings that differ among `models`, the rest.
+    Columns: name, test accuracy, verdict, the settings that differ among `models` (those with
+    the most values first: a sweep's setting before what only the built-ins changed), the rest.
     """
     labels, named = columns(models), names(models, all_images)
     experiments = experiment_names(models)
     frame = pd.DataFrame([row(m, experiments, named, labels) for m in models])
-    first = [RUN, TEST, VERDICT] + [labels[k] for k in varying(models)]
+    most_varied = sorted(varying(models), key=lambda k: -len({setting_text(m, k) for m in models}))
+    first = [RUN, TEST, VERDICT] + [labels[k] for k in most_varied]
     frame = frame[first + [c for c in frame.columns if c not in first]]
     return frame.convert_dtypes()   # nullable types: a batch size stays 64, not 64.0
 

@@ -15,7 +15,7 @@ from pages.upload_panel import upload_panel
 
 HIDDEN = (runs.KIND, SETTINGS["seed"].label, runs.ID)   # in the CSV, not on the page
 DELETED = "runs-deleted"   # session state: what the last Delete did, shown once
-WIDTHS = {runs.RUN: 330, runs.TEST: 120, runs.VERDICT: 115}   # px: the verdict is never cut
+WIDTHS = {runs.RUN: 250, runs.TEST: 110, runs.VERDICT: 110}   # px: the verdict is never cut
 
 
 def section(ds: data.Dataset) -> None:

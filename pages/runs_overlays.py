@@ -67,10 +67,12 @@ def scatter_view(models: list[store.ModelInfo], ds: data.Dataset, named: dict[st
         st.caption(f"No scored {kinds.KINDS[kind].name} run records its "
                    f"{kinds.in_sentence(label)}.")
         return
+    size = f", {images:,} training images each" if images is not None else ""
     st.plotly_chart(runs_charts.setting_scatter(
         values, accuracies, names, label, f"Test accuracy against {kinds.in_sentence(label)}",
-        held_note(models, kind, setting, images, len(values), ds),
+        f"{len(values)} {kinds.KINDS[kind].short} run{'s' if len(values) > 1 else ''}{size}",
         log=setting in runs.LOG_SETTINGS), key="runs-scatter", config={"displayModeBar": False})
+    st.caption(held_note(models, kind, setting, images, len(values), ds))
 
 
 def image_choice(column, models: list[store.ModelInfo], kind: str) -> int | None:
@@ -79,20 +81,20 @@ def image_choice(column, models: list[store.ModelInfo], kind: str) -> int | None
     if not counts:
         return None
     return column.selectbox(SETTINGS["train_size"].label, list(counts), key=f"runs-scatter-images-{kind}",
-                            format_func=lambda n: f"{n:,} ({counts[n]} run{'s' if counts[n] > 1 else ''})",
-                            help="Accuracy depends on the number of training images more than "
-                                 "on most settings, so the chart holds it constant.")
+                            format_func=lambda n: f"{n:,} ({counts[n]} run{'s' if counts[n] > 1 else ''})")
 
 
 def held_note(models: list[store.ModelInfo], kind: str, setting: str, images: int | None,
               n: int, ds: data.Dataset) -> str:
-    """The chart's subtitle: which runs it holds, and what else differs among them."""
+    """The chart's caption: which runs it holds, and what else differs among them."""
     size = f" with {images:,} training images" if images is not None else ""
     also = runs.also_differing(models, kind, setting, images)
     rest = (f"they also differ in {', '.join(kinds.in_sentence(SETTINGS[k].label_of(kind)) for k in also)} "
             "(hover a dot for its run)" if also else "all their other settings the same")
     return (f"{n} {kinds.KINDS[kind].name} run{'s' if n > 1 else ''}{size} on {ds.title}, "
-            f"scored on {len(ds.y_test):,} test images; {rest}")
+            f"scored on {len(ds.y_test):,} test images; {rest}. Accuracy depends on the number "
+            "of training images more than on most settings, so the chart shows one number at "
+            "a time.")
 
 
 def first_setting(of_kind: list[store.ModelInfo], options: list[str]) -> str:
