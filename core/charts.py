@@ -6,27 +6,28 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core import metrics
+from core import kinds, metrics
 
 TRAIN_COLOR, VAL_COLOR = "#4f46e5", "#f59e0b"
 LABELS = {"accuracy": "Accuracy", "loss": "Loss (cross-entropy)"}
 TICKS = {"accuracy": ".4~p"}   # 90%, 91.25%: a curve that moves by tenths still reads
 
 
-def training_curve(history: list[dict], metric: str, epochs: int, title: str | None = None
-                   ) -> go.Figure:
+def training_curve(history: list[dict], metric: str, epochs: int, title: str | None = None,
+                   unit: str = "epoch") -> go.Figure:
     """Train vs validation `metric` ("accuracy" or "loss") at each curve point, x axis in
-    epochs (points may fall inside one) fixed to 0..epochs, ticks at whole epochs."""
+    epochs (a Logistic Regression's `unit` "round"; points may fall inside one) fixed to
+    0..epochs, ticks at whole ones."""
     x = [h["epoch"] for h in history]
     fig = go.Figure()
     for key, name, color in ((metric, "train", TRAIN_COLOR), (f"val_{metric}", "validation", VAL_COLOR)):
         fig.add_scatter(x=x, y=[h[key] for h in history], name=name, mode="lines+markers",
                         line=dict(color=color, width=2), marker=dict(size=5),
-                        hovertemplate=f"epoch %{{x:.2~f}}<br>{name} %{{y:.4f}}<extra></extra>")
+                        hovertemplate=f"{unit} %{{x:.2~f}}<br>{name} %{{y:.4f}}<extra></extra>")
     end = max(epochs, 1)
     fig.update_layout(title=title, height=300, margin=dict(l=10, r=10, t=30 if title else 10, b=10),
                       legend=dict(orientation="h", y=1.0, x=1, xanchor="right", yanchor="bottom"),
-                      xaxis=dict(title="epoch", range=[0, end * 1.03], tickangle=0, tick0=0,
+                      xaxis=dict(title=f"{unit}s", range=[0, end * 1.03], tickangle=0, tick0=0,
                                  dtick=1 if epochs <= 10 else 2 if epochs <= 20 else 5),
                       yaxis=dict(title=LABELS[metric], tickformat=TICKS.get(metric)))
     return fig
@@ -248,18 +249,21 @@ def over_digit(values: np.ndarray, image: np.ndarray, title: str, subtitle: str,
 
 
 def training_curves(histories: dict[str, list[dict]], metric: str, title: str,
-                    data_note: str) -> go.Figure:
-    """Validation (solid) and training (dotted) `metric` per epoch, one colour per model."""
+                    data_note: str, kinds_of: dict[str, str] | None = None) -> go.Figure:
+    """Validation (solid) and training (dotted) `metric` per epoch (a Logistic Regression's
+    round), one colour per model; `kinds_of` gives each model's kind (by name; else a CNN)."""
+    kinds_of = kinds_of or {}
     fig = go.Figure()
     for (name, history), color in zip(histories.items(), MODEL_COLORS):
         x = [h["epoch"] for h in history]
+        unit = kinds.KINDS[kinds_of.get(name, "cnn")].unit
         for key, dash, part in ((f"val_{metric}", "solid", "validation"),
                                 (metric, "dot", "training")):
             fig.add_scatter(x=x, y=[h[key] for h in history], mode="lines",
                             name=f"{name}, {part}", line=dict(color=color, dash=dash, width=2),
-                            hovertemplate=f"{name}<br>epoch %{{x}}, {part} %{{y:.4f}}<extra></extra>")
+                            hovertemplate=f"{name}<br>{unit} %{{x}}, {part} %{{y:.4f}}<extra></extra>")
     fig.update_layout(legend=dict(orientation="h", y=-0.2, x=0, xanchor="left", yanchor="top"),
-                      xaxis=dict(title="epoch (a pass over the training images)"),
+                      xaxis=dict(title=kinds.unit_axis(kinds_of.get(n, "cnn") for n in histories)),
                       yaxis=dict(title=LABELS[metric],
                                  tickformat=TICKS.get(metric)))
     return _titled(fig, title, data_note, height=460)
@@ -312,67 +316,3 @@ def first_layer_filters(kernels: np.ndarray, title: str, note: str) -> go.Figure
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
     fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
     return _titled(fig, title, note, height=90 + 75 * rows)
-
-
-# ---------------------------------------------------------------- Runs (Train page)
-
-RUN_COLORS = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2",
-              "#ff9da6", "#9d755d", "#bab0ac", "#1f77b4", "#2ca02c")   # Tableau 10, then two more
-RUN_AXES = {  # x -> (axis title, how a point's x reads on hover)
-    "epoch": ("epochs", "epoch %{x:.2f}"),
-    "time": ("seconds since training began", "%{x:.1f} s"),
-}
-
-
-def runs_overlay(curves: dict[str, list[dict]], metric: str, x: str = "epoch",
-                 title: str | None = None, note: str = "") -> go.Figure:
-    """Several runs' `metric` on one chart, a colour per run: validation solid, training dotted.
-
-    `curves` maps a run's name to its points (dicts with epoch, time, accuracy, loss,
-    val_accuracy, val_loss); `x` is "epoch" or "time". Clicking a run in the legend hides both
-    of its lines.
-    """
-    fig = go.Figure()
-    for i, (name, points) in enumerate(curves.items()):
-        color = RUN_COLORS[i % len(RUN_COLORS)]
-        for key, dash, part in ((f"val_{metric}", "solid", "validation"),
-                                (metric, "dot", "training")):
-            shown = [p for p in points if x in p and key in p]
-            fig.add_scatter(
-                x=[p[x] for p in shown], y=[p[key] for p in shown], mode="lines", name=name,
-                legendgroup=name, showlegend=part == "validation",
-                line=dict(color=color, dash=dash, width=2 if part == "validation" else 1.5),
-                hovertemplate=f"{name}<br>{RUN_AXES[x][1]}, {part} %{{y:.4f}}<extra></extra>")
-    fig.update_layout(legend=dict(orientation="h", y=-0.22, x=0, xanchor="left", yanchor="top"),
-                      xaxis=dict(title=RUN_AXES[x][0], rangemode="tozero"),
-                      yaxis=dict(title=LABELS[metric],
-                                 tickformat=TICKS.get(metric)))
-    subtitle = "solid: validation, dotted: training" + (f"; {note}" if note else "")
-    return _titled(fig, title or f"{LABELS[metric]} of each run", subtitle,
-                   height=420 + 22 * ((len(curves) + 1) // 2))
-
-
-def setting_scatter(values: list, accuracies: list[float], names: list[str], setting: str,
-                    title: str, note: str, log: bool = False) -> go.Figure:
-    """Test accuracy against one setting, a dot per run (hover names it); `log` for settings
-    tried on a log scale, such as a learning rate."""
-    text = not all(isinstance(v, (int, float)) for v in values)
-    fig = go.Figure(go.Scatter(
-        x=values, y=accuracies, mode="markers", text=names,
-        marker=dict(size=11, color=RUN_COLORS[0], opacity=0.8,
-                    line=dict(color="#ffffff", width=1)),
-        hovertemplate=f"%{{text}}<br>{setting} %{{x}}<br>test accuracy %{{y:.2%}}<extra></extra>"))
-    tried = sorted(set(values)) if not text else None
-    fig.update_layout(xaxis=dict(title=setting, type="category" if text else
-                                 "log" if log else "linear",
-                                 tickvals=tried if tried and len(tried) <= 8 else None),
-                      yaxis=dict(title="test accuracy", tickformat=".1%",
-                                 range=accuracy_range(accuracies)))
-    return _titled(fig, title, note, height=380)
-
-
-def accuracy_range(accuracies: list[float]) -> list[float]:
-    """A y range around the accuracies that never runs past 0 % or 100 %."""
-    low, high = min(accuracies), max(accuracies)
-    pad = max(0.01, (high - low) * 0.1)
-    return [max(0.0, low - pad), min(1.0, high + pad)]

@@ -21,8 +21,8 @@ TERMS = {
                         "the model simpler, larger C lets it fit its training images closer.",
     "batch normalisation": "A layer that rescales each batch's activations to mean 0 and "
                            "spread 1, and remembers running averages for use on new images.",
-    "augmentation": "Training on randomly changed copies of the images (shifted, rotated, "
-                    "flipped), new every epoch, so the model learns what does not matter.",
+    "augmentation": "Training on changed copies of the images (shifted, rotated, flipped), "
+                    "so the model learns what does not matter.",
     "validation": "Images held out of the training images (10 %) and scored after each "
                   "point of the curves: the model never learns from them.",
     "test accuracy": "The share of the test images (never seen in training or validation) "

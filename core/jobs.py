@@ -145,7 +145,7 @@ class Job:
             self.history.append(events.curve_point(event))
             self.learned = event.get("learned", self.learned)
             self.epochs_done = max(self.epochs_done, event["epoch"])
-            self.message = f"{events.epoch_text(event['epoch'])} of {self.epochs} epochs done"
+            self.message = f"{events.epoch_text(event['epoch'])} of {self.spec.units(self.epochs)} done"
         elif kind in ("done", "stopped", "failed"):
             self.status = kind
             self.model_id = event.get("model_id")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core.datasets import info
@@ -57,6 +58,16 @@ class Kind:
 
 KINDS = {"logreg": Kind("Logistic Regression", "LR", "round"), "cnn": Kind("CNN", "CNN")}
 
+
+def unit_axis(kinds: Iterable[str]) -> str:
+    """A chart axis counting training passes of these kinds: "rounds", "epochs", or for both
+    "epochs (CNN) / rounds (LR)"."""
+    present = [k for k in KINDS if k in set(kinds)] or ["cnn"]
+    units = {KINDS[k].unit + "s" for k in present}
+    if len(units) == 1:
+        return units.pop()
+    return " / ".join(f"{KINDS[k].unit}s ({KINDS[k].short})" for k in reversed(present))
+
 RECIPES = {r.name: r for r in (
     Recipe("Fast", "Built for time to accuracy on a CPU: a strided 5x5 convolution, batch "
                    "normalisation and a one-cycle schedule; ~99 % on MNIST in 2 epochs.",
@@ -77,15 +88,26 @@ RECIPES = {r.name: r for r in (
 BATCH_SIZES = (32, 64, 128, 256)                 # what the Train page offers
 LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
 C_VALUES = (0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 100.0)
-EPOCH_CHOICES = (1, 2, 3, 5, 8, 12, 15, 20, 30)   # epochs (rounds) a sweep offers
+EPOCH_CHOICES = (1, 2, 3, 5, 8, 12, 15, 20, 30)   # a CNN's epochs, an LR's rounds a sweep offers
 TRAIN_SIZES = (500, 1000, 3000, 10_000, 30_000)    # training images a sweep offers, and all
 assert all(r.batch_size in BATCH_SIZES and r.learning_rate in LEARNING_RATES
            for r in RECIPES.values()), "the Train page offers every recipe's own settings"
 
 
+LOGREG_DEFAULTS = {"C": 0.1, "epochs": 10, "augment": False}   # the Train page's first values
+
+
 def default_recipe(dataset: str) -> str:
     """The recipe the Train page offers first for `dataset`."""
     return next(r.name for r in RECIPES.values() if dataset in r.tuned_for)
+
+
+def default_spec(kind: str, dataset: str = "mnist", recipe: str | None = None) -> Spec:
+    """The settings the Train page offers first: a recipe's own for a CNN (`recipe`, else the
+    dataset's default), LOGREG_DEFAULTS for a Logistic Regression; all training images."""
+    if kind == "cnn":
+        return recipe_spec(recipe or default_recipe(dataset), dataset)
+    return Spec(kind, dataset, **LOGREG_DEFAULTS)
 
 
 def title(kind: str, recipe: str | None = None) -> str:
@@ -125,6 +147,15 @@ class Spec:
     def title(self) -> str:
         return title(self.kind, self.recipe)
 
+    @property
+    def unit(self) -> str:
+        """What one pass of its training is called: "round", "epoch" (a speed check: "epoch")."""
+        return KINDS[self.kind].unit if self.kind in KINDS else "epoch"
+
+    def units(self, n: float) -> str:
+        """"10 rounds", "2 epochs": `n` passes of its training, as people read them."""
+        return KINDS.get(self.kind, KINDS["cnn"]).units(n)
+
     def settings(self) -> dict:
         """The settings that matter for this kind, as a model's meta.json keeps them."""
         keep = (("recipe", "epochs", "batch_size", "learning_rate", "schedule", "augment")
@@ -144,6 +175,23 @@ class Setting:
     kinds: tuple[str, ...]        # the model kinds that have it
     fmt: str = "{}"
     short_for: tuple[tuple[str, str], ...] = ()   # (kind, short name) where a kind says it otherwise
+    label_for: tuple[tuple[str, str], ...] = ()   # (kind, label) where a kind says it otherwise
+    term: str | None = None       # its entry in core.glossary, if it has one
+    unit_after: bool = False      # legends put the value first: "500 images"
+
+    def label_of(self, kinds: str | Iterable[str] = ()) -> str:
+        """Its label for runs of these kinds: an LR's "Rounds", a CNN's "Epochs", and for
+        both "Epochs (CNN) / rounds (LR)"."""
+        present = [k for k in self.kinds if k in ({kinds} if isinstance(kinds, str) else set(kinds))]
+        labels = {k: dict(self.label_for).get(k, self.label) for k in present}
+        if len(set(labels.values())) <= 1:
+            return next(iter(labels.values()), self.label)
+        parts = [f"{text} ({KINDS[k].short})" for k, text in labels.items()]
+        return " / ".join([parts[0]] + [in_sentence(p) for p in parts[1:]])
+
+    def glossary_term(self, kind: str) -> str | None:
+        """The glossary entry that explains it for runs of `kind`: epochs is the kind's unit."""
+        return KINDS[kind].unit if self.term == "unit" else self.term
 
     def text(self, value) -> str:
         """The value as a person reads it: 0.001, 64, on, 3,000."""
@@ -154,19 +202,26 @@ class Setting:
     def legend(self, text: str, kind: str | None = None) -> str:
         """The setting named in a legend: "lr 0.001", "augment on", a Logistic Regression's
         "rounds 10"."""
-        return f"{dict(self.short_for).get(kind, self.short)} {text}"
+        short = dict(self.short_for).get(kind, self.short)
+        return f"{text} {short}" if self.unit_after else f"{short} {text}"
+
+
+def in_sentence(label: str) -> str:
+    """A label inside a sentence: "learning rate", "regularisation C" (an initialism stays)."""
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
 
 
 SETTINGS = {  # the keys of Spec.settings(), in the order tables show them
     "recipe": Setting("Recipe", "recipe", ("cnn",)),
-    "epochs": Setting("Epochs (rounds)", "epochs", ("cnn", "logreg"),
-                      short_for=(("logreg", "rounds"),)),
-    "batch_size": Setting("Batch size", "batch", ("cnn",)),
-    "learning_rate": Setting("Learning rate", "lr", ("cnn",), "{:g}"),
-    "schedule": Setting("Schedule", "schedule", ("cnn",)),
-    "augment": Setting("Augmentation", "augment", ("cnn", "logreg")),
-    "C": Setting("Regularisation C", "C", ("logreg",), "{:g}"),
-    "train_size": Setting("Training images used", "images", ("cnn", "logreg"), "{:,}"),
+    "epochs": Setting("Epochs", "epochs", ("cnn", "logreg"), short_for=(("logreg", "rounds"),),
+                      label_for=(("logreg", "Rounds"),), term="unit"),
+    "batch_size": Setting("Batch size", "batch", ("cnn",), term="batch size"),
+    "learning_rate": Setting("Learning rate", "lr", ("cnn",), "{:g}", term="learning rate"),
+    "schedule": Setting("Schedule", "schedule", ("cnn",), term="one-cycle"),
+    "augment": Setting("Augmentation", "augment", ("cnn", "logreg"), term="augmentation"),
+    "C": Setting("Regularisation C", "C", ("logreg",), "{:g}", term="regularisation C"),
+    "train_size": Setting("Training images used", "images", ("cnn", "logreg"), "{:,}",
+                          unit_after=True),
     "seed": Setting("Seed", "seed", ("cnn", "logreg")),
 }
 SWEEPABLE = {"cnn": ("learning_rate", "epochs", "batch_size", "augment", "train_size"),
@@ -189,8 +244,8 @@ def settings_text(spec: Spec, keys: list[str]) -> str:
 def sweep(spec: Spec, setting: str, values) -> list[Spec]:
     """One job per value of `setting`, everything else as in `spec`, tagged as one experiment."""
     if setting not in SWEEPABLE.get(spec.kind, ()):
-        raise ValueError(f"{SETTINGS[setting].label if setting in SETTINGS else setting!r} "
-                         f"cannot be swept for a {title(spec.kind)}")
+        named = SETTINGS[setting].label_of(spec.kind) if setting in SETTINGS else repr(setting)
+        raise ValueError(f"{named} cannot be swept for a {title(spec.kind)}")
     values = list(dict.fromkeys(values))   # each value once, in the order given
     low, high = SWEEP_SIZES
     if not low <= len(values) <= high:

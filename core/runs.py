@@ -38,9 +38,43 @@ def title(model: ModelInfo) -> str:
     return model.title if model.kind in kinds.KINDS else model.kind
 
 
-def name(model: ModelInfo) -> str:
-    """The run as a person recognises it: "CNN (Fast) · 2026-12-01 10:30"."""
-    return f"{title(model)} · {model.when}"
+def defaults(model: ModelInfo) -> dict:
+    """The settings the Train page starts from for a run of this kind (its recipe's, for a CNN)."""
+    recipe = model.recipe if model.recipe in kinds.RECIPES else None
+    return kinds.default_spec(model.kind, model.dataset, recipe).settings()
+
+
+def changed(model: ModelInfo, all_images: int | None = None) -> list[str]:
+    """The settings (keys of SETTINGS) it was trained with that differ from the Train page's
+    defaults for its kind; the recipe is in its title, and `all_images` training images (the
+    dataset's all) are the default too. An uploaded model records none."""
+    if model.uploaded:
+        return []
+    first, settings = defaults(model), model.meta.get("settings") or {}
+    keys = []
+    for key in SETTINGS:
+        if key == "recipe" or not has_setting(model, key) or settings.get(key) is None:
+            continue
+        if key == "train_size" and settings[key] == all_images:
+            continue
+        if settings[key] != first.get(key):
+            keys.append(key)
+    return keys
+
+
+def name(model: ModelInfo, all_images: int | None = None) -> str:
+    """The run named by its kind and what it changed from the defaults, TensorBoard-style:
+    "Logistic Regression · C 0.01 · 500 images"; a built-in ends "· built-in"."""
+    parts = [title(model)] + [SETTINGS[k].legend(setting_text(model, k), model.kind)
+                              for k in changed(model, all_images)]
+    return " · ".join(parts + (["built-in"] if model.builtin else []))
+
+
+def names(models: list[ModelInfo], all_images: int | None = None) -> dict[str, str]:
+    """A name per run (by id), unique among `models`: runs that share a name get the date and
+    time they were saved, then the end of their id."""
+    return unique({m.id: name(m, all_images) for m in models}, models,
+                  extras=(lambda m: m.date, lambda m: m.id[-6:]))
 
 
 def has_setting(model: ModelInfo, key: str) -> bool:
@@ -94,7 +128,7 @@ def verdict_word(model: ModelInfo) -> str | None:
     if not model.history:
         return None
     try:
-        return verdict.training_verdict(model.history)[0]
+        return verdict.training_verdict(model.history, kinds.KINDS[model.kind].unit)[0]
     except (KeyError, TypeError, ZeroDivisionError):   # curves saved without some numbers
         return None
 
@@ -106,7 +140,7 @@ def experiment_id(model: ModelInfo) -> str | None:
 
 
 def experiment_names(models: Iterable[ModelInfo]) -> dict[str, str]:
-    """A name per experiment: "sweep of learning rate", with its start when two share a name."""
+    """A name per experiment: "sweep of regularisation C", with its start when two share a name."""
     first: dict[str, ModelInfo] = {}
     for model in sorted(models, key=lambda m: m.created_at):
         if experiment_id(model) is not None:
@@ -117,9 +151,11 @@ def experiment_names(models: Iterable[ModelInfo]) -> dict[str, str]:
 
 
 def swept_label(model: ModelInfo) -> str:
-    """The setting its sweep varies, as people read it ("learning rate")."""
+    """The setting its sweep varies, as a sentence says it ("regularisation C", "rounds")."""
     swept = (model.experiment or {}).get("swept")
-    return SETTINGS[swept].label.lower() if swept in SETTINGS else str(swept or "a setting")
+    if swept not in SETTINGS:
+        return str(swept or "a setting")
+    return kinds.in_sentence(SETTINGS[swept].label_of(model.kind))
 
 
 def grouped(models: list[ModelInfo]) -> list[ModelInfo]:
@@ -132,18 +168,31 @@ def grouped(models: list[ModelInfo]) -> list[ModelInfo]:
 
 # ---------------------------------------------------------------- the table
 
-def row(model: ModelInfo, experiments: dict[str, str] | None = None) -> dict:
-    """A run's whole record: name, experiment, kind, every setting, speed, scores, verdict."""
+def columns(models: list[ModelInfo]) -> dict[str, str]:
+    """Each setting's column (key -> label) in a table of `models`: epochs is "Rounds" when all
+    are Logistic Regressions, "Epochs (CNN) / rounds (LR)" when both kinds are there."""
+    present = {m.kind for m in models} or set(kinds.KINDS)
+    return {key: s.label_of(present) for key, s in SETTINGS.items()}
+
+
+def row(model: ModelInfo, experiments: dict[str, str] | None = None,
+        named: dict[str, str] | None = None, labels: dict[str, str] | None = None) -> dict:
+    """A run's whole record: name, scores, verdict, experiment, kind, every setting, speed.
+
+    `experiments`, `named` and `labels` (experiment_names, names, columns) of the table it is in.
+    """
     experiments = experiment_names([model]) if experiments is None else experiments
+    named = named or names([model])
+    labels = labels or columns([model])
     return {
-        RUN: name(model),
-        EXPERIMENT: experiments.get(experiment_id(model)),
+        RUN: named[model.id],
         TEST: model.test_accuracy,
-        BEST_VAL: best_val_accuracy(model),
         VERDICT: verdict_word(model),
+        EXPERIMENT: experiments.get(experiment_id(model)),
+        BEST_VAL: best_val_accuracy(model),
         KIND: kind_name(model),
-        **{s.label: setting_value(model, key) if has_setting(model, key) else None
-           for key, s in SETTINGS.items()},
+        **{labels[key]: setting_value(model, key) if has_setting(model, key) else None
+           for key in SETTINGS},
         IMAGES: model.meta.get("train_size"),
         SECONDS: model.meta.get("train_seconds"),
         SPEED: images_per_s(model),
@@ -153,11 +202,26 @@ def row(model: ModelInfo, experiments: dict[str, str] | None = None) -> dict:
     }
 
 
-def table(models: list[ModelInfo]) -> pd.DataFrame:
-    """One row per run (see `row`), in the order given; numbers stay numbers, so they sort."""
+def table(models: list[ModelInfo], all_images: int | None = None) -> pd.DataFrame:
+    """One row per run (see `row`), in the order given; numbers stay numbers, so they sort.
+
+    Columns: name, test accuracy, verdict, the settings that differ among `models` (those with
+    the most values first: a sweep's setting before what only the built-ins changed), the rest.
+    """
+    labels, named = columns(models), names(models, all_images)
     experiments = experiment_names(models)
-    frame = pd.DataFrame([row(m, experiments) for m in models])
+    frame = pd.DataFrame([row(m, experiments, named, labels) for m in models])
+    most_varied = sorted(varying(models), key=lambda k: -len({setting_text(m, k) for m in models}))
+    first = [RUN, TEST, VERDICT] + [labels[k] for k in most_varied]
+    frame = frame[first + [c for c in frame.columns if c not in first]]
     return frame.convert_dtypes()   # nullable types: a batch size stays 64, not 64.0
+
+
+def varying(models: list[ModelInfo]) -> list[str]:
+    """The settings (keys of SETTINGS) whose values differ among the runs of `models` that
+    have them (a CNN's learning rate counts even beside Logistic Regressions)."""
+    return [key for key in SETTINGS
+            if len({setting_text(m, key) for m in models if has_setting(m, key)}) > 1]
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
@@ -191,9 +255,10 @@ def legend_names(models: list[ModelInfo]) -> dict[str, str]:
     return unique(names, models)
 
 
-def unique(names: dict[str, str], models: list[ModelInfo]) -> dict[str, str]:
-    """`names` with the date, then the end of the id, added to any name two runs share."""
-    for extra in (lambda m: m.when, lambda m: m.id[-6:]):
+def unique(names: dict[str, str], models: list[ModelInfo], extras=None) -> dict[str, str]:
+    """`names` with the first of `extras` (by default built-in or the date, then the end of the
+    id) added to any name two runs share, then the next."""
+    for extra in extras or (lambda m: m.when, lambda m: m.id[-6:]):
         repeated = {n for n in names.values() if list(names.values()).count(n) > 1}
         names = {m.id: f"{names[m.id]} · {extra(m)}" if names[m.id] in repeated else names[m.id]
                  for m in models}
@@ -207,9 +272,10 @@ def settings_table(models: list[ModelInfo], only_differences: bool = False) -> p
     if only_differences:
         keys = [k for k in keys if len({setting_text(m, k) for m in models}) > 1]
     names = legend_names(models)
+    labels = columns(models)
     frame = pd.DataFrame({names[m.id]: [setting_text(m, k) for k in keys]
                           for m in oldest_first(models)},
-                         index=[SETTINGS[k].label for k in keys])
+                         index=[labels[k] for k in keys])
     frame.index.name = "Setting"
     return frame
 
@@ -231,6 +297,12 @@ def curves(models: list[ModelInfo]) -> dict[str, list[dict]]:
     return {names[m.id]: m.history for m in oldest_first(models) if m.history}
 
 
+def curve_kinds(models: list[ModelInfo]) -> dict[str, str]:
+    """Each run's kind by legend name (as `curves` names them), so its x reads in its unit."""
+    names = legend_names(models)
+    return {names[m.id]: m.kind for m in models}
+
+
 # ---------------------------------------------------------------- one setting against accuracy
 
 def scatter_settings(kind: str) -> list[str]:
@@ -238,13 +310,37 @@ def scatter_settings(kind: str) -> list[str]:
     return [key for key, s in SETTINGS.items() if kind in s.kinds]
 
 
-def setting_points(models: list[ModelInfo], kind: str, key: str
-                   ) -> tuple[list, list[float], list[str]]:
-    """(setting values, test accuracies, run names) of the scored runs of `kind` that record
-    setting `key`; text values ("on", "Fast") unless every value is a number."""
-    runs = [m for m in models if m.kind == kind and m.test_accuracy is not None
+def scored(models: list[ModelInfo], kind: str, key: str) -> list[ModelInfo]:
+    """The runs of `kind` with a test accuracy that record setting `key`."""
+    return [m for m in models if m.kind == kind and m.test_accuracy is not None
             and setting_value(m, key) is not None]
+
+
+def image_counts(models: list[ModelInfo], kind: str) -> dict[int, int]:
+    """Training images used -> how many scored runs of `kind` used that many, most used first."""
+    counts: dict[int, int] = {}
+    for m in scored(models, kind, "train_size"):
+        counts[setting_value(m, "train_size")] = counts.get(setting_value(m, "train_size"), 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: (-item[1], -item[0])))
+
+
+def setting_points(models: list[ModelInfo], kind: str, key: str, images: int | None = None,
+                   named: dict[str, str] | None = None) -> tuple[list, list[float], list[str]]:
+    """(setting values, test accuracies, run names) of the scored runs of `kind` that record
+    setting `key` (and, given `images`, trained on that many images: accuracy depends on it
+    more than on most settings); text values ("on", "Fast") unless every value is a number."""
+    runs = [m for m in scored(models, kind, key)
+            if images is None or setting_value(m, "train_size") == images]
+    named = named or names(runs)
     values = [setting_value(m, key) for m in runs]
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in values):
         values = [SETTINGS[key].text(v) for v in values]
-    return values, [m.test_accuracy for m in runs], [name(m) for m in runs]
+    return values, [m.test_accuracy for m in runs], [named[m.id] for m in runs]
+
+
+def also_differing(models: list[ModelInfo], kind: str, key: str, images: int | None) -> list[str]:
+    """The settings other than `key` (and the images) that differ among the runs a
+    setting-against-accuracy chart holds: what it does not hold constant."""
+    runs = [m for m in scored(models, kind, key)
+            if images is None or setting_value(m, "train_size") == images]
+    return [k for k in varying(runs) if k not in (key, "train_size")]

@@ -9,8 +9,9 @@ OVERFIT_LOSS_RISE = 0.10  # validation loss this far above its best = memorising
 RISING = 0.005            # accuracy up this much over the last epoch = still learning
 
 
-def training_verdict(history: list[dict]) -> tuple[str, str]:
-    """(one word, one sentence) on a finished training curve.
+def training_verdict(history: list[dict], unit: str = "epoch") -> tuple[str, str]:
+    """(one word, one sentence) on a finished training curve; `unit` is what the sentence calls
+    one pass of training (core.kinds.Kind.unit: a Logistic Regression's "round").
 
     Overfitting: validation loss has risen clearly above its best while training loss
     kept falling, or training accuracy is well above validation accuracy. Underfitting:
@@ -28,10 +29,10 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
     rise = val_loss[-1] / val_loss[best] - 1
     if best < len(history) - 1 and rise > OVERFIT_LOSS_RISE and last["loss"] < history[best]["loss"]:
         return ("overfitting",
-                f"Validation loss was lowest at epoch {epoch_text(history[best]['epoch'])} and "
+                f"Validation loss was lowest at {unit} {epoch_text(history[best]['epoch'])} and "
                 f"has risen {rise:.0%} since, "
                 "while training loss kept falling: the model is memorising its training images. "
-                "Fewer epochs, augmentation or stronger regularisation help.")
+                f"Fewer {unit}s, augmentation or stronger regularisation help.")
     if gap > OVERFIT_GAP:
         return ("overfitting",
                 f"Training accuracy is {gap * 100:.1f} points above validation accuracy: the "
@@ -42,7 +43,7 @@ def training_verdict(history: list[dict]) -> tuple[str, str]:
     if rising:
         name = {"accuracy": "Training", "val_accuracy": "Validation"}[rising[0]]
         return ("underfitting",
-                f"{name} accuracy is {last[rising[0]]:.1%} and still rising: more epochs "
+                f"{name} accuracy is {last[rising[0]]:.1%} and still rising: more {unit}s "
                 "(or a larger model) would help.")
     if gap < -OVERFIT_GAP:
         return ("converging",

@@ -257,8 +257,8 @@ def inside_section(p: Pair, ds) -> None:
             " · ".join(f"{s}: {t}" for (_, _, s), t in zip(with_curves, notes)))
     left, right = st.columns(2, gap="large")
     for col, metric in zip((left, right), ("accuracy", "loss")):
-        col.plotly_chart(charts.training_curves(histories, metric,
-                                                f"Training curves: {metric}", note),
+        col.plotly_chart(charts.training_curves(histories, metric, f"Training curves: {metric}",
+                                                note, {n: m.kind for m, n, _ in with_curves}),
                          config={"displayModeBar": False})
     st.caption("Recorded while each model trained: validation (solid) is a held-out 10 % of "
                "its training images; training (dotted) is measured on the images it learns from. "

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from core import images
+from core import glossary, images
 from core import imageops as ops
 from pages import common
 
@@ -111,8 +111,7 @@ def edges_tab(image: np.ndarray, original: bytes, stem: str) -> None:
                                  format_func=lambda k: "off" if k == 0 else f"{k}×{k}",
                                  help="Blurring removes noise that would show up as edges.")
     aperture = row[1].select_slider("Sobel aperture size", [3, 5, 7], value=3, key="cv_aperture",
-                                    help="Larger apertures give much larger gradients: "
-                                         "raise the thresholds with them.")
+                                    help=glossary.explain("Sobel aperture"))
     l2 = row[2].checkbox("L2 gradient (more exact magnitude)", key="cv_l2")
 
     edges = ops.canny(image, low, high, ksize, aperture, l2)
@@ -128,7 +127,8 @@ def set_auto_thresholds(image: np.ndarray) -> None:
 def threshold_tab(image: np.ndarray, original: bytes, stem: str) -> None:
     row = st.columns([2, 2, 1, 1])
     mode = row[0].selectbox("Method", list(ops.THRESHOLD_MODES), key="cv_mode",
-                            format_func=ops.THRESHOLD_MODES.get)
+                            format_func=ops.THRESHOLD_MODES.get,
+                            help=f"**Otsu**: {glossary.explain('Otsu')}")
     adaptive = mode.startswith("adaptive")
     thresh = row[1].slider("Threshold", 0, 255, 127, key="cv_thresh",
                            disabled=mode == "otsu" or adaptive,
@@ -145,8 +145,8 @@ def threshold_tab(image: np.ndarray, original: bytes, stem: str) -> None:
     side_by_side(original, result, caption,
                  binary=mode in ("binary", "binary_inv", "otsu") or adaptive)
     if mode == "otsu":
-        st.success(f"Otsu chose the threshold **{used:.0f}**: the one that best separates "
-                   "the dark and the light pixels in the histogram below.")
+        st.success(f"Otsu chose the threshold **{used:.0f}**: the line in the histogram below. "
+                   + glossary.explain("Otsu"))
     code_and_download(ops.threshold_code(mode, thresh, block, c), result, f"{stem}-{mode}.png")
     st.plotly_chart(histogram_figure(ops.histogram(image), used), width="stretch",
                     config={"displayModeBar": False})

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from core import charts, events, jobs, kinds, logreg, verdict, worker
-from core.kinds import Spec
+from core import charts, events, glossary, jobs, kinds, logreg, runs_charts, verdict, worker
+from core.kinds import SETTINGS, Spec
 from pages import common, runs
 
 common.through_home()
@@ -26,40 +26,55 @@ def settings() -> Spec:
                                 format_func=lambda k: kinds.KINDS[k].name,
                                 key="train_kind") or "logreg"
     if kind == "logreg":
-        chosen = {"C": st.select_slider(
-                    "Regularisation C (smaller = simpler model)",
-                    options=kinds.C_VALUES, value=0.1),
-                "epochs": st.slider(f"Rounds ({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations "
-                                    "each, every one a pass over the data)", 1, 50, 10,
-                                    key="epochs-logreg"),
-                "augment": st.toggle("Augment with shifted copies", key="augment-logreg",
-                                     help="Adds each image's copies moved one pixel up, down, "
-                                          "left and right: 5x the data and the work.")}
+        first = kinds.default_spec("logreg", ds.name)
+        chosen = {"C": st.select_slider(SETTINGS["C"].label, options=kinds.C_VALUES,
+                                        value=first.C, help=explained("C", kind)),
+                "epochs": st.slider(f"{SETTINGS['epochs'].label_of(kind)} "
+                                    f"({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations each)",
+                                    1, 50, first.epochs, key="epochs-logreg",
+                                    help=f"{explained('epochs', kind)} **L-BFGS**: "
+                                         f"{glossary.explain('L-BFGS')}"),
+                "augment": st.toggle("Augment with shifted copies", first.augment,
+                                     key="augment-logreg",
+                                     help=f"{explained('augment', kind)} Here: each image's "
+                                          "copies moved one pixel up, down, left and right, "
+                                          "the same every round: 5x the data and the work.")}
     else:
         name = st.radio("Recipe", list(kinds.RECIPES), horizontal=True,
                         key=f"train_recipe-{ds.name}",
-                        index=list(kinds.RECIPES).index(kinds.default_recipe(ds.name)))
+                        index=list(kinds.RECIPES).index(kinds.default_recipe(ds.name)),
+                        help=f"**Batch normalisation**: {glossary.explain('batch normalisation')}"
+                             f"\n\n**One-cycle**: {glossary.explain('one-cycle')}")
         recipe = kinds.RECIPES[name]
         st.caption(recipe.summary)
         label, what = kinds.AUGMENTATIONS[ds.info.augmentation]
         chosen = {"recipe": name,   # widget keys per recipe: choosing one restores its settings
-                "epochs": st.slider("Epochs", 1, 30, recipe.epochs, key=f"epochs-{name}"),
-                "batch_size": st.select_slider("Batch size", kinds.BATCH_SIZES,
-                                               value=recipe.batch_size, key=f"batch-{name}"),
-                "learning_rate": st.select_slider("Learning rate (Adam; the peak of a one-cycle "
-                                                  "schedule)", kinds.LEARNING_RATES,
-                                                  value=recipe.learning_rate, key=f"lr-{name}"),
+                "epochs": st.slider(SETTINGS["epochs"].label_of(kind), 1, 30, recipe.epochs,
+                                    key=f"epochs-{name}", help=explained("epochs", kind)),
+                "batch_size": st.select_slider(SETTINGS["batch_size"].label, kinds.BATCH_SIZES,
+                                               value=recipe.batch_size, key=f"batch-{name}",
+                                               help=explained("batch_size", kind)),
+                "learning_rate": st.select_slider(SETTINGS["learning_rate"].label,
+                                                  kinds.LEARNING_RATES,
+                                                  value=recipe.learning_rate, key=f"lr-{name}",
+                                                  help=explained("learning_rate", kind)
+                                                  + " With one-cycle, this is its peak."),
                 "schedule": st.selectbox("Learning-rate schedule", list(kinds.SCHEDULES),
                                          format_func=kinds.SCHEDULES.get, key=f"sched-{name}",
                                          index=list(kinds.SCHEDULES).index(recipe.schedule),
-                                         help="One-cycle warms up over the first 15 % of the "
-                                              "steps, then decays to zero along a cosine."),
+                                         help=f"**One-cycle**: {explained('schedule', kind)}"),
                 "augment": st.toggle(label, recipe.augment, key=f"augment-{name}",
-                                     help=what)}
+                                     help=f"{explained('augment', kind)} Here: {what}")}
     n_max = len(ds.y_train)
-    chosen["train_size"] = st.slider("Training images used", min(500, n_max), n_max, n_max,
-                                     step=min(500, n_max), key=f"train_size-{ds.name}")
+    chosen["train_size"] = st.slider(SETTINGS["train_size"].label, min(500, n_max), n_max, n_max,
+                                     step=min(500, n_max), key=f"train_size-{ds.name}",
+                                     help=f"**Validation**: {glossary.explain('validation')}")
     return Spec(kind, ds.name, **chosen)
+
+
+def explained(key: str, kind: str) -> str:
+    """The glossary's line for setting `key` of a `kind` (a round or an epoch for "epochs")."""
+    return glossary.explain(SETTINGS[key].glossary_term(kind))
 
 
 def estimate_note(spec: Spec) -> None:
@@ -86,12 +101,12 @@ def sweep_choice(spec: Spec) -> list[Spec]:
                           "as set above, and overlays their curves."):
         return [spec]
     setting = st.selectbox("Setting to vary", kinds.SWEEPABLE[spec.kind],
-                           format_func=lambda k: kinds.SETTINGS[k].label,
+                           format_func=lambda k: SETTINGS[k].label_of(spec.kind),
                            key=f"sweep-setting-{spec.kind}")
     low, high = kinds.SWEEP_SIZES
     values = st.multiselect(f"Values to try ({low} to {high})",
                             kinds.sweep_options(setting, len(ds.y_train)),
-                            format_func=kinds.SETTINGS[setting].text, max_selections=high,
+                            format_func=SETTINGS[setting].text, max_selections=high,
                             key=f"sweep-values-{spec.kind}-{setting}-{ds.name}")
     try:
         return kinds.sweep(spec, setting, values)
@@ -124,10 +139,12 @@ def start(specs: list[Spec]) -> None:
 
 
 def progress_line(job: jobs.Job) -> str:
-    """The epoch it is in (or how far it got), time left, speed and what the worker says."""
+    """The epoch (an LR's round) it is in, or how far it got; time left, speed and what the
+    worker says."""
     reached = job.history[-1]["epoch"] if job.history else 0
-    parts = [f"Epoch {min(int(job.epochs_done) + 1, job.epochs)} of {job.epochs}" if job.active
-             else f"{events.epoch_text(reached)} of {job.epochs} epochs"]
+    unit = job.spec.unit
+    parts = [f"{unit.capitalize()} {min(int(job.epochs_done) + 1, job.epochs)} of {job.epochs}"
+             if job.active else f"{events.epoch_text(reached)} of {job.spec.units(job.epochs)}"]
     if job.eta_seconds is not None:
         parts.append(f"about {job.eta_seconds:.0f} s left")
     if job.images_per_s:
@@ -137,9 +154,10 @@ def progress_line(job: jobs.Job) -> str:
 
 def show_result(job: jobs.Job) -> None:
     if job.status == "done":
-        word, sentence = verdict.training_verdict(job.history)
+        word, sentence = verdict.training_verdict(job.history, job.spec.unit)
         cols = st.columns(2)
-        cols[0].metric("Test accuracy", f"{job.test_accuracy:.2%}")
+        cols[0].metric("Test accuracy", f"{job.test_accuracy:.2%}",
+                       help=glossary.explain("test accuracy"))
         cols[1].metric("Training time", f"{job.train_seconds:.1f} s")
         st.success(f"**{word.capitalize()}.** {sentence} {job.title} is saved: it is one of the "
                    "runs below.",
@@ -162,10 +180,10 @@ def job_view(job: jobs.Job, mine: bool) -> None:
             st.rerun(scope="fragment")
     if job.history:
         left, right = st.columns(2)
-        left.plotly_chart(charts.training_curve(job.history, "accuracy", job.epochs),
-                          key=f"acc-{job.id}")
-        right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs),
-                           key=f"loss-{job.id}")
+        left.plotly_chart(charts.training_curve(job.history, "accuracy", job.epochs,
+                                                unit=job.spec.unit), key=f"acc-{job.id}")
+        right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs,
+                                                 unit=job.spec.unit), key=f"loss-{job.id}")
     learned_view(job)
     show_result(job)
 
@@ -181,13 +199,13 @@ def learned_view(job: jobs.Job) -> None:
 def learned_figure(job_id: str, epoch: float, _job: jobs.Job):
     """The figure of the `learned` images at one curve point, built once, not on every refresh."""
     colour = _job.learned.ndim == 4
-    epoch = events.epoch_text(epoch)
+    after = f"after {_job.spec.unit} {events.epoch_text(epoch)}"
     if _job.spec.kind == "logreg":
         return charts.logreg_weights(
-            _job.learned, _job.class_names, f"What each class's weights look like after epoch {epoch}",
+            _job.learned, _job.class_names, f"What each class's weights look like {after}",
             charts.WEIGHTS_NOTE[colour], height=340)
     return charts.first_layer_filters(
-        _job.learned, f"The first layer's {len(_job.learned)} filters after epoch {epoch}",
+        _job.learned, f"The first layer's {len(_job.learned)} filters {after}",
         "Each is a small pattern the layer looks for " + charts.FILTERS_NOTE[colour])
 
 
@@ -247,13 +265,15 @@ def experiment_view(job: jobs.Job | None) -> None:
                and j.status != "cancelled"]
     curves = {run_name(j.spec): j.history for j in sorted(members, key=lambda j: j.queued_at)
               if j.history}
-    swept = kinds.SETTINGS[members[0].spec.swept].label.lower()
+    first = members[0].spec
+    swept = kinds.in_sentence(SETTINGS[first.swept].label_of(first.kind))
     done = sum(j.status == "done" for j in members)
     st.subheader(f"Sweep of {swept}: {done} of {len(members)} runs done")
     if curves:
         left, right = st.columns(2)
         for column, metric in ((left, "accuracy"), (right, "loss")):
-            column.plotly_chart(charts.runs_overlay(curves, metric, x="epoch"),
+            column.plotly_chart(runs_charts.runs_overlay(curves, metric, x="epoch",
+                                                         kinds_of=dict.fromkeys(curves, first.kind)),
                                 key=f"sweep-{metric}-{experiment}")
 
 

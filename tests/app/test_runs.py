@@ -111,7 +111,8 @@ def test_delete_removes_ticked_runs_but_never_a_built_in(stores):
     mine = save_run(user, "cnn", learning_rate=0.001)
     kept = save_run(user, "cnn", learning_rate=0.003)
     at = train_page(ticked=[shipped, mine])
-    assert any(c.value.startswith("Not deleted: Logistic Regression · built-in (built-in "
+    assert any(c.value.startswith("Not deleted: Logistic Regression · rounds 3 · 3,000 images · "
+                                  "built-in (built-in "
                                   "models ship with the app and are read-only)")
                for c in at.caption)
     at.button(key="runs-delete").click().run()

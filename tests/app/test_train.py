@@ -6,7 +6,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import kinds
+from core import kinds, store
 from core.kinds import Spec
 from pages import common
 
@@ -65,6 +65,37 @@ def test_the_page_says_how_long_the_settings_will_take(train_page):
     assert any("10 × 5,400 images at" in n for n in notes(at))
 
 
+def test_a_logistic_regression_trains_in_rounds_never_epochs(train_page):
+    """Slider, progress line, curves, weights and verdict all count a Logistic Regression's
+    rounds (core.kinds.KINDS["logreg"].unit)."""
+    before = {m.id for m in store.list_models()[0]}
+    try:
+        rounds_everywhere(train_page())
+    finally:   # the other tests count the runs in this process's store
+        for model in store.list_models()[0]:
+            if model.id not in before:
+                store.delete(model.id)
+
+
+def rounds_everywhere(at: AppTest) -> None:
+    slider = at.slider(key="epochs-logreg")
+    assert "epoch" not in (slider.label + slider.help).lower() and "L-BFGS" in slider.help
+    slider.set_value(2)
+    at.slider(key="train_size-mnist").set_value(500)
+    at.button(key="start").click().run()
+    progress = lambda at: [p.proto.text for p in at.get("progress")]  # noqa: E731
+    run_until(at, lambda at: any("of 2 rounds" in t for t in progress(at)))
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
+    assert all("epoch" not in t.lower() for t in progress(at)), progress(at)
+    said = [e.value for e in (*at.success, *at.info, *at.warning, *at.error)]
+    assert said and all("epoch" not in t.lower() for t in said), said
+    live = [json.loads(c.proto.spec) for c in at.get("plotly_chart")
+            if c.proto.spec and "round" in c.proto.spec]
+    assert len(live) >= 3                                   # accuracy, loss, weights
+    assert all("epoch" not in json.dumps(f).lower() for f in live)
+    assert any(f["layout"]["xaxis"].get("title", {}).get("text") == "rounds" for f in live)
+
+
 def test_a_one_epoch_job_runs_to_the_end_and_is_listed(train_page):
     at = train_page()
     at.slider(key="epochs-logreg").set_value(1)
@@ -73,7 +104,7 @@ def test_a_one_epoch_job_runs_to_the_end_and_is_listed(train_page):
     run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric))
     accuracy = next(m.value for m in at.metric if m.label == "Test accuracy")
     assert accuracy.endswith("%") and float(accuracy[:-1]) > 50
-    weights = figure_titled(at, "What each class's weights look like after epoch 1")
+    weights = figure_titled(at, "What each class's weights look like after round 1")
     assert [t["type"] for t in weights["data"]] == ["heatmap"] * 10   # kept after the job ends
     at.run()  # the full rerun after the job lists the new model beside the built-ins
     table = at.dataframe[0].value

@@ -74,7 +74,7 @@ def test_a_notebook_cnn_is_checked_asked_for_added_and_listed(made, user_store):
 
 def test_a_file_waits_while_a_model_trains_and_is_checked_when_asked_again(made, user_store,
                                                                           monkeypatch):
-    from pages import runs as runs_section
+    from pages import upload_panel as runs_section
     from tests.app.test_train import idle_runner
     monkeypatch.setattr(runs_section, "WAIT_FOR_TRAINER_S", 0.5)
     runner = idle_runner()

@@ -112,7 +112,7 @@ def test_cifar_from_download_to_a_photo(browser, cifar_app, tmp_path):
         assert "dataset=cifar10" in page.url
         train(page, "Logistic Regression", "Logistic Regression", "Rounds", ("Home", "ArrowRight"),
               "2")
-        weights = page.get_by_text(re.compile(r"What each class's weights look like after epoch 2"))
+        weights = page.get_by_text(re.compile(r"What each class's weights look like after round 2"))
         expect(weights.first).to_be_visible()
         screenshot(page, "cifar-train-logreg")
         train(page, "CNN", "CNN (Airbench)", "Epochs", ("Home",), "1")

@@ -36,13 +36,13 @@ def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
     expect(page.get_by_text(re.compile(r"About .* on this machine"))).to_be_visible(
         timeout=120_000)                               # the speed check has measured it
     page.get_by_role("button", name="Start training").click()
-    live = page.get_by_text(re.compile(r"What each class's weights look like after epoch [1-9]$"))
+    live = page.get_by_text(re.compile(r"What each class's weights look like after round [1-9]$"))
     expect(live.first).to_be_visible(timeout=120_000)  # updated while it trains (and redrawn)
     screenshot(page, "train-logreg-running")
     expect(page.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_be_visible(
         timeout=120_000)
     expect(page.get_by_text("Download a run's files")).to_be_visible(timeout=30_000)
-    final = page.get_by_text("What each class's weights look like after epoch 10")
+    final = page.get_by_text("What each class's weights look like after round 10")
     expect(final).to_be_visible()                      # the finished model keeps the last ones
     screenshot(page, "train-logreg-done")
     page.set_viewport_size({"width": 420, "height": 900})   # a phone

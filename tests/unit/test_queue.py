@@ -183,7 +183,7 @@ def test_jobs_of_one_kind_are_named_by_the_settings_that_differ():
     assert kinds.differing([a, a]) == []
     lr = kinds.Spec("logreg", C=0.1)
     assert kinds.differing([lr, lr.replace(augment=True)]) == ["augment"]
-    assert kinds.settings_text(lr.replace(train_size=None), ["train_size"]) == "images all"
+    assert kinds.settings_text(lr.replace(train_size=None), ["train_size"]) == "all images"
 
 
 @pytest.mark.parametrize("setting, values, error", [
@@ -195,3 +195,23 @@ def test_jobs_of_one_kind_are_named_by_the_settings_that_differ():
 def test_a_sweep_needs_two_to_six_values_of_a_setting_of_its_kind(setting, values, error):
     with pytest.raises(ValueError, match=error):
         kinds.sweep(kinds.recipe_spec("Fast"), setting, values)
+
+
+def test_each_kind_names_its_unit_of_training():
+    lr, cnn = kinds.Spec("logreg"), kinds.recipe_spec("Fast")
+    assert (lr.unit, lr.units(10), lr.units(1)) == ("round", "10 rounds", "1 round")
+    assert (cnn.unit, cnn.units(2), cnn.units(2.5)) == ("epoch", "2 epochs", "2.5 epochs")
+    epochs = kinds.SETTINGS["epochs"]
+    assert (epochs.label_of("logreg"), epochs.label_of("cnn")) == ("Rounds", "Epochs")
+    assert epochs.label_of(["cnn", "logreg"]) == "Epochs (CNN) / rounds (LR)"
+    assert kinds.unit_axis(["logreg"]) == "rounds"
+    assert kinds.in_sentence(kinds.SETTINGS["C"].label) == "regularisation C"
+    assert kinds.default_spec("logreg") == kinds.Spec("logreg", **kinds.LOGREG_DEFAULTS)
+    assert kinds.default_spec("cnn", "cifar10").recipe == "Airbench"
+
+
+def test_a_logistic_regression_job_reports_rounds():
+    job = jobs.Job("j", kinds.Spec("logreg", epochs=10), owner="me")
+    job.apply(events.epoch({"epoch": 2.0, "time": 1.0, "accuracy": 0.8, "loss": 0.5,
+                            "val_accuracy": 0.8, "val_loss": 0.5}, 10))
+    assert job.message == "2 of 10 rounds done"

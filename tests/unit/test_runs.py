@@ -6,7 +6,7 @@ import json
 import pandas as pd
 import pytest
 
-from core import charts, runs, store
+from core import charts, runs, runs_charts, store
 from tests.fake_runs import curve, save_run
 
 
@@ -24,11 +24,11 @@ def test_a_row_holds_the_whole_record(root):
              meta_history=curve(4, val_accuracy=0.96), meta_train_seconds=12.0,
              meta_experiment={"id": "learning_rate-abc123", "swept": "learning_rate"})
     row = runs.row(listed(root)[0], runs.experiment_names(listed(root)))
-    assert row[runs.RUN].startswith("CNN (Fast) · 20")
+    assert row[runs.RUN] == "CNN (Fast) · batch 64 · lr 0.001 · 3,000 images"
     assert row[runs.KIND] == "CNN" and row["Recipe"] == "Fast"
     assert row["Learning rate"] == 0.001 and row["Batch size"] == 64
     assert row["Regularisation C"] is None               # not a setting of a CNN
-    assert row[runs.IMAGES] == 2700 and row["Epochs (rounds)"] == 2
+    assert row[runs.IMAGES] == 2700 and row["Epochs"] == 2
     assert row[runs.SPEED] == pytest.approx(2700 * 2 / 12.0)
     assert row[runs.BEST_VAL] == pytest.approx(0.96) and row[runs.TEST] == 0.97
     assert row[runs.VERDICT] in ("converging", "underfitting", "overfitting", "done")
@@ -40,7 +40,7 @@ def test_a_run_with_little_recorded_still_has_a_row(root):
     meta = {"kind": "logreg", "dataset": "mnist"}      # no settings, history, scores, sizes
     store.save(meta, lambda folder: (folder / "model.npz").write_bytes(b"x"), root)
     row = runs.row(listed(root)[0])
-    assert row[runs.RUN].startswith("Logistic Regression · ")
+    assert row[runs.RUN] == "Logistic Regression"          # alone: nothing to tell apart
     assert row[runs.TEST] is None and row[runs.BEST_VAL] is None and row[runs.VERDICT] is None
     assert row[runs.SPEED] is None and row["Regularisation C"] is None
     assert row[runs.EXPERIMENT] is None
@@ -115,7 +115,7 @@ def test_the_runs_of_an_experiment_are_grouped(root):
                       meta_created_at="2026-12-01T10:02:00+00:00")
     models = listed(root)                    # newest first: second, between, first
     assert [m.id for m in runs.grouped(models)] == [second.id, first.id, between.id]
-    assert runs.experiment_names(models) == {"C-abc123": "sweep of regularisation c"}
+    assert runs.experiment_names(models) == {"C-abc123": "sweep of regularisation C"}
 
 
 def test_two_sweeps_of_one_setting_are_told_apart_by_their_start(root):
@@ -132,7 +132,7 @@ def test_the_overlay_draws_two_lines_per_run_named_by_run(root):
                  meta_created_at="2026-12-01T10:05:00+00:00")
     a = save_run(root, "cnn", learning_rate=0.001, epochs=3,
                  meta_created_at="2026-12-01T10:00:00+00:00")
-    fig = charts.runs_overlay(runs.curves([b, a]), "accuracy", x="time")   # oldest run first
+    fig = runs_charts.runs_overlay(runs.curves([b, a]), "accuracy", x="time")   # oldest run first
     assert len(fig.data) == 4
     assert [t.name for t in fig.data] == ["lr 0.001"] * 2 + ["lr 0.003"] * 2
     assert [t.line.dash for t in fig.data] == ["solid", "dot"] * 2
@@ -143,7 +143,7 @@ def test_the_overlay_draws_two_lines_per_run_named_by_run(root):
 
 def test_the_overlay_has_a_colour_for_each_of_ten_runs():
     curves = {f"run {i}": curve(2) for i in range(10)}
-    fig = charts.runs_overlay(curves, "loss")
+    fig = runs_charts.runs_overlay(curves, "loss")
     assert len({t.line.color for t in fig.data}) == 10
 
 
@@ -153,7 +153,7 @@ def test_a_setting_against_test_accuracy(root):
     save_run(root, "logreg")                                        # another kind: left out
     values, accuracies, names = runs.setting_points(listed(root), "cnn", "learning_rate")
     assert sorted(zip(values, accuracies)) == [(0.001, 0.97), (0.003, 0.98), (0.01, 0.95)]
-    fig = charts.setting_scatter(values, accuracies, names, "Learning rate", "t", "n", log=True)
+    fig = runs_charts.setting_scatter(values, accuracies, names, "Learning rate", "t", "n", log=True)
     assert fig.layout.xaxis.type == "log" and list(fig.data[0].text) == names
     on_off, _, _ = runs.setting_points(listed(root), "cnn", "augment")
     assert on_off == ["off"] * 3
@@ -166,6 +166,80 @@ def test_history_in_meta_json_is_read_through_the_store(root):
            {"epoch": 2, "seconds": 4.0, "accuracy": 0.9, "loss": 0.3, "val_accuracy": 0.88,
             "val_loss": 0.35}]
     model = save_run(root, "logreg", meta_history=old)
-    fig = charts.runs_overlay(runs.curves([model]), "loss", x="time")
+    fig = runs_charts.runs_overlay(runs.curves([model]), "loss", x="time")
     assert list(fig.data[0].x) == [5.0, 9.0]
     assert json.loads((model.path / "meta.json").read_text())["history"] == old
+
+
+# ---------------------------------------------------------------- run names and units
+
+def test_a_run_is_named_by_what_it_changed_from_the_defaults(root):
+    plain = save_run(root, "logreg", epochs=10, C=0.1, train_size=60_000)   # the Train page's
+    small = save_run(root, "logreg", epochs=10, C=0.01, train_size=500)
+    cnn = save_run(root, "cnn", recipe="Classic", epochs=12, learning_rate=1e-3,
+                   schedule="constant", train_size=60_000, augment=True)
+    names = runs.names([plain, small, cnn], all_images=60_000)
+    assert names == {plain.id: "Logistic Regression",
+                     small.id: "Logistic Regression · C 0.01 · 500 images",
+                     cnn.id: "CNN (Classic) · augment on"}   # Classic's own epochs, lr, schedule
+
+
+def test_runs_with_the_same_name_are_told_apart_by_date_then_id(root):
+    early = [save_run(root, "logreg", C=1.0, meta_created_at="2026-12-02T07:01:00+00:00")
+             for _ in range(2)]
+    later = save_run(root, "logreg", C=1.0, meta_created_at="2026-12-02T07:05:00+00:00")
+    seeded = save_run(root, "logreg", C=1.0, seed=1, meta_created_at="2026-12-02T07:01:00+00:00")
+    names = runs.names([*early, later, seeded])
+    assert len(set(names.values())) == 4
+    assert names[later.id] == "Logistic Regression · rounds 3 · C 1 · 3,000 images · 2026-12-02 07:05"
+    assert names[seeded.id] == "Logistic Regression · rounds 3 · C 1 · 3,000 images · seed 1"
+    assert all(names[m.id].startswith("Logistic Regression · rounds 3 · C 1 · 3,000 images · "
+                                      "2026-12-02 07:01 · ") for m in early)
+
+
+def test_built_in_runs_say_so(tmp_path):
+    builtin = tmp_path / "builtin"
+    model = save_run(builtin, "logreg", epochs=15, augment=True, train_size=None)
+    (shipped,) = store.list_models(tmp_path / "user", builtin)[0]
+    assert shipped.id == model.id
+    assert runs.name(shipped) == "Logistic Regression · rounds 15 · augment on · built-in"
+
+
+def test_the_table_leads_with_name_accuracy_verdict_and_what_differs(root):
+    save_run(root, "logreg", C=0.01, meta_created_at="2026-12-01T10:00:00+00:00")
+    save_run(root, "logreg", C=1.0, meta_created_at="2026-12-01T10:01:00+00:00")
+    frame = runs.table(listed(root))
+    assert list(frame.columns[:4]) == [runs.RUN, runs.TEST, runs.VERDICT, "Regularisation C"]
+    assert "Rounds" in frame.columns and "Epochs" not in frame.columns   # only LR runs here
+    save_run(root, "cnn")
+    mixed = runs.table(listed(root))
+    assert "Epochs (CNN) / rounds (LR)" in mixed.columns
+
+
+def test_the_setting_chart_holds_the_number_of_images_constant(root):
+    for c, size, acc in ((0.01, 500, 0.80), (1.0, 500, 0.84), (0.01, 60_000, 0.92)):
+        save_run(root, "logreg", C=c, train_size=size, meta_test_accuracy=acc)
+    models = listed(root)
+    assert runs.image_counts(models, "logreg") == {500: 2, 60_000: 1}
+    values, accuracies, _ = runs.setting_points(models, "logreg", "C", images=500)
+    assert sorted(zip(values, accuracies)) == [(0.01, 0.80), (1.0, 0.84)]
+    assert runs.also_differing(models, "logreg", "C", 500) == []
+    save_run(root, "logreg", C=0.1, train_size=500, augment=True, meta_test_accuracy=0.83)
+    assert runs.also_differing(listed(root), "logreg", "C", 500) == ["augment"]
+
+
+def test_a_logistic_regression_counts_rounds_on_every_chart(root):
+    lr = save_run(root, "logreg", C=0.1)
+    cnn = save_run(root, "cnn")
+    fig = runs_charts.runs_overlay(runs.curves([lr]), "loss", kinds_of=runs.curve_kinds([lr]))
+    assert fig.layout.xaxis.title.text == "rounds"
+    assert fig.data[0].hovertemplate.count("round %{x")
+    both = runs_charts.runs_overlay(runs.curves([lr, cnn]), "loss",
+                                    kinds_of=runs.curve_kinds([lr, cnn]))
+    assert both.layout.xaxis.title.text == "epochs (CNN) / rounds (LR)"
+    curve_fig = charts.training_curve(lr.history, "accuracy", 3, unit="round")
+    assert curve_fig.layout.xaxis.title.text == "rounds"
+    assert "round %{x" in curve_fig.data[0].hovertemplate and "epoch" not in str(curve_fig.data)
+    two = charts.training_curves({"a": lr.history, "b": cnn.history}, "loss", "t", "n",
+                                 {"a": "logreg", "b": "cnn"})
+    assert "round %{x}" in two.data[0].hovertemplate and "epoch %{x}" in two.data[2].hovertemplate
