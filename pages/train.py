@@ -32,16 +32,16 @@ def settings() -> Spec:
                 "epochs": st.slider(f"Rounds ({logreg.ITERATIONS_PER_EPOCH} L-BFGS iterations "
                                     "each, every one a pass over the data)", 1, 50, 10,
                                     key="epochs-logreg"),
-                "augment": st.toggle("Augment with shifted copies", key="augment-logreg",
-                                     help="Adds each image's copies moved one pixel up, down, "
-                                          "left and right: 5x the data and the work.")}
+                "augment": st.toggle(kinds.augmentation("logreg", ds.name)[0],
+                                     key="augment-logreg",
+                                     help=kinds.augmentation_text("logreg", ds.name))}
     else:
         name = st.radio("Recipe", list(kinds.RECIPES), horizontal=True,
                         key=f"train_recipe-{ds.name}",
                         index=list(kinds.RECIPES).index(kinds.default_recipe(ds.name)))
         recipe = kinds.RECIPES[name]
         st.caption(recipe.summary)
-        label, what = kinds.AUGMENTATIONS[ds.info.augmentation]
+        label, what = kinds.augmentation("cnn", ds.name)
         chosen = {"recipe": name,   # widget keys per recipe: choosing one restores its settings
                 "epochs": st.slider("Epochs", 1, 30, recipe.epochs, key=f"epochs-{name}"),
                 "batch_size": st.select_slider("Batch size", kinds.BATCH_SIZES,
