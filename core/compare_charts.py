@@ -14,7 +14,9 @@ from core.charts import MODEL_COLORS, _titled
 CONFUSION_SCALE = [[0.0, "#ffffff"], [0.004, "#eef0fb"], [0.03, "#c7cbf3"],
                    [0.15, "#8b90e6"], [0.5, "#5b5fd6"], [1.0, "#312e81"]]
 SELECTED_COLOR = "#e11d48"
-CELL_FONT = 13   # px: readable at 1280 px, and in a 390 px wide phone's ~30 px cells
+CELL_FONT = 12   # px: readable at 1280 px, and fits "1122" in a 390 px phone's ~30 px cells
+BELOW = dict(orientation="h", x=0, y=-0.2, xanchor="left", yanchor="top")   # a legend under
+                                    # the plot: on a phone, one above it covers the subtitle
 
 
 def confusion_matrix(cm, class_names, title: str, data_note: str, normalised: bool = False,
@@ -68,12 +70,11 @@ def per_class_bars(values: dict[str, np.ndarray], class_names, metric: str, titl
         fig.add_bar(x=[str(c) for c in class_names], y=vals, name=name, marker_color=color,
                     hovertemplate=f"{name}<br>class %{{x}}: %{{y:.1%}}<extra></extra>")
     low = min(float(np.min(v)) for v in values.values())
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.0, x=1, xanchor="right",
-                                                   yanchor="bottom"),
+    fig.update_layout(barmode="group", legend=BELOW,
                       yaxis=dict(title=metric, tickformat=".0%",
                                  range=[max(0.0, low - 0.1), 1.0]),
                       xaxis=dict(title="class", type="category", tickangle=0))
-    return _titled(fig, title, data_note, height=360, top=90)
+    return _titled(fig, title, data_note, height=390)
 
 
 def robustness_bars(accuracy: dict[str, dict[str, float]], labels: dict[str, str], title: str,
@@ -86,11 +87,10 @@ def robustness_bars(accuracy: dict[str, dict[str, float]], labels: dict[str, str
                     text=[f"{acc[k]:.0%}" for k in kinds], textposition="outside",
                     customdata=[f"{k}: {labels[k]}" for k in kinds],
                     hovertemplate=f"{name}<br>%{{customdata}}: %{{y:.1%}}<extra></extra>")
-    fig.update_layout(barmode="group", legend=dict(orientation="h", y=1.0, x=1, xanchor="right",
-                                                   yanchor="bottom"),
+    fig.update_layout(barmode="group", legend=BELOW,
                       yaxis=dict(title="accuracy", tickformat=".0%", range=[0, 1.08]),
                       xaxis=dict(title=None, tickangle=0))
-    return _titled(fig, title, data_note, height=380, top=90)
+    return _titled(fig, title, data_note, height=400)
 
 
 def reliability_diagram(curves: dict[str, metrics.Reliability], title: str,

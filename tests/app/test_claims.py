@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import data, scorecard, store
 from tests.app.conftest import HOME
-from tests.app.test_compare import open_sections, table_rows
+from tests.app.test_compare import open_sections, table_columns, table_rows
 from tests.fake_runs import save_run
 
 ROBUSTNESS_WORDS = {   # what each kind's augmentation is, in words a page must use
@@ -67,7 +67,7 @@ def expected_sizes(meta: dict) -> str | None:
 def check_claims(at: AppTest, models: tuple[store.ModelInfo, store.ModelInfo]) -> None:
     """Each claim in the table, the picker captions and the robustness list, against meta.json."""
     rows = table_rows(at)
-    names = list(at.table[0].value.columns)
+    names = table_columns(at)
     robust = next(m.value for m in at.markdown if m.value.startswith("How each model was trained"))
     lines = dict(line.split("**")[1:3] for line in robust.splitlines()[1:])
     captions = [c.value for c in at.caption]

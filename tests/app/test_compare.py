@@ -1,6 +1,7 @@
 """Compare page under AppTest: no models, the built-ins, and models a person cannot use."""
 
 import json
+import re
 import shutil
 import sys
 import warnings
@@ -33,9 +34,21 @@ def open_sections(at: AppTest, *names: str) -> AppTest:
     return at
 
 
+def table_cells(at: AppTest) -> list[list[str]]:
+    """Compare's table (a Markdown table) as rows of cells, Markdown escapes removed."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| "))
+    lines = [line for i, line in enumerate(table.splitlines()) if i != 1]   # not the |---| row
+    return [[re.sub(r"\\(.)", r"\1", cell).strip().strip("*")
+             for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+
+
+def table_columns(at: AppTest) -> list[str]:
+    """The names of the models the table's columns are about."""
+    return table_cells(at)[0][1:]
+
+
 def table_rows(at: AppTest) -> dict[str, list[str]]:
-    table = at.table[0].value
-    return {row: list(values) for row, values in table.iterrows()}
+    return {row[0]: row[1:] for row in table_cells(at)[1:]}
 
 
 def user_logreg(root: Path, model_id: str, n_classes: int, test_accuracy: float,
