@@ -30,3 +30,31 @@ class Pair:
     @classmethod
     def of(cls, models: tuple[ModelInfo, ModelInfo], evals) -> Pair:
         return cls(models, names(*models), names(*models, short=True), tuple(evals))
+
+
+# ---------------------------------------------------------------- what each model's record says
+# Every sentence Compare says about how a model was trained is built here, from its meta.json.
+
+NOT_HERE = "trained elsewhere"   # an uploaded model: its training is not recorded
+
+
+def augmentation_claim(model: ModelInfo) -> str:
+    """The augmentation the model was trained with, as its record says: "none", or what a
+    model of its kind on its dataset gets (core.kinds.augmentation_text)."""
+    settings = model.meta.get("settings") or {}
+    if model.uploaded:
+        return f"not recorded ({NOT_HERE})"
+    if "augment" not in settings:
+        return "not recorded"
+    return kinds.augmentation_text(model.kind, model.dataset) if settings["augment"] else "none"
+
+
+def settings_claim(model: ModelInfo) -> str:
+    """Its training settings as recorded, named as legends name them (core.kinds.SETTINGS):
+    "recipe Deeper · epochs 15 · batch 128 · lr 0.003 · schedule one-cycle", "rounds 15 · C 0.1"."""
+    if model.uploaded:
+        return NOT_HERE
+    settings = model.meta.get("settings") or {}
+    keys = [k for k in kinds.SETTINGS if k in settings and k not in ("augment", "train_size", "seed")]
+    return " · ".join(kinds.SETTINGS[k].legend(kinds.SETTINGS[k].text(settings[k]), model.kind)
+                      for k in keys) or "not recorded"

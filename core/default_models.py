@@ -3,7 +3,8 @@
     make models        (= .venv/bin/python -m core.default_models)
 
 Both are trained through the same job runner as the Train page, on the canonical MNIST the
-app carries (54,000 train / 6,000 validation images) and scored on its 10,000 test images.
+app carries (54,001 training / 5,999 validation images: a stratified 10 % held out) and scored
+on its 10,000 test images; their answers on those are kept beside them (core.scorecard).
 Both learn with augmentation, so that digits drawn in a browser, never as tidy as MNIST's,
 are read well: the CNN with random rotation, shift and zoom, the Logistic Regression with
 one-pixel shifted copies.

@@ -25,6 +25,20 @@ AUGMENTATIONS = {  # a dataset's `augmentation` -> (short label, what core.cnn.a
     "flip-shift": ("Augment: flip, shift", "Random left-right flips and shifts of up to 4 "
                    "pixels (padding with black), new for every batch."),
 }
+SHIFTED_COPIES = ("Augment with shifted copies", "Each image's copies moved one pixel up, "
+                  "down, left and right are added: 5x the data "
+                  "and the work, the same copies every round.")
+
+
+def augmentation(kind: str, dataset: str) -> tuple[str, str]:
+    """(toggle label, what it does) of the augmentation a model of `kind` gets on `dataset`:
+    a Logistic Regression's one-pixel shifted copies, a CNN its dataset's random changes."""
+    return SHIFTED_COPIES if kind == "logreg" else AUGMENTATIONS[info(dataset).augmentation]
+
+
+def augmentation_text(kind: str, dataset: str) -> str:
+    """What a model of `kind` trained with augmentation on `dataset` saw, in one sentence."""
+    return augmentation(kind, dataset)[1]
 
 
 @dataclass(frozen=True)

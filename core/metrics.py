@@ -180,6 +180,15 @@ def reliability(y_true: np.ndarray, probs: np.ndarray, n_bins: int = 10) -> Reli
     return Reliability(edges, mean_conf, mean_acc, count, ece)
 
 
+FEW_IMAGES = 100   # a reliability bin with fewer images gives only a rough accuracy: at 100
+                   # images of a 50 % bin, chance alone moves it by up to ±10 points (95 %)
+
+
+def few_image_bins(rel: Reliability) -> np.ndarray:
+    """Which bins of a reliability diagram hold some, but fewer than FEW_IMAGES, images."""
+    return (rel.count > 0) & (rel.count < FEW_IMAGES)
+
+
 # ---------------------------------------------------------------- speed
 
 def latency_p50(predict: Callable[[np.ndarray], object], image: np.ndarray,

@@ -146,13 +146,26 @@ class ModelInfo:
         return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {self.when}"
 
     @property
+    def data_sizes(self) -> str:
+        """Its training and validation images as recorded: "54,001 training + 5,999 validation
+        images (10% held out)", the share as the Train page states it before a run."""
+        if self.uploaded:
+            return "trained elsewhere"
+        n_train, n_val = self.meta.get("train_size"), self.meta.get("val_size")
+        if n_train is None:
+            return "not recorded"
+        if not n_val:
+            return f"{n_train:,} training images, none held out for validation"
+        return (f"{n_train:,} training + {n_val:,} validation images "
+                f"({n_val / (n_train + n_val):.0%} held out)")
+
+    @property
     def trained_note(self) -> str:
         """The data it was trained (and validated) on, in a few words."""
         if self.uploaded:
             return "data outside this app (trained elsewhere and uploaded)"
         source = self.meta.get("dataset_source")
-        return (f"{self.meta.get('train_size', 0):,} training / {self.meta.get('val_size', 0):,} "
-                f"validation images, {data.SOURCE_NAMES.get(source, source)}")
+        return f"{self.data_sizes}, {data.SOURCE_NAMES.get(source, source)}"
 
     def recorded(self, key: str, fmt: str, unit: str = "") -> str:
         """A number from its meta.json, formatted, or "not recorded" when it is missing."""

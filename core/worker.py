@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import data, events, kinds, logreg, metrics, store
+from core import data, events, kinds, logreg, metrics, scorecard, store
 from core.kinds import Spec
 
 VAL_FRACTION = 0.1
@@ -107,6 +107,7 @@ def train_logreg(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Out
         return None
     train_seconds = time.perf_counter() - start
     test_accuracy, test_loss = logreg.scores(model, logreg.flatten(ds.x_test), ds.y_test)
+    test_probs = logreg.predict_proba(logreg.weights(model), ds.x_test)   # as the app runs it
     meta = base_meta(spec, ds, n_images, len(y_val)) | {
         "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
         "train_seconds": train_seconds, "params": int(model.coef_.size + model.intercept_.size)}
@@ -114,6 +115,7 @@ def train_logreg(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Out
     def write(folder):
         logreg.save_weights(model, folder / store.MODEL_FILES["logreg"])
         sio.dump(model, folder / store.SOURCE_FILES["logreg"])
+        scorecard.write(folder / scorecard.FILE, test_probs, ds.y_test, ds.source)
 
     return meta, write
 
@@ -151,7 +153,8 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
         exported = Path(tmp) / store.MODEL_FILES["cnn"]
         cnn.export_lite(model, exported)
-        test_accuracy, test_loss = lite_scores(exported, ds.x_test, ds.y_test)
+        test_probs = lite_probs(exported, ds.x_test)
+        test_accuracy, test_loss = metrics.accuracy_and_loss(ds.y_test, test_probs)
         lite_bytes = exported.read_bytes()
     meta = base_meta(spec, ds, n_train, n_val) | {
         "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
@@ -161,16 +164,17 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         (folder / store.MODEL_FILES["cnn"]).write_bytes(lite_bytes)
         model.save(folder / store.SOURCE_FILES["cnn"])  # to download, fine-tune or export again
         model.save(folder / "model.h5")                 # legacy format, for people who want it
+        scorecard.write(folder / scorecard.FILE, test_probs, ds.y_test, ds.source)
 
     return meta, write
 
 
-def lite_scores(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(accuracy, cross-entropy) of the exported CNN: the score of exactly what the app runs."""
+def lite_probs(path: Path, x: np.ndarray) -> np.ndarray:
+    """Class probabilities of the exported CNN for images x: exactly what the app runs, so
+    its score, and the answers kept with it for the Compare page."""
     from core.lite import LiteModel
 
-    proba = LiteModel(path).predict(x)
-    return metrics.accuracy_and_loss(y, proba)
+    return LiteModel(path).predict(x)
 
 
 SPEED_BATCHES = 12   # CNN batches timed per recipe, after a few to warm up

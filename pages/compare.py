@@ -1,36 +1,29 @@
-"""Compare: two stored models scored now on the same held-out test set, side by side."""
+"""Compare: two stored models scored on the same held-out test set, side by side: the headline
+numbers first, every other view in a section that is worked out when it is opened."""
 
-from functools import partial
-
-import numpy as np
-import pandas as pd
 import streamlit as st
 
-from core import charts, comparison, logreg, metrics, robustness, store
+from core import comparison, glossary, metrics, scorecard, store
 from core.comparison import Pair
-from pages import common, mistakes
+from pages import common, compare_sections as sections, mistakes
 
 common.through_home()
 
-ROBUSTNESS_SIZE = 1000
-
-
 # ---------------------------------------------------------------- cached work (per model file)
 
-def cache_key(model: store.ModelInfo, ds) -> tuple:
-    """What a cached result depends on: the model file's version and the test set."""
-    return *model.version, ds.name, ds.source, len(ds.y_test)
-
-
-def predictor_of(model: store.ModelInfo):
-    """model -> a function from N test images to N x C probabilities (CNNs: in the worker)."""
-    return partial(common.predict_proba, model)
+cache_key, predictor_of = sections.cache_key, sections.predictor_of
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def evaluation(key: tuple, _model: store.ModelInfo, _ds) -> metrics.Evaluation:
-    """A model scored on the whole test set, once per model file version and test set."""
-    return metrics.score(predictor_of(_model), _ds.x_test, _ds.y_test, len(_ds.class_names))
+    """A model scored on the whole test set, from the answers kept with it (core.scorecard),
+    else by running it once and keeping its answers for the next server start."""
+    probs = scorecard.read(_model, _ds.y_test, _ds.source)
+    if probs is None:
+        probs = predictor_of(_model)(_ds.x_test)
+        metrics.check_probabilities(probs, len(_ds.y_test), len(_ds.class_names))
+        scorecard.keep(_model, probs, _ds.y_test, _ds.source)
+    return metrics.evaluate(_ds.y_test, probs, n_classes=len(_ds.class_names))
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -40,19 +33,6 @@ def speed(key: tuple, _model: store.ModelInfo, _ds) -> dict:
     latency = metrics.latency_p50(predict, _ds.x_test[0])
     _, seconds = metrics.timed(predict, _ds.x_test)
     return {"latency_ms": latency * 1000, "images_per_s": len(_ds.y_test) / seconds}
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def robustness_accuracy(key: tuple, _model: store.ModelInfo, _ds) -> dict[str, float]:
-    """Accuracy on a fixed subset of the test images, unchanged and perturbed each way."""
-    return robustness.robustness_scores(predictor_of(_model), _ds.x_test, _ds.y_test,
-                                     size=ROBUSTNESS_SIZE)
-
-
-@st.cache_data(max_entries=8, show_spinner=False)
-def logreg_weights(key: tuple, _model: store.ModelInfo) -> np.ndarray:
-    """A Logistic Regression's weights as one image per class (grey or colour)."""
-    return logreg.weight_images(common.serving().weights(_model), _model.shape)
 
 
 # ---------------------------------------------------------------- words
@@ -94,17 +74,25 @@ def pickers(stored: list[store.ModelInfo], ds) -> tuple[store.ModelInfo, store.M
     b = by_id.get(st.query_params.get("b")) or common.best_model("cnn", ds.name) or next(
         m for m in stored if m != a)
     left, right = st.columns(2)
-    a = left.selectbox("Model A", stored, index=stored.index(a), format_func=lambda m: m.label,
+    a = left.selectbox("Model A", stored, index=stored.index(a), format_func=picker_label,
                        key="compare-a")
-    b = right.selectbox("Model B", stored, index=stored.index(b), format_func=lambda m: m.label,
+    left.caption(f"{common.plain(a.title)}, {a.when}: {a.trained_note}")
+    b = right.selectbox("Model B", stored, index=stored.index(b), format_func=picker_label,
                         key="compare-b")
+    right.caption(f"{common.plain(b.title)}, {b.when}: {b.trained_note}")
     st.query_params["a"], st.query_params["b"] = a.id, b.id
     return a, b
 
 
+def picker_label(model: store.ModelInfo) -> str:
+    """A model's name in a picker, short enough to show whole on a phone: the dataset is the
+    sidebar's (the full name and data are written under the picker)."""
+    return model.label.replace(f" · {model.meta.get('dataset_title', model.dataset)} · ", " · ")
+
+
 def evaluate_both(models, names, ds) -> list[metrics.Evaluation] | None:
     """Both models' evaluations, or None after saying which one failed and why."""
-    with st.spinner(f"Scoring both models on {len(ds.y_test):,} test images (only the first time)…"):
+    with st.spinner(f"Scoring both models on {len(ds.y_test):,} test images (once per model)…"):
         return common.each_model(models, names, lambda m: evaluation(cache_key(m, ds), m, ds),
                           "**{name} could not be scored**, so there is nothing to compare: "
                           "{error}. Pick another model above.")
@@ -131,7 +119,9 @@ def headline(p: Pair, ds) -> None:
         "Macro recall": [f"{e.recall:.2%}" for e in p.evals],
         "Macro F1": [f"{e.f1:.2%}" for e in p.evals],
         "Log loss (lower is better)": [f"{e.log_loss:.3f}" for e in p.evals],
-        "Training images": [trained_here(m, "train_size", ",") for m in p.models],
+        "Trained on": [m.data_sizes for m in p.models],
+        "Settings": [comparison.settings_claim(m) for m in p.models],
+        "Augmentation": [comparison.augmentation_claim(m) for m in p.models],
         "Training time": [trained_here(m, "train_seconds", ".1f", " s") for m in p.models],
         "Single-image latency (p50)": [f"{s['latency_ms']:.2f} ms" if s else "press Measure speed"
                                        for s in speeds],
@@ -141,9 +131,24 @@ def headline(p: Pair, ds) -> None:
         "Model file size (the file the app runs)": [f"{m.file.stat().st_size / 1024:,.0f} KB"
                                                     for m in p.models],
     }
-    table = pd.DataFrame(rows, index=list(p.names)).T
-    table.index.name = f"Measured now on {ds.test_note}"
-    table_area.table(table)
+    table_area.caption(f"Scores measured on {ds.test_note}; how each model was trained, as "
+                       "its record says.")
+    table_area.markdown(markdown_table(rows, p.names))
+    with table_area.expander("What these numbers mean", icon=":material/help:"):
+        st.markdown("\n".join(f"- **{label}**: {glossary.explain(term)}" for label, term in (
+            ("Macro precision", "macro precision"), ("Macro recall", "macro recall"),
+            ("Macro F1", "macro F1"), ("Log loss", "log loss"),
+            ("Single-image latency (p50)", "p50 latency"), ("Augmentation", "augmentation"))))
+
+
+def markdown_table(rows: dict[str, list[str]], columns) -> str:
+    """A Markdown table, a row per entry of `rows` and a column per model: it wraps on a phone,
+    and needs no pandas (importing it cost a fresh server's first Compare view ~1.5 s)."""
+    def line(cells) -> str:
+        return "| " + " | ".join(cells) + " |"
+    return "\n".join([line(["", *(f"**{common.plain(c)}**" for c in columns)]),
+                      line(["---"] * (len(columns) + 1)),
+                      *(line([label, *map(common.plain, values)]) for label, values in rows.items())])
 
 
 def measured_speed(p: Pair, ds) -> list[dict | None]:
@@ -161,109 +166,6 @@ def measured_speed(p: Pair, ds) -> list[dict | None]:
                "predictions run in the prediction worker, so their latency includes the pipe "
                "round trip between processes.")
     return results
-
-
-def per_class_section(p: Pair, ds) -> None:
-    """Grouped bars of one per-class score; a fragment, so switching the score is quick."""
-    st.subheader("Per class")
-    label = st.segmented_control("Score", ["F1", "precision", "recall"], default="F1",
-                                 key="per-class-metric") or "F1"
-    values = {n: e.per_class[label.lower()] for n, e in zip(p.names, p.evals)}
-    st.plotly_chart(charts.per_class_bars(values, ds.class_names, label,
-                                          f"{label} of every class", ds.test_note),
-                    config={"displayModeBar": False})
-    st.caption("Precision: of the images a model called this class, the share that were. "
-               "Recall: of the images of this class, the share it found. F1 combines the two.")
-
-
-def robustness_section(p: Pair, ds) -> None:
-    """Accuracy on rotated, shifted, noisy and blurred test images (does augmentation help?)."""
-    st.subheader("Robustness")
-    with st.spinner("Perturbing the test images and scoring both models…"):
-        accuracy = common.each_model(p.models, p.names,
-                              lambda m: robustness_accuracy(cache_key(m, ds), m, ds),
-                              "Could not test {name}'s robustness: {error}")
-    if accuracy is None:
-        return
-    scores = dict(zip(p.names, accuracy))
-    n = min(ROBUSTNESS_SIZE, len(ds.y_test))
-    note = (f"all {ds.test_note}" if n == len(ds.y_test) else
-            f"a fixed random {n:,} of the {ds.test_note}") + ", perturbed with seed 0"
-    st.plotly_chart(charts.robustness_bars(scores, robustness.ROBUSTNESS,
-                                           "Accuracy on changed test images", note),
-                    config={"displayModeBar": False})
-    augmented = [name for model, name in zip(p.models, p.names)
-                 if model.meta.get("settings", {}).get("augment")]
-    st.caption("How the images were changed: " + "; ".join(
-                   f"**{k}** {v}" for k, v in list(robustness.ROBUSTNESS.items())[1:]) + ". "
-               + (f"Trained with augmentation (random rotation, shift and zoom): "
-                  f"{' and '.join(augmented)}. " if augmented else
-                  "Neither model was trained with augmentation. ")
-               + "Augmentation is meant to make a model robust to such changes: compare how "
-               "far each model's bars drop from the original.")
-
-
-def calibration_section(p: Pair, ds) -> None:
-    """Reliability diagram and expected calibration error of both models."""
-    st.subheader("Calibration")
-    curves = {n: e.reliability for n, e in zip(p.names, p.evals)}
-    left, right = st.columns([2, 1], gap="large")
-    left.plotly_chart(charts.reliability_diagram(curves, "Is a model as right as it is sure?",
-                                                 ds.test_note),
-                      config={"displayModeBar": False})
-    with right:
-        st.markdown("**Expected calibration error** (lower is better)")
-        for name, rel in curves.items():
-            st.metric(name, f"{rel.ece:.1%}")
-        st.caption("Images are grouped by how sure the model was (its top probability, 10 bins); "
-                   "each point is a group's average confidence against how often it was right. "
-                   "On the dashed diagonal a model that says 90 % is right 90 % of the time. "
-                   "The ECE is the average gap, weighted by the number of images per group; "
-                   "small dots are groups of a few images, whose accuracy is noisy.")
-
-
-def inside_section(p: Pair, ds) -> None:
-    """What a Logistic Regression learned (its weights) and both models' training curves."""
-    st.subheader("Inside the models")
-    for model, name in zip(p.models, p.names):
-        if model.kind != "logreg":
-            continue
-        weights = common.each_model([model], [name], lambda m: logreg_weights(m.version, m),
-                                    "Could not read {name}'s weights: {error}")
-        if weights is None:
-            continue
-        h, w, _ = model.shape
-        st.plotly_chart(charts.logreg_weights(
-            weights[0], ds.class_names,
-            f"What {name} looks for: one {h} x {w} weight image per class",
-            f"learned from {model.trained_note}"), config={"displayModeBar": False})
-        st.caption("A linear model scores a class by adding up pixel x weight. " + (
-            "Each weight image is shown in colour, mid-grey for 0: where it is reddish, red "
-            "light makes the class more likely, and so on. Each is a blurry template of its "
-            "class: often a background colour (sky, grass, water) more than the object."
-            if ds.info.colour else "Red pixels (positive) are where ink makes the class more "
-            "likely, blue where ink argues against it: each image is a blurry template of "
-            "its class."))
-    without = [(m, n) for m, n in zip(p.models, p.names) if not m.history]
-    for model, name in without:
-        st.caption(f"{common.plain(name)}: " + ("trained elsewhere: no training curves."
-                   if model.uploaded else "no stored training history, so no curves to show."))
-    with_curves = [(m, n, s) for m, n, s in zip(p.models, p.names, p.short) if m.history]
-    if not with_curves:
-        return
-    histories = {n: m.history for m, n, _ in with_curves}
-    notes = [m.trained_note for m, _, _ in with_curves]
-    note = (f"{'both: ' if len(notes) == 2 else ''}{notes[0]}" if len(set(notes)) == 1 else
-            " · ".join(f"{s}: {t}" for (_, _, s), t in zip(with_curves, notes)))
-    left, right = st.columns(2, gap="large")
-    for col, metric in zip((left, right), ("accuracy", "loss")):
-        col.plotly_chart(charts.training_curves(histories, metric, f"Training curves: {metric}",
-                                                note, {n: m.kind for m, n, _ in with_curves}),
-                         config={"displayModeBar": False})
-    st.caption("Recorded while each model trained: validation (solid) is a held-out 10 % of "
-               "its training images; training (dotted) is measured on the images it learns from. "
-               "A Logistic Regression epoch is one round of L-BFGS, a CNN epoch one pass of "
-               "mini-batches.")
 
 
 # ---------------------------------------------------------------- the page
@@ -291,7 +193,6 @@ if elsewhere:
 if chosen[0] == chosen[1]:
     st.warning("Model A and model B are the same model. Pick two different ones.")
     st.stop()
-common.serving().warm_up(chosen)  # start the CNN worker while the other model is evaluated
 names = comparison.names(*chosen)
 evals = evaluate_both(chosen, names, ds)
 if evals is None:
@@ -303,9 +204,14 @@ for model, name in zip(chosen, names):
 
 pair = Pair.of(chosen, evals)
 headline(pair, ds)
-st.fragment(mistakes.confusion_section)(pair, ds)
-st.fragment(per_class_section)(pair, ds)
-st.fragment(mistakes.disagreement_section)(pair, ds)
-robustness_section(pair, ds)
-calibration_section(pair, ds)
-inside_section(pair, ds)
+st.caption("Each section below opens on a click, and is worked out only then.")
+for title, body in (("Confusion matrices: which classes each model mixes up",
+                     mistakes.confusion_section),
+                    ("Per class: precision, recall and F1", sections.per_class_section),
+                    ("Where the two models disagree", mistakes.disagreement_section),
+                    ("Robustness: rotated, shifted, noisy and blurred images",
+                     sections.robustness_section),
+                    ("Calibration: is a model as right as it is sure?",
+                     sections.calibration_section),
+                    ("Inside the models: weights and training curves", sections.inside_section)):
+    st.fragment(sections.collapsed)(title, body, pair, ds)

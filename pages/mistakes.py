@@ -6,18 +6,24 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from core import charts, images, metrics
+from core import compare_charts, glossary, images, metrics
 from core.comparison import Pair
 from pages import common
 
 GALLERY_MAX = 24
+THUMB = 96   # px: three images to a row on a 390 px phone, about seven at 1280 px
+# Buttons whose key starts "top-" (a mistake that opens its images) are drawn as links.
+LINK_STYLE = """<style>
+[class*="st-key-top-"] button p {color: #4f46e5; text-decoration: underline;}
+[class*="st-key-top-"] button:hover p {color: #312e81;}
+</style>"""
 
 
 def confusion_section(p: Pair, ds) -> None:
     """Side-by-side clickable matrices, the most frequent mistakes, and the clicked cell's images."""
-    st.subheader("Confusion matrices")
-    st.caption("Rows are the true class, columns what the model answered; the diagonal is right. "
-               "**Click a cell** (or a mistake below a matrix) to see its test images.")
+    st.caption(f"**Confusion matrix**: {glossary.explain('confusion matrix')} Rows are the "
+               "true class, columns what the model answered. **Click a cell** (or a mistake "
+               "under a matrix) to see its test images below.")
     shown = st.segmented_control("Cells show", ["counts", "% of the true class"],
                                  default="counts", key="cm-mode") or "counts"
     normalised = shown != "counts"
@@ -25,7 +31,7 @@ def confusion_section(p: Pair, ds) -> None:
     zmax = 1.0 if normalised else max(int(e.confusion.max()) for e in p.evals)
     for col, i in zip(st.columns(2, gap="large"), (0, 1)):
         with col:
-            fig = charts.confusion_matrix(
+            fig = compare_charts.confusion_matrix(
                 p.evals[i].confusion, ds.class_names, f"{p.names[i]}: test accuracy "
                 f"{p.evals[i].accuracy:.1%}", ds.test_note, normalised,
                 selected=(true, pred) if i == which else None, zmax=zmax)
@@ -49,7 +55,7 @@ def choose_cell(which: int, true: int, pred: int) -> None:
 
 def remember_click(which: int) -> None:
     """on_select of a confusion matrix: keep the clicked cell (an empty selection keeps the last)."""
-    cell = charts.clicked_cell(st.session_state[f"cm-{which}"].selection.points)
+    cell = compare_charts.clicked_cell(st.session_state[f"cm-{which}"].selection.points)
     if cell is not None:
         choose_cell(which, *cell)
 
@@ -60,19 +66,25 @@ def top_mistakes(which: int, name: str, ev: metrics.Evaluation, ds) -> None:
     if not top:
         st.caption(f"{name} makes no mistakes on these images.")
         return
-    st.caption(f"{name}'s most frequent mistakes (true → predicted: images); click one to see them:")
+    st.caption(f"{name}'s most frequent mistakes (true → predicted: images); each link opens "
+               "its images:")
+    st.html(LINK_STYLE)
     row = st.container(horizontal=True, gap="small")   # wraps when the names are long
     for t, p, n in top:
         row.button(f"{ds.class_names[t]} → {ds.class_names[p]}: {n}", key=f"top-{which}-{t}-{p}",
-                   on_click=choose_cell, args=(which, t, p), type="tertiary")
+                   on_click=choose_cell, args=(which, t, p), type="tertiary",
+                   icon=":material/photo_library:")
 
 
 def cell_gallery(which: int, true: int, pred: int, p: Pair, ds) -> None:
     """The test images of one confusion-matrix cell, under a heading that names the cell."""
     cls = ds.class_names
     idx = metrics.cell_indices(p.evals[which].y_true, p.evals[which].pred, true, pred)
+    of_class = int(np.sum(p.evals[which].y_true == true))
     st.markdown(f"#### True {cls[true]}, predicted {cls[pred]} by {p.names[which]}: "
                 f"{len(idx):,} test image{'s' if len(idx) != 1 else ''}")
+    if of_class:
+        st.caption(f"{len(idx) / of_class:.1%} of the {of_class:,} test images of {cls[true]}.")
     if not len(idx):
         st.caption("No test image falls in this cell. Click another one.")
         return
@@ -84,7 +96,6 @@ def cell_gallery(which: int, true: int, pred: int, p: Pair, ds) -> None:
 
 def disagreement_section(p: Pair, ds) -> None:
     """The images the two models answer differently, grouped by who is right."""
-    st.subheader("Where they disagree")
     groups = metrics.disagreements(p.evals[0].y_true, p.evals[0].pred, p.evals[1].pred)
     total = sum(len(g) for g in groups.values())
     st.caption(f"The two models answer differently on {total:,} of the {ds.test_note}.")
@@ -103,16 +114,17 @@ def disagreement_section(p: Pair, ds) -> None:
     gallery(idx[:GALLERY_MAX], p, ds)
 
 
-def gallery(indices, p: Pair, ds, per_row: int = 6) -> None:
-    """Test images in a grid, each captioned with its true class and both models' answers."""
+def gallery(indices, p: Pair, ds) -> None:
+    """Test images in a grid that wraps to the screen's width (three to a row on a phone), each
+    captioned with its true class and both models' answers."""
     cls = ds.class_names
-    for start in range(0, len(indices), per_row):
-        cols = st.columns(per_row)
-        for col, i in zip(cols, indices[start:start + per_row]):
-            truth = int(ds.y_test[i])
-            col.image(images.pixelated(ds.x_test[i], 112), width=112)
-            col.caption("  \n".join([f"true {cls[truth]}"] + [
-                f"{n}: {answer(e.probs[i], truth, cls)}" for n, e in zip(p.short, p.evals)]))
+    grid = st.container(horizontal=True, gap="small")
+    for i in indices:
+        truth = int(ds.y_test[i])
+        cell = grid.container(width=THUMB, gap=None)
+        cell.image(images.pixelated(ds.x_test[i], THUMB), width=THUMB)
+        cell.caption("  \n".join([f"true {cls[truth]}"] + [
+            f"{n}: {answer(e.probs[i], truth, cls)}" for n, e in zip(p.short, p.evals)]))
 
 
 def answer(probs: np.ndarray, truth: int, class_names) -> str:

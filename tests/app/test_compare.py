@@ -1,6 +1,7 @@
 """Compare page under AppTest: no models, the built-ins, and models a person cannot use."""
 
 import json
+import re
 import shutil
 import sys
 import warnings
@@ -20,9 +21,34 @@ def compare_page(open_page):
     return lambda: open_page("pages/compare.py", timeout=90)
 
 
+SECTIONS = ("confusion_section", "per_class_section", "disagreement_section", "robustness_section",
+            "calibration_section", "inside_section")
+
+
+def open_sections(at: AppTest, *names: str) -> AppTest:
+    """Open Compare's sections (all by default), as a click on each expander does."""
+    for name in names or SECTIONS:
+        at.session_state[f"open-{name}"] = True
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def table_cells(at: AppTest) -> list[list[str]]:
+    """Compare's table (a Markdown table) as rows of cells, Markdown escapes removed."""
+    table = next(m.value for m in at.markdown if m.value.startswith("| "))
+    lines = [line for i, line in enumerate(table.splitlines()) if i != 1]   # not the |---| row
+    return [[re.sub(r"\\(.)", r"\1", cell).strip().strip("*")
+             for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+
+
+def table_columns(at: AppTest) -> list[str]:
+    """The names of the models the table's columns are about."""
+    return table_cells(at)[0][1:]
+
+
 def table_rows(at: AppTest) -> dict[str, list[str]]:
-    table = at.table[0].value
-    return {row: list(values) for row, values in table.iterrows()}
+    return {row[0]: row[1:] for row in table_cells(at)[1:]}
 
 
 def user_logreg(root: Path, model_id: str, n_classes: int, test_accuracy: float,
@@ -66,6 +92,8 @@ def test_the_built_ins_are_compared_with_numbers_and_figures(compare_page):
     assert float(cnn.rstrip("%")) > float(lr.rstrip("%"))
     assert rows["Published reference for this kind of model"][1].startswith("~99 % (keras.io")
     assert rows["Single-image latency (p50)"] == ["press Measure speed"] * 2
+    assert not at.get("plotly_chart"), "the sections below the headline start closed"
+    open_sections(at)
     # 2 confusion matrices, per class, robustness, calibration, LR weights, 2 training curves
     assert len(at.get("plotly_chart")) == 8
     assert any(m.value.startswith("#### True ") for m in at.markdown)   # the cell gallery
@@ -79,7 +107,7 @@ def test_the_built_ins_are_compared_with_numbers_and_figures(compare_page):
 
 @pytest.mark.needs_builtins
 def test_a_mistake_button_opens_that_cell(compare_page):
-    at = compare_page()
+    at = open_sections(compare_page(), "confusion_section")
     button = next(b for b in at.button if b.key and b.key.startswith("top-1-"))
     _, _, true, pred = button.key.split("-")
     button.click().run()
@@ -89,7 +117,7 @@ def test_a_mistake_button_opens_that_cell(compare_page):
 
 @pytest.mark.needs_builtins
 def test_every_view_switch_keeps_the_page_working(compare_page):
-    at = compare_page()
+    at = open_sections(compare_page())
     at.segmented_control(key="cm-mode").set_value("% of the true class").run()
     at.segmented_control(key="per-class-metric").set_value("recall").run()
     at.segmented_control(key="disagree-kind").set_value("both_wrong").run()
@@ -117,6 +145,7 @@ def test_an_unusable_model_gets_a_plain_error(compare_page, monkeypatch, tmp_pat
     builtin_lr = next(i for i, label in enumerate(picker.options)
                       if label.startswith("Logistic Regression") and label.endswith("built-in"))
     picker.select_index(builtin_lr).run()
+    open_sections(at)
     assert not at.exception and not at.error
     assert len(at.get("plotly_chart")) == 8
 

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from core import runs, store, uploads
 from core.kinds import Spec
 from tests.app.conftest import HOME
+from tests.app.test_compare import open_sections, table_rows
 from tests.app.test_draw import SEVEN, canvas_with, fake_canvas, DRAWING  # noqa: F401 (fixture)
 from tests.unit.test_uploads import made  # noqa: F401 (fixture: the model files)
 
@@ -223,11 +224,12 @@ def test_compare_scores_an_uploaded_model_and_says_it_has_no_curves(uploaded):
     at.selectbox(key="compare-b").set_value(uploaded["cnn.h5"]).run()
     assert not at.exception, at.exception
     assert not at.error
-    rows = at.table[0].value
-    assert rows.loc["Training images"].tolist()[1] == "trained elsewhere"
-    assert rows.loc["Training time"].tolist()[1] == "trained elsewhere"
+    rows = table_rows(at)
+    assert rows["Trained on"][1] == "trained elsewhere"
+    assert rows["Training time"][1] == "trained elsewhere"
     expected = f"{uploaded['cnn.h5'].test_accuracy:.2%}"
-    assert rows.loc["Test accuracy"].tolist()[1] == expected   # scored now = scored when added
+    assert rows["Test accuracy"][1] == expected   # scored now = scored when added
+    open_sections(at)
     assert any(c.value.endswith("trained elsewhere: no training curves.") for c in at.caption)
     assert len([c for c in at.get("plotly_chart")
                 if "Training curves" in c.proto.spec]) == 2   # the Logistic Regression's curves

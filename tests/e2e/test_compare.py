@@ -14,9 +14,18 @@ pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0
 GALLERY = re.compile(r"True \d, predicted \d by ")
 
 
+PHONE_MAX_HEIGHT = 6000   # px: Compare at 390 px wide, every section closed
+MAIN_HEIGHT = 'document.querySelector(\'[data-testid="stMain"]\').scrollHeight'
+
+
 def open_compare(page: Page, app_url: str) -> None:
     page.goto(app_url + "/compare")
     expect(page.get_by_role("heading", name="Compare two models")).to_be_visible()
+
+
+def open_section(page: Page, starts: str) -> None:
+    """Open one of Compare's sections, which start closed, by clicking its title."""
+    page.get_by_test_id("stExpander").filter(has_text=starts).locator("summary").click()
 
 
 def click_cell(page: Page, matrix: int, true: int, pred: int) -> None:
@@ -33,6 +42,9 @@ def click_cell(page: Page, matrix: int, true: int, pred: int) -> None:
 
 def test_clicking_a_cell_shows_its_images(page, app_url):
     open_compare(page, app_url)
+    expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible(timeout=90_000)
+    wait_idle(page)
+    open_section(page, "Confusion matrices")
     gallery_title = page.get_by_role("heading", name=GALLERY)
     expect(gallery_title).to_be_visible(timeout=90_000)     # the first visit starts the CNN worker
     expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()
@@ -60,3 +72,18 @@ def test_a_dataset_without_models_says_how_to_get_some(page, app_url):
     hint = page.get_by_text("No Fashion-MNIST models yet").or_(page.get_by_text("is not available here"))
     expect(hint.first).to_be_visible(timeout=30_000)
     screenshot(page, "compare-no-models")
+
+
+def test_on_a_phone_the_page_is_short_and_says_who_wins_first(page, app_url):
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_compare(page, app_url)
+    expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible(timeout=90_000)
+    wait_idle(page)
+    height = page.evaluate(MAIN_HEIGHT)
+    assert height <= PHONE_MAX_HEIGHT, f"Compare is {height} px tall at 390 px"
+    expect(page.get_by_text(re.compile(r"^On [\d,]+ held-out")).first).to_be_visible()
+    screenshot(page, "compare-phone")
+    open_section(page, "Confusion matrices")
+    link = page.locator('[class*="st-key-top-"] button').first
+    expect(link).to_be_visible()
+    assert "underline" in link.locator("p").evaluate("e => getComputedStyle(e).textDecorationLine")

@@ -6,7 +6,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import (accuracy_score, confusion_matrix, log_loss,
                              precision_recall_fscore_support)
 
-from core import charts, metrics, robustness
+from core import compare_charts, metrics, robustness
 
 CLASSES = [str(d) for d in range(10)]
 
@@ -103,22 +103,22 @@ def test_ece_by_hand():
 
 
 def test_clicked_cell_reads_the_markers_customdata():
-    assert charts.clicked_cell([{"x": "5", "y": "3", "customdata": [3, 5, 12, 0.1]}]) == (3, 5)
-    assert charts.clicked_cell([]) is None
-    assert charts.clicked_cell(None) is None
-    assert charts.clicked_cell([{"x": "5", "y": "3", "curve_number": 0}]) is None  # heatmap
+    assert compare_charts.clicked_cell([{"x": "5", "y": "3", "customdata": [3, 5, 12, 0.1]}]) == (3, 5)
+    assert compare_charts.clicked_cell([]) is None
+    assert compare_charts.clicked_cell(None) is None
+    assert compare_charts.clicked_cell([{"x": "5", "y": "3", "curve_number": 0}]) is None  # heatmap
 
 
 def test_every_marker_of_the_figure_maps_back_to_its_own_cell():
     """A click on the marker drawn at (x=predicted, y=true) must give exactly that cell."""
     cm = np.arange(100).reshape(10, 10)
-    fig = charts.confusion_matrix(cm, CLASSES, "t", "data", selected=(2, 7))
+    fig = compare_charts.confusion_matrix(cm, CLASSES, "t", "data", selected=(2, 7))
     heatmap, markers = fig.data
     assert heatmap.hoverinfo == "skip" and markers.marker.opacity == 0
     for i, (x, y, data) in enumerate(zip(markers.x, markers.y, markers.customdata)):
         # What Streamlit returns when that marker is clicked (lists, as in JSON).
         point = {"curve_number": 1, "point_index": i, "x": x, "y": y, "customdata": list(data)}
-        true, pred = charts.clicked_cell([point])
+        true, pred = compare_charts.clicked_cell([point])
         assert (CLASSES[true], CLASSES[pred]) == (y, x)
         assert data[2] == cm[true, pred]
 
