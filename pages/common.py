@@ -38,7 +38,7 @@ def dataset_picker() -> str:
     # so the session also keeps its choice under a key of its own.
     asked = st.query_params.get("dataset") or st.session_state.get(CHOSEN_DATASET)
     start = asked if asked in DATASETS else DEFAULT_DATASET
-    here = {key: data.availability(key) for key in DATASETS}
+    here = st.session_state[AVAILABILITY] = {key: data.availability(key) for key in DATASETS}
     name = st.sidebar.selectbox("Dataset", list(DATASETS), index=list(DATASETS).index(start),
                                 key="dataset", format_func=lambda key: picker_label(key, here[key]),
                                 help="\n".join(f"- **{DATASETS[key].label}**: {STATES[state]}"
@@ -48,6 +48,7 @@ def dataset_picker() -> str:
 
 
 CHOSEN_DATASET = "chosen_dataset"   # in session_state: the dataset this session chose last
+AVAILABILITY = "dataset_availability"   # in session_state: what the sidebar's menu said
 STATES = {data.HERE: "here, ready to use", data.DOWNLOAD: "needs a download first",
           data.MISSING: "not available on this server"}
 
@@ -70,6 +71,8 @@ def current_dataset() -> data.Dataset | None:
     try:
         return dataset(name)
     except data.DataError as e:
+        if data.availability(name) != st.session_state.get(AVAILABILITY, {}).get(name):
+            st.rerun()           # e.g. its download just failed: the menu says so now
         unavailable(DATASETS[name], e)
         return None
 
