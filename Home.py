@@ -69,3 +69,4 @@ st.session_state[common.HOME_RAN] = True
 common.dataset_picker()
 st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True)]
               + [st.Page(path, title=title, icon=icon) for path, title, icon, _ in PAGES]).run()
+common.import_in_background()   # the page is drawn: a person reads it while this runs

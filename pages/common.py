@@ -5,7 +5,9 @@ Pages import from here instead of repeating `st.cache_resource` wrappers.
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
 import uuid
 
 import numpy as np
@@ -173,6 +175,19 @@ def models(dataset: str | None = None) -> list[store.ModelInfo]:
             st.session_state.reported_store_problems.add(problem)
             st.toast(f"Skipped a model folder: {problem}", icon=":material/warning:")
     return [m for m in found if dataset is None or m.dataset == dataset]
+
+
+LATER_IMPORTS = ("pandas", "pyarrow")   # the Runs tables (st.dataframe): ~1.5 s on 2 busy cores
+
+
+@st.cache_resource(show_spinner=False)
+def import_in_background() -> threading.Thread:
+    """Once per server, after the first page is shown: import what later pages need, so the
+    first visit to Train does not wait for pandas. A page importing it meanwhile just waits."""
+    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in LATER_IMPORTS],
+                              daemon=True, name="later-imports")
+    thread.start()
+    return thread
 
 
 @st.cache_resource
