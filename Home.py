@@ -3,10 +3,11 @@
 import numpy as np
 import streamlit as st
 
-from core import charts
+from core import images
 from pages import common
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
+EXAMPLE_SIDE = 84   # px: each class's example image, enlarged with its pixels kept square
 
 # (file, title, icon, what a person does there). Pages appear once they work.
 PAGES = [
@@ -45,8 +46,8 @@ def home() -> None:
     if ds.problems:
         with st.expander("Sources tried before this one"):
             st.code("\n".join(ds.problems), language=None)
-    st.plotly_chart(charts.class_strip(class_examples(ds), ds.class_names),
-                    config={"displayModeBar": False, "staticPlot": True})
+    st.image([images.pixelated(x, EXAMPLE_SIDE) for x in class_examples(ds)],
+             caption=list(ds.class_names), width=EXAMPLE_SIDE, output_format="PNG")
     st.caption(f"Cite: {ds.info.citation}. Licence: {ds.info.licence}. "
                f"[About the dataset]({ds.info.homepage})")
 
@@ -68,3 +69,4 @@ st.session_state[common.HOME_RAN] = True
 common.dataset_picker()
 st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True)]
               + [st.Page(path, title=title, icon=icon) for path, title, icon, _ in PAGES]).run()
+common.import_in_background()   # the page is drawn: a person reads it while this runs

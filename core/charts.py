@@ -33,21 +33,6 @@ def training_curve(history: list[dict], metric: str, epochs: int, title: str | N
     return fig
 
 
-def class_strip(images: np.ndarray, class_names) -> go.Figure:
-    """One example image per class side by side, each named underneath (grey or colour)."""
-    images = np.asarray(images)
-    n, h, w = images.shape[:3]
-    strip = np.concatenate(list(images), axis=1)
-    rgb = strip if strip.ndim == 3 else np.repeat(strip[..., None], 3, axis=2)
-    fig = go.Figure(go.Image(z=rgb, hoverinfo="skip"))
-    fig.update_xaxes(tickvals=[w * (i + 0.5) for i in range(n)], ticktext=list(class_names),
-                     showgrid=False, zeroline=False,
-                     tickangle=0 if max(len(str(c)) for c in class_names) <= 3 else -30)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(height=170, margin=dict(l=0, r=0, t=0, b=0))
-    return fig
-
-
 def probabilities(probs, class_names, height: int = 230) -> go.Figure:
     """A bar per class with the most likely one highlighted."""
     top = int(probs.argmax())

@@ -16,7 +16,6 @@ N x H x W for grey sets and N x H x W x 3 (RGB) for colour ones.
 
 from __future__ import annotations
 
-import gzip
 import os
 import time
 from dataclasses import dataclass, field
@@ -24,7 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datasets import DataError, DatasetInfo, info
+from core.datafiles import (  # noqa: F401 - re-exported: callers know them as core.data.*
+    DataError,
+    read_idx,
+    read_idx_folder,
+    read_npz,
+    read_path,
+    write_idx,
+)
+from core.datasets import DatasetInfo, info
 
 EMBEDDED_MNIST = Path(__file__).resolve().parents[1] / "assets" / "data" / "mnist"
 # The MD5s LeCun, Cortes and Burges publish for the four decompressed MNIST files.
@@ -100,111 +107,6 @@ class Dataset:
                 f"{SOURCE_NAMES.get(self.source, self.source)}")
 
 
-# ---------------------------------------------------------------- file formats
-
-def read_idx(path: Path) -> np.ndarray:
-    """Read one IDX file (optionally gzipped) of unsigned bytes into an array."""
-    try:
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
-        raise DataError(f"{path}: cannot be read ({e})") from None
-    if len(raw) < 4 or raw[0:2] != b"\0\0" or raw[2] != 0x08:
-        raise DataError(f"{path}: not an IDX file of unsigned bytes (bad magic number)")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path}: truncated header")
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
-    expected = int(np.prod(shape))
-    if len(raw) - header != expected:
-        raise DataError(f"{path}: header promises {expected:,} bytes for shape {shape}, "
-                        f"file holds {len(raw) - header:,}")
-    return np.frombuffer(raw, np.uint8, offset=header).reshape(shape)
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write an array of unsigned bytes as IDX (gzipped if the name ends in .gz)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
-        int(n).to_bytes(4, "big") for n in array.shape)
-    opener = gzip.open if Path(path).suffix == ".gz" else open
-    with opener(path, "wb") as f:
-        f.write(header + array.tobytes())
-
-
-def _checked(x: np.ndarray, y: np.ndarray, where: str, shape: tuple[int, ...]
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Validate one images/labels pair and return it as uint8 images of `shape` / uint8 labels."""
-    x, y = np.asarray(x), np.asarray(y).reshape(-1)
-    if x.ndim == 2 and x.shape[1] == int(np.prod(shape)):
-        x = x.reshape(-1, *shape)
-    if x.shape[1:] != tuple(shape):
-        raise DataError(f"{where}: images have shape {x.shape}, expected (N, "
-                        f"{', '.join(map(str, shape))})")
-    if len(x) != len(y):
-        raise DataError(f"{where}: {len(x):,} images but {len(y):,} labels")
-    if len(y) and (y.min() < 0 or y.max() > 9):
-        raise DataError(f"{where}: labels must be 0-9, found {y.min()}..{y.max()}")
-    if x.dtype != np.uint8:
-        if x.size and (x.min() < 0 or x.max() > 255):
-            raise DataError(f"{where}: pixel values outside 0-255")
-        x = x.astype(np.uint8)
-    return _frozen(x), _frozen(y.astype(np.uint8))
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    """Datasets are shared by every session: make their arrays read-only."""
-    a = np.ascontiguousarray(a)
-    a.flags.writeable = False
-    return a
-
-
-def _find(folder: Path, split: str, kind: str) -> Path:
-    """The IDX file for a split ("train"/"t10k") and kind ("images"/"labels")."""
-    hits = sorted(p for p in folder.glob(f"{split}-{kind}*ubyte*")
-                  if p.name.endswith(("ubyte", "ubyte.gz")))
-    if not hits:
-        raise DataError(f"{folder}: no {split}-{kind}-idx*-ubyte(.gz) file")
-    return hits[0]
-
-
-def read_idx_folder(folder: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
-    """x_train, y_train, x_test, y_test from a folder of the four MNIST IDX files."""
-    arrays = {}
-    for split in ("train", "t10k"):
-        x_path, y_path = _find(folder, split, "images"), _find(folder, split, "labels")
-        arrays[split] = _checked(read_idx(x_path), read_idx(y_path), f"{x_path} + {y_path.name}",
-                                 shape)
-    return (*arrays["train"], *arrays["t10k"])
-
-
-def read_npz(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
-    """x_train, y_train, x_test, y_test from an .npz like Keras' mnist.npz."""
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            missing = {"x_train", "y_train", "x_test", "y_test"} - set(f.files)
-            if missing:
-                raise DataError(f"{path}: missing arrays {sorted(missing)}")
-            train = _checked(f["x_train"], f["y_train"], f"{path} (train)", shape)
-            test = _checked(f["x_test"], f["y_test"], f"{path} (test)", shape)
-    except DataError:
-        raise
-    except Exception as e:  # zipfile/pickle/value errors all mean "not a usable npz"
-        raise DataError(f"{path}: not a readable .npz ({type(e).__name__}: {e})") from None
-    return (*train, *test)
-
-
-def read_path(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
-    """Read a user-given dataset path of H x W grey images: an IDX folder or an .npz file."""
-    if path.is_dir():
-        return read_idx_folder(path, shape)
-    if path.is_file():
-        return read_npz(path, shape)
-    raise DataError(f"{path}: no such file or folder")
-
-
 # ---------------------------------------------------------------- Fashion-MNIST's download
 
 _last_failure: dict[str, float] = {}   # url -> when it last failed (monotonic seconds)
@@ -224,8 +126,7 @@ def from_keras() -> tuple[np.ndarray, ...]:
     """
     from core import download
 
-    failed_at = _last_failure.get(KERAS_URL)
-    if failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S:
+    if _failed_lately(KERAS_URL):
         raise OSError(f"{KERAS_URL}: unreachable a moment ago, not retrying yet")
     folder = keras_cache_dir() / "fashion-mnist"
     try:
@@ -235,6 +136,18 @@ def from_keras() -> tuple[np.ndarray, ...]:
         _last_failure[KERAS_URL] = time.monotonic()
         raise DataError(str(e)) from None
     return read_idx_folder(folder, grey_size("fashion_mnist"))
+
+
+def _failed_lately(url: str) -> bool:
+    """A download from `url` failed less than RETRY_AFTER_S ago: offline, most likely."""
+    failed_at = _last_failure.get(url)
+    return failed_at is not None and time.monotonic() - failed_at < RETRY_AFTER_S
+
+
+def _keras_complete() -> bool:
+    """Keras' cache holds all four Fashion-MNIST files (so loading needs no network)."""
+    folder = keras_cache_dir() / "fashion-mnist"
+    return all((folder / fname).is_file() for fname in FASHION_MD5)
 
 
 # ---------------------------------------------------------------- splits
@@ -288,6 +201,8 @@ def _reader(name: str, path: Path, train_images: bool):
     if name == "cifar10":
         from core import cifar
         return lambda: cifar.read(path, train_images)
+    if path.is_dir():
+        return lambda: read_idx_folder(path, grey_size(name), train_images)
     return lambda: read_path(path, grey_size(name))
 
 
@@ -298,15 +213,29 @@ def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
         p = Path(user_path).expanduser()
         yield "path", str(p), _reader(name, p, train_images)
     if name == "mnist":
-        yield "canonical", str(EMBEDDED_MNIST), lambda: read_idx_folder(EMBEDDED_MNIST,
-                                                                        grey_size(name))
+        yield "canonical", str(EMBEDDED_MNIST), _reader(name, EMBEDDED_MNIST, train_images)
     elif name == "fashion_mnist":
         yield "keras", str(keras_cache_dir()), from_keras
         if DEBIAN_FASHION.is_dir():
-            yield "debian", str(DEBIAN_FASHION), lambda: read_idx_folder(DEBIAN_FASHION,
-                                                                         grey_size(name))
+            yield "debian", str(DEBIAN_FASHION), _reader(name, DEBIAN_FASHION, train_images)
     elif downloaded(name).is_file():
         yield "cache", str(downloaded(name).parent), _reader(name, downloaded(name), train_images)
+
+
+HERE, DOWNLOAD, MISSING = "here", "download", "missing"
+
+
+def availability(name: str) -> str:
+    """Whether dataset `name` can be had, judged from the disk without reading an image:
+    HERE (a source's files are there), DOWNLOAD (it needs one: a person starts it, or
+    Fashion-MNIST's is tried when it is chosen) or MISSING (no source here, and no download,
+    or its download failed a moment ago)."""
+    for source, where, _ in _sources(name, None, train_images=False):
+        if (_keras_complete() if source == "keras" else Path(where).exists()):
+            return HERE
+    if info(name).download or (name == "fashion_mnist" and not _failed_lately(KERAS_URL)):
+        return DOWNLOAD
+    return MISSING
 
 
 def load(name: str = "mnist", path: str | os.PathLike | None = None,

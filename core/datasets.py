@@ -52,7 +52,7 @@ class DatasetInfo:
     citation: str
     licence: str
     homepage: str
-    get_it: str                      # how to get it when no source works, for the page
+    get_it: str                      # how whoever runs the app gets it when no source works
     env_var: str                     # a path the person gives wins over every other source
     download: Download | None = None # started by a person on the page (None: no such button)
     digits: bool = False             # the drawing canvas and MNIST-style preprocessing apply
@@ -85,7 +85,7 @@ DATASETS = {d.key: d for d in (
                  "digits”, 1998",
         licence="CC BY-SA 3.0",
         homepage="https://yann.lecun.com/exdb/mnist/",
-        get_it="Restore `assets/data/mnist/` (it ships with the app)",
+        get_it="Restore `assets/data/mnist/` from the app's repository (it ships with the app)",
         env_var="MNIST_PATH", digits=True,
         published={"logreg": "~92 % (softmax regression: TensorFlow's “MNIST for ML Beginners” "
                              "tutorial)",
@@ -98,7 +98,8 @@ DATASETS = {d.key: d for d in (
                  "Benchmarking Machine Learning Algorithms”, arXiv:1708.07747, 2017",
         licence="MIT",
         homepage="https://github.com/zalandoresearch/fashion-mnist",
-        get_it="Connect to the internet, or install Debian's `dataset-fashion-mnist` package",
+        get_it="Install Debian's package (`sudo apt-get install dataset-fashion-mnist`), or let "
+               "this server reach storage.googleapis.com once (Keras' copy, then kept)",
         env_var="FASHION_MNIST_PATH"),
     DatasetInfo(
         "cifar10", "CIFAR-10", "colour photos",
@@ -108,7 +109,7 @@ DATASETS = {d.key: d for d in (
                  "technical report, University of Toronto, 2009",
         licence="no licence stated; its authors ask that the report be cited",
         homepage="https://www.cs.toronto.edu/~kriz/cifar.html",
-        get_it="Download it below (the official binary version, checked by its MD5)",
+        get_it="Download its binary version from its homepage yourself",
         env_var="CIFAR10_PATH", augmentation="flip-shift",
         download=Download("https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz",
                           "c32a1d4ab5d03f1284b67883e8d87530", 170_052_171,

@@ -142,8 +142,19 @@ class ModelInfo:
     @property
     def label(self) -> str:
         """A short name for menus: kind, recipe, data, accuracy, and built-in or date."""
+        return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {self.scored}"
+
+    @property
+    def short_label(self) -> str:
+        """For a menu of one dataset's models, where the dataset goes without saying:
+        "CNN (Deeper) · 99.5% · built-in"."""
+        return f"{self.title} · {self.scored}"
+
+    @property
+    def scored(self) -> str:
+        """Its test accuracy and when it was made: "99.5% · built-in"."""
         acc = f"{self.test_accuracy:.1%}" if self.test_accuracy is not None else "not scored"
-        return f"{self.title} · {self.meta.get('dataset_title', self.dataset)} · {acc} · {self.when}"
+        return f"{acc} · {self.when}"
 
     @property
     def data_sizes(self) -> str:

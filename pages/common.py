@@ -5,7 +5,9 @@ Pages import from here instead of repeating `st.cache_resource` wrappers.
 
 from __future__ import annotations
 
+import importlib
 import re
+import threading
 import uuid
 
 import numpy as np
@@ -38,13 +40,31 @@ def dataset_picker() -> str:
     # so the session also keeps its choice under a key of its own.
     asked = st.query_params.get("dataset") or st.session_state.get(CHOSEN_DATASET)
     start = asked if asked in DATASETS else DEFAULT_DATASET
+    here = st.session_state[AVAILABILITY] = {key: data.availability(key) for key in DATASETS}
     name = st.sidebar.selectbox("Dataset", list(DATASETS), index=list(DATASETS).index(start),
-                                key="dataset", format_func=lambda key: DATASETS[key].label)
+                                key="dataset", format_func=lambda key: picker_label(key, here[key]),
+                                help="\n".join(f"- **{DATASETS[key].label}**: {STATES[state]}"
+                                                for key, state in here.items()))
     st.session_state[CHOSEN_DATASET] = st.query_params["dataset"] = name
     return name
 
 
 CHOSEN_DATASET = "chosen_dataset"   # in session_state: the dataset this session chose last
+AVAILABILITY = "dataset_availability"   # in session_state: what the sidebar's menu said
+STATES = {data.HERE: "here, ready to use", data.DOWNLOAD: "needs a download first",
+          data.MISSING: "not available on this server"}
+
+
+def picker_label(key: str, state: str) -> str:
+    """A dataset as its menu names it, short enough for the sidebar: "MNIST (handwritten
+    digits)", "CIFAR-10 (download, 162 MB)", "Fashion-MNIST (not available)"."""
+    record = DATASETS[key]
+    if state == data.HERE:
+        return record.label
+    if state == data.MISSING:
+        return f"{record.title} (not available)"
+    size = f", {record.download.megabytes:.0f} MB" if record.download else ""
+    return f"{record.title} (download{size})"
 
 
 def current_dataset() -> data.Dataset | None:
@@ -53,27 +73,36 @@ def current_dataset() -> data.Dataset | None:
     try:
         return dataset(name)
     except data.DataError as e:
+        if data.availability(name) != st.session_state.get(AVAILABILITY, {}).get(name):
+            st.rerun()           # e.g. its download just failed: the menu says so now
         unavailable(DATASETS[name], e)
         return None
 
 
 def unavailable(record: DatasetInfo, error: data.DataError) -> None:
-    """Say why a dataset cannot be loaded and how to get it (its download, if it has one)."""
-    (st.info if record.download else st.error)(
-        f"**{record.label} is not available here{' yet' if record.download else ''}.**\n\n"
-        f"{record.get_it}, or point "
-        f"`{record.env_var}` at your own copy.", icon=":material/database_off:")
+    """Say why a dataset cannot be loaded and what a person can do: start its download if
+    it has one, else ask whoever runs the app; for that person, how, in a collapsed part."""
     if record.download:
+        st.info(f"**{record.label} is not available here yet.**\n\nDownload it below: "
+                f"{record.download.megabytes:.0f} MB, the official version, checked by its MD5 "
+                "and then kept for everyone using this app.", icon=":material/database_off:")
         running = download.running(data.downloaded(record.key)) is not None
         st.fragment(download_panel, run_every=0.5 if running else None)(record, running)
-    with st.expander("Sources tried"):
+    else:
+        st.error(f"**{record.label} is not available here.**\n\nAsk whoever runs this app "
+                 "to add it, or choose another dataset in the sidebar.",
+                 icon=":material/database_off:")
+    with st.expander("If you run this app"):
+        put_it = (f" and put it at `{data.downloaded(record.key)}`" if record.download else "")
+        st.markdown(f"{record.get_it}{put_it}; or set `{record.env_var}` to your own copy "
+                    "before starting the app. Sources tried:")
         st.code(str(error), language=None)
 
 
 def download_panel(record: DatasetInfo, polling: bool) -> None:
-    """The dataset's Download button, or the running download's progress (whoever started it)
-    with Cancel. Polls while it runs, and redraws the page when it has ended: with the
-    dataset loaded, or saying what went wrong."""
+    """The dataset's Download button (Try again, after the error, once it failed), or the
+    running download's progress (whoever started it) with Cancel. Polls while it runs, and
+    redraws the page when it has ended: with the dataset loaded, or saying what went wrong."""
     target, archive = data.downloaded(record.key), record.download
     remembered = f"download-{record.key}"
     current = download.running(target)
@@ -81,14 +110,16 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
         if polling:
             st.rerun(scope="app")                    # it ended since the page was drawn
         last = st.session_state.get(remembered)
-        if last is not None and last.error:
+        failed = last is not None and bool(last.error)
+        if failed:
             st.error(last.error, icon=":material/error:")
-        if st.button(f"{record.title}: {archive.megabytes:.0f} MB — Download", type="primary",
-                     icon=":material/download:", key=f"get-{record.key}"):
+        if st.button("Try again" if failed else f"{record.title}: {archive.megabytes:.0f} MB — "
+                     "Download", type="secondary" if failed else "primary",
+                     icon=":material/refresh:" if failed else ":material/download:",
+                     key=f"get-{record.key}"):
             st.session_state[remembered] = download.start(
                 archive.address, target, archive.checksum, archive.bytes,
-                hint=f"Check the internet connection, or download {archive.file_name} from "
-                     f"{record.homepage} yourself and point {record.env_var} at it.")
+                hint="Try again later, or ask whoever runs this app to add the dataset.")
             st.rerun(scope="app")                    # to show its progress
         return
     st.session_state[remembered] = current
@@ -144,6 +175,19 @@ def models(dataset: str | None = None) -> list[store.ModelInfo]:
             st.session_state.reported_store_problems.add(problem)
             st.toast(f"Skipped a model folder: {problem}", icon=":material/warning:")
     return [m for m in found if dataset is None or m.dataset == dataset]
+
+
+LATER_IMPORTS = ("pandas", "pyarrow")   # the Runs tables (st.dataframe): ~1.5 s on 2 busy cores
+
+
+@st.cache_resource(show_spinner=False)
+def import_in_background() -> threading.Thread:
+    """Once per server, after the first page is shown: import what later pages need, so the
+    first visit to Train does not wait for pandas. A page importing it meanwhile just waits."""
+    thread = threading.Thread(target=lambda: [importlib.import_module(m) for m in LATER_IMPORTS],
+                              daemon=True, name="later-imports")
+    thread.start()
+    return thread
 
 
 @st.cache_resource

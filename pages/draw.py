@@ -13,6 +13,7 @@ common.through_home()
 LOW_CONFIDENCE = 0.6
 CANVAS = 280
 PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
+PICKER = 390       # px: a model menu, wide enough for a whole name; two fit side by side at 1280
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -21,15 +22,20 @@ def decode_upload(data: bytes) -> np.ndarray:
 
 
 def model_pickers() -> list[store.ModelInfo]:
-    """One chosen model per kind (defaults: the most accurate one of the dataset's)."""
+    """One chosen model per kind, on the page (defaults: the most accurate of the dataset's);
+    side by side, one under the other on a phone, each name whole. The names start with
+    the kind, so the menus need no label above them: a phone keeps that room for the answer."""
     chosen = []
+    row = st.container(horizontal=True)
     for kind in ("cnn", "logreg"):
         options = [m for m in common.models(ds.name) if m.kind == kind]
         if not options:
             continue
         best = common.best_model(kind, ds.name)
-        chosen.append(st.sidebar.selectbox(f"{kinds.KINDS[kind].name} model", options, index=options.index(best),
-                                           format_func=lambda m: m.label, key=f"draw-{kind}"))
+        chosen.append(row.selectbox(f"{kinds.KINDS[kind].name} model", options,
+                                    index=options.index(best), format_func=lambda m: m.short_label,
+                                    key=f"draw-{kind}", label_visibility="collapsed",
+                                    width=PICKER))
     return chosen
 
 
@@ -44,61 +50,80 @@ def thumbnail(image: np.ndarray, side: int = 140) -> np.ndarray:
 def photo_steps(image: np.ndarray, model_input: np.ndarray) -> None:
     """A photo, its centre square, and the small image the models read."""
     h, w, _ = ds.shape
-    cols = st.columns(3)
-    cols[0].image(images.bounded(image, 140), caption="your photo", width=140)
-    cols[1].image(images.bounded(images.centre_square(image), 140), caption="its centre square",
-                  width=140)
-    cols[2].image(images.pixelated(model_input, 140), width=140,
-                  caption=f"{h} x {w}{'' if ds.info.colour else ', grey'}: what the models read")
+    row = st.container(horizontal=True)
+    row.image(images.bounded(image, 140), caption="your photo", width=140)
+    row.image(images.bounded(images.centre_square(image), 140), caption="its centre square",
+              width=140)
+    row.image(images.pixelated(model_input, 140), width=140,
+              caption=f"{h} x {w}{'' if ds.info.colour else ', grey'}: what the models read")
 
 
 def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
-    """The input, the cropped digit, and the 28x28 the models read, side by side."""
-    cols = st.columns(3)
-    cols[0].image(thumbnail(result.ink), caption=first_caption)
-    cols[1].image(thumbnail(result.cropped), caption="cropped to the ink")
-    cols[2].image(thumbnail((result.input28 * 255).astype(np.uint8)),
-                  caption="28 x 28, centred: what the models read")
+    """The input, the cropped digit, and the 28x28 the models read, side by side (wrapping)."""
+    st.caption("Prepared the way MNIST was made: cropped to the ink, scaled to fit 20 x 20, "
+               "centred by its centre of mass in 28 x 28.")
+    row = st.container(horizontal=True)
+    row.image(thumbnail(result.ink), caption=first_caption, width=140)
+    row.image(thumbnail(result.cropped), caption="cropped to the ink", width=140)
+    row.image(thumbnail((result.input28 * 255).astype(np.uint8)), width=140,
+              caption="28 x 28, centred: what the models read")
 
 
-def show_predictions(models: list[store.ModelInfo], input28: np.ndarray, key: str
-                     ) -> dict[str, np.ndarray]:
-    """Each model's answer and probabilities; returns the probabilities by model id."""
+def readings(models: list[store.ModelInfo], model_input: np.ndarray) -> dict[str, np.ndarray]:
+    """Each model's answer side by side, the first thing under the input (on a phone too);
+    returns the probabilities by model id."""
     answers = {}
-    cols = st.columns(len(models))
-    for col, model in zip(cols, models):
-        with col:
-            try:
-                probs = common.predict_proba(model, input28[None])[0]
-            except common.MODEL_PROBLEMS as e:
-                st.error(f"{kinds.KINDS[model.kind].name} could not predict: {e}")
-                continue
-            answers[model.id] = probs
-            top = int(probs.argmax())
-            st.metric(f"{kinds.KINDS[model.kind].name} reads", ds.class_names[top],
-                      f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
-            st.caption(common.plain(f"{model.title} · {model.when}"))
-            if probs[top] < LOW_CONFIDENCE:
-                st.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. " + (
-                           "Draw the digit larger and centred, with clear strokes."
-                           if ds.info.digits else "Try a photo with the subject filling the "
-                           "middle of the picture."))
-            st.plotly_chart(charts.probabilities(probs, ds.class_names), key=f"{key}-{model.id}",
-                            config={"displayModeBar": False})
+    row = st.container(horizontal=True, gap="medium")
+    for model in models:
+        box = row.container(width="stretch")
+        try:
+            probs = common.predict_proba(model, model_input[None])[0]
+        except common.MODEL_PROBLEMS as e:
+            box.error(f"{kinds.KINDS[model.kind].name} could not predict: {e}")
+            continue
+        answers[model.id] = probs
+        top = int(probs.argmax())
+        box.metric(f"{kinds.KINDS[model.kind].name} reads", ds.class_names[top],
+                   f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
+        box.caption(common.plain(f"{model.title} · {model.when}"))
+        if probs[top] < LOW_CONFIDENCE:
+            box.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. " + (
+                        "Draw the digit larger and centred, with clear strokes."
+                        if ds.info.digits else "Try a photo with the subject filling the "
+                        "middle of the picture."))
     return answers
 
 
+def probability_charts(models: list[store.ModelInfo], answers: dict[str, np.ndarray],
+                       key: str) -> None:
+    """Each answering model's probability for every class, side by side."""
+    shown = [m for m in models if m.id in answers]
+    for col, model in zip(st.columns(len(shown) or 1), shown):
+        col.caption(f"{kinds.KINDS[model.kind].name}, class by class")
+        col.plotly_chart(charts.probabilities(answers[model.id], ds.class_names),
+                         key=f"{key}-{model.id}", config={"displayModeBar": False})
+
+
+def how_they_see_it():
+    """The collapsible part that shows what was made of the input before the models read it."""
+    return st.expander("How the models see it", expanded=True, icon=":material/visibility:")
+
+
 def draw_tab(models: list[store.ModelInfo]) -> None:
-    row = st.container(horizontal=True, gap="large")   # wraps on narrow screens
+    row = st.container(horizontal=True, gap="medium")   # wraps on narrow screens
     left, right = row.container(width=CANVAS + 16), row.container(width="stretch")
     with left:
-        width = st.slider("Brush width", 8, 40, 20, key="brush")
-        canvas = st_canvas(stroke_width=width, stroke_color="#ffffff", background_color="#000000",
-                           width=CANVAS, height=CANVAS, drawing_mode="freedraw",
-                           return_image_data=True, key=f"canvas-{st.session_state.get('clears', 0)}")
-        if st.button("Clear", icon=":material/ink_eraser:"):
+        pad = st.container()                            # the canvas, above its controls
+        controls = st.container(horizontal=True, vertical_alignment="bottom")
+        if controls.button("Clear", icon=":material/ink_eraser:"):
             st.session_state.clears = st.session_state.get("clears", 0) + 1
             st.rerun()
+        width = controls.slider("Brush width", 8, 40, 20, key="brush")
+        with pad:
+            canvas = st_canvas(stroke_width=width, stroke_color="#ffffff",
+                               background_color="#000000", width=CANVAS, height=CANVAS,
+                               drawing_mode="freedraw", return_image_data=True,
+                               key=f"canvas-{st.session_state.get('clears', 0)}")
     with right:
         image = canvas.image_data
         result = preprocess.to_mnist(image) if image is not None else None
@@ -107,8 +132,10 @@ def draw_tab(models: list[store.ModelInfo]) -> None:
             st.info("Draw a digit (0-9) in the black box with your mouse or finger; both models "
                     f"read it as soon as you lift the pen.\n\n{hint}", icon=":material/draw:")
             return
-        show_steps(result, "your drawing")
-        answers = show_predictions(models, result.input28, "draw")
+        answers = readings(models, result.input28)
+        probability_charts(models, answers, "draw")
+        with how_they_see_it():
+            show_steps(result, "your drawing")
     why.section(models, result.input28, answers, "draw", ds)
 
 
@@ -125,8 +152,10 @@ def any_photo_tab(models: list[store.ModelInfo]) -> None:
         return
     small = images.as_dataset_image(image, ds.shape)
     model_input = small.astype(np.float32) / 255
-    photo_steps(image, small)
-    answers = show_predictions(models, model_input, "photo")
+    answers = readings(models, model_input)
+    probability_charts(models, answers, "photo")
+    with how_they_see_it():
+        photo_steps(image, small)
     why.section(models, model_input, answers, "photo", ds)
 
 
@@ -151,29 +180,33 @@ def photo_tab(models: list[store.ModelInfo]) -> None:
     if image is None:
         return
     result = photo.from_photo(image)
-    left, right = st.columns([1, 2], gap="large")
-    # No wider than shown: st.image would shrink a wider strip itself, to 0 px tall.
-    left.image(images.bounded(image, PHOTO_SIDE), caption="your photo", width=PHOTO_SIDE)
-    if result.thresholded is not None:
-        left.image(images.bounded(result.thresholded, PHOTO_SIDE),
-                   caption=f"thresholded ({result.threshold_method})", width=PHOTO_SIDE)
-    with right:
-        if result.is_empty:
-            st.warning(result.reason)
-            return
+    if result.is_empty:
+        st.warning(result.reason)
+        thresholded(image, result)
+        return
+    answers = readings(models, result.input28)
+    probability_charts(models, answers, "photo")
+    with how_they_see_it():
+        thresholded(image, result)
         show_steps(result, "the digit's ink")
-        answers = show_predictions(models, result.input28, "photo")
     why.section(models, result.input28, answers, "photo", ds)
+
+
+def thresholded(image: np.ndarray, result: preprocess.Preprocessed) -> None:
+    """The photo and its threshold mask, side by side (wrapping on a phone)."""
+    row = st.container(horizontal=True)
+    # No wider than shown: st.image would shrink a wider strip itself, to 0 px tall.
+    row.image(images.bounded(image, PHOTO_SIDE), caption="your photo", width=PHOTO_SIDE)
+    if result.thresholded is not None:
+        row.image(images.bounded(result.thresholded, PHOTO_SIDE),
+                  caption=f"thresholded ({result.threshold_method})", width=PHOTO_SIDE)
 
 
 ds = common.current_dataset()
 if ds is None:
     st.stop()
 st.title("Draw a digit" if ds.info.digits else f"Show the {ds.title} models a photo")
-if ds.info.digits:
-    st.caption(f"Preprocessed the way MNIST was made: cropped to the ink, scaled to fit 20 x 20, "
-               f"centred by its centre of mass in 28 x 28. Models trained on {ds.title}.")
-else:
+if not ds.info.digits:
     st.caption(f"The models were trained on {ds.title}'s {ds.info.subject}, so nothing is "
                "drawn here: upload a photo and both models say which of its classes it shows.")
 chosen = model_pickers()

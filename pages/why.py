@@ -6,7 +6,7 @@ from functools import partial
 import numpy as np
 import streamlit as st
 
-from core import charts, data, explain, images, kinds, store
+from core import charts, data, explain, glossary, images, kinds, store
 from core.lite import Inside
 from pages import common
 
@@ -61,6 +61,7 @@ def strokes_view(models, input28, answers, key, ds) -> None:
                    "the image's average colour), at every place. **Red**: covering it makes "
                    "the model less sure of the class, so it relied on what is there; **blue**: "
                    "more sure, so that part argued against it. Pick a class to ask *why not?*")
+    st.caption(f"The colour scale is the **log-odds drop**: {glossary.explain('log-odds drop')}")
     choice = st.segmented_control("Explain", ["answer", *names], default="answer",
                                   format_func=lambda c: "each model's answer" if c == "answer"
                                   else c, key=f"why-class-{key}") or "answer"

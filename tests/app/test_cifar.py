@@ -39,5 +39,16 @@ def test_a_download_that_cannot_connect_says_so_and_can_be_tried_again(no_cifar_
         at.run()                                  # what the page's polling does
     assert time.monotonic() - start < 7           # offline gives up within 5 s
     assert "Cannot reach 127.0.0.1" in at.error[0].value
-    assert "CIFAR10_PATH" in at.error[0].value    # and says what else a person can do
-    assert at.button(key="get-cifar10").label == "CIFAR-10: 162 MB — Download"
+    assert "ask whoever runs this app" in at.error[0].value   # what a student can do
+    runner = next(e for e in at.expander if e.label == "If you run this app")
+    assert any("CIFAR10_PATH" in m.value for m in runner.markdown)   # and whoever runs it
+    again = at.button(key="get-cifar10")
+    assert again.label == "Try again" and again.proto.type == "secondary"
+
+
+def test_the_sidebar_says_which_datasets_need_a_download(no_cifar_yet):
+    at = open_home_on_cifar()
+    options = at.sidebar.selectbox(key="dataset").options
+    assert options[0] == "MNIST (handwritten digits)"
+    assert options[2] == "CIFAR-10 (download, 162 MB)"
+    assert at.button(key="get-cifar10").proto.type == "primary"

@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from core import store
 from tests.strokes import placed
 
-from .conftest import screenshot
+from .conftest import screenshot, wait_idle
 
 CANVAS = '[data-testid="stBidiComponentIsolated"] canvas.upper-canvas'
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
@@ -142,3 +142,25 @@ def test_a_photo_of_extreme_proportions_gets_an_answer_not_a_traceback(page, app
     expect(photo_panel.get_by_text("your photo")).to_be_visible(timeout=60_000)
     expect(photo_panel.get_by_test_id("stAlertContentWarning")).to_be_visible()  # no digit
     expect(page.get_by_test_id("stException")).to_have_count(0)
+
+
+def test_on_a_phone_both_answers_are_right_under_the_canvas(browser, app_url):
+    """390 x 844, a phone: after a drawing, the first answer starts within the first screen
+    (its place in the page, whatever the main block has scrolled), and both are shown."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        canvas = open_draw(page, app_url)
+        picker = page.get_by_role("combobox", name="CNN model")   # on the page, name whole
+        expect(picker).to_have_value(re.compile(r"^CNN \(Deeper\) · \d+\.\d% · built-in$"))
+        draw(page, canvas, 7, 60, 30, 210)
+        expect(reading(page)).to_have_text("7", timeout=60_000)
+        expect(reading(page, "Logistic Regression")).to_be_visible()
+        wait_idle(page)
+        first = page.get_by_test_id("stMetric").first
+        scrolled = page.get_by_test_id("stMain").evaluate("main => main.scrollTop")
+        assert first.bounding_box()["y"] + scrolled <= 844
+        screenshot(page, "draw-7-390")
+    finally:
+        context.close()

@@ -218,3 +218,40 @@ def test_cifar_loads_from_a_path_or_the_download_cache(no_cifar, tmp_path, monke
     served = data.load("cifar10", train_images=False)   # what the web server keeps
     assert served.x_train is None and len(served.y_train) == 60
     np.testing.assert_array_equal(served.y_train, y_train)
+
+
+# ---------------------------------------------------------------- what the picker says
+
+def test_availability_is_judged_from_the_disk(offline, no_cifar, monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "DEBIAN_FASHION", tmp_path / "no-debian")
+    assert data.availability("mnist") == data.HERE                  # ships with the app
+    assert data.availability("fashion_mnist") == data.DOWNLOAD      # tried when chosen
+    assert data.availability("cifar10") == data.DOWNLOAD            # a person starts it
+    with pytest.raises(data.DataError):
+        data.load("fashion_mnist")                                  # offline: it failed
+    assert data.availability("fashion_mnist") == data.MISSING       # so it cannot be had
+
+
+def test_a_package_a_path_or_a_finished_download_makes_it_available(offline, no_cifar,
+                                                                   debian_fashion, monkeypatch,
+                                                                   tmp_path):
+    assert data.availability("fashion_mnist") == data.HERE
+    monkeypatch.setenv("CIFAR10_PATH", str(tmp_path / "nothing-there.tar.gz"))
+    assert data.availability("cifar10") == data.DOWNLOAD            # a path to nothing
+    data.downloaded("cifar10").parent.mkdir(parents=True)
+    data.downloaded("cifar10").write_bytes(b"")
+    assert data.availability("cifar10") == data.HERE
+
+
+def test_without_training_images_only_their_labels_are_read(tmp_path):
+    x_train, y_train, x_test, y_test = write_folder(tmp_path)
+    got = data.read_idx_folder(tmp_path, (28, 28), train_images=False)
+    assert got[0] is None
+    for array, want in zip(got[1:], (y_train, x_test, y_test)):
+        np.testing.assert_array_equal(array, want)
+    data.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:, :27])   # 27 rows
+    with pytest.raises(data.DataError, match="train-images.*expected"):
+        data.read_idx_folder(tmp_path, (28, 28), train_images=False)
+    data.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:29])       # one short
+    with pytest.raises(data.DataError, match="29 images but 30 labels"):
+        data.read_idx_folder(tmp_path, (28, 28), train_images=False)
