@@ -58,9 +58,10 @@ class CostModel:
 
     # ------------------------------------------------------------ reading
 
-    def knows(self, specs: list[Spec]) -> bool:
-        """Whether the speeds of all these jobs are measured."""
-        return all(speed_key(s) in self.speeds for s in specs)
+    def progress(self, specs: list[Spec]) -> tuple[int, int]:
+        """(how many of these jobs' speed keys are measured, how many there are)."""
+        keys = {speed_key(s) for s in specs}
+        return len(keys & self.speeds.keys()), len(keys)
 
     def _observed(self, what: str, key: str) -> list[Observation]:
         return self.seen.get((what, key), [])

@@ -203,11 +203,11 @@ class JobRunner:
     def check_speed(self, dataset: str = "mnist") -> None:
         """Measure what each model costs here on `dataset`'s image shape (core.worker.measure_speed,
         defaults first), once per shape, only while nothing trains: a job started meanwhile ends it."""
-        shape, known = info(dataset).shape, self.costs.knows(speed_cases(dataset))
+        shape, (done, total) = info(dataset).shape, self.costs.progress(speed_cases(dataset))
         tried = any(j.is_speed_check and j.status in ("done", "failed")
                     and info(j.spec.dataset).shape == shape for j in self.jobs.values())
         with self._lock:
-            if (known or tried or self.queue or self._lent
+            if (done == total or tried or self.queue or self._lent
                     or any(j.active for j in self.jobs.values())):
                 return  # a check stopped to make way for a job is tried again; a failed one not
             self._launch(Job(uuid.uuid4().hex[:8], Spec("speed", dataset)))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core import charts, data, jobs, kinds, runs, store, uploads
+from core import charts, data, glossary, jobs, kinds, runs, store, uploads
 from core.datasets import DATASETS
 from core.kinds import SETTINGS
 from pages import common
@@ -235,6 +235,7 @@ def run_table(models: list[store.ModelInfo], frame, ds: data.Dataset) -> list[st
             SETTINGS["train_size"].label: st.column_config.NumberColumn(format="localized"),
             runs.IMAGES: st.column_config.NumberColumn(format="localized"),
             runs.SECONDS: st.column_config.NumberColumn(format="%.1f"),
+            runs.ESTIMATE: st.column_config.TextColumn(help=glossary.explain("estimated / real time")),
             runs.SPEED: st.column_config.NumberColumn(format="%.0f")})
     ticked = [models[i] for i in sorted(event.selection.rows) if i < len(models)]
     st.session_state[ticked_key(ds)] = [m.id for m in ticked]

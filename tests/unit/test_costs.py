@@ -44,8 +44,10 @@ def test_the_range_is_at_least_the_spread_either_side_and_holds_what_was_observe
     assert expected - low >= variable * (1 - 1 / (1 + costs.SPREAD)) - 1e-9
     assert high - expected >= variable * (1 / (1 - costs.SPREAD) - 1) - 1e-9
     model.learn_job(LR, 5_400, rounds(10, 1.0), 13.0)        # a second, slower measurement
-    _, low2, high2 = model.estimate(LR, 54_000)
-    assert high2 > high and low2 <= low + 1e-9               # the range widens to hold both
+    expected2, low2, high2 = model.estimate(LR, 54_000)
+    assert expected2 > expected and high2 > high             # it moves to the slower one
+    slowest = 54_000 / (1.0 - 0.3)
+    assert high2 >= 10 * 54_000 / slowest                    # and holds it
 
 
 def test_a_500_image_run_changes_the_60000_image_estimate_by_at_most_a_quarter():
@@ -110,3 +112,19 @@ def test_a_runs_times_are_kept_as_numbers_for_its_meta_json():
     assert costs.times((10.0, 8.0, 13.0), 11.5) == {
         "estimated_seconds": 10.0, "estimated_range": [8.0, 13.0], "job_seconds": 11.5}
     assert costs.times(None, 11.5)["estimated_seconds"] is None
+
+
+def test_a_saved_run_keeps_its_estimate_and_real_time_for_the_runs_table(tmp_path):
+    from core import runs, store
+    from tests.fake_runs import save_run
+
+    root = tmp_path / "models"
+    save_run(root, "logreg")
+    model = store.list_models(root, tmp_path / "none")[0][0]
+    assert runs.estimate_vs_real(model) is None              # older runs did not record it
+    store.add_to_meta(model.id, costs.times((52.4, 45.0, 60.0), 46.2), root=root)
+    model = store.list_models(root, tmp_path / "none")[0][0]
+    assert model.meta["estimated_range"] == [45.0, 60.0]
+    assert runs.row(model)[runs.ESTIMATE] == "52 / 46"
+    store.add_to_meta(model.id, costs.times(None, 7.0), root=root)
+    assert runs.estimate_vs_real(store.list_models(root, tmp_path / "none")[0][0]) == "— / 7"
