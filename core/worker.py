@@ -173,26 +173,37 @@ def lite_scores(path: Path, x: np.ndarray, y: np.ndarray) -> tuple[float, float]
     return metrics.accuracy_and_loss(y, proba)
 
 
-SPEED_BATCHES = 12   # CNN batches timed per recipe, after a few to warm up
-SPEED_IMAGES = 6000  # Logistic Regression: images of the larger round timed (and a tenth of it)
+SPEED_BATCHES = 12   # CNN batches timed per recipe at most, after two to warm up,
+SPEED_S = 1.5        # or as many as fit in these seconds (at least three)
+SPEED_IMAGES = 3000  # Logistic Regression: rows of the larger round timed (and a tenth of it)
 Measured = tuple[float, float, float, float]   # images/s, seconds timed, per epoch, extra once
 
 
 def cnn_speed(spec: Spec, x: np.ndarray, y: np.ndarray, export_s: float = 0.0) -> Measured:
     """(images/s, seconds timed, 0, compile + `export_s`) of one CNN recipe, from a few timed
-    batches after three that trace and compile it."""
+    batches (SPEED_BATCHES, or SPEED_S of them) after two that trace and compile it."""
+    import keras
+
     from core import cnn
 
-    batch = spec.batch_size
+    batch, ends = spec.batch_size, []
+
+    class Enough(keras.callbacks.Callback):
+        def on_train_batch_end(self, step, logs=None):
+            ends.append(time.perf_counter())
+            if len(ends) >= 3 and ends[-1] - start >= SPEED_S:
+                self.model.stop_training = True   # Keras stops after this batch
+
     model = cnn.build(spec, steps=1000)
     start = time.perf_counter()
-    model.fit(cnn.batches(x[:3 * batch], y[:3 * batch], batch), verbose=0, shuffle=False)
+    model.fit(cnn.batches(x[:2 * batch], y[:2 * batch], batch), verbose=0, shuffle=False)
     warm_s = time.perf_counter() - start
     n = SPEED_BATCHES * batch
     start = time.perf_counter()
-    model.fit(cnn.batches(x[:n], y[:n], batch), verbose=0, shuffle=False)
-    timed = time.perf_counter() - start
-    return n / timed, timed, 0.0, max(0.0, warm_s - 3 * batch * timed / n) + export_s
+    model.fit(cnn.batches(x[:n], y[:n], batch), verbose=0, shuffle=False, callbacks=[Enough()])
+    timed = ends[-1] - start
+    speed = len(ends) * batch / timed
+    return speed, timed, 0.0, max(0.0, warm_s - 2 * batch / speed) + export_s
 
 
 def export_seconds(spec: Spec, x_test: np.ndarray, y_test: np.ndarray) -> float:
@@ -208,8 +219,8 @@ def export_seconds(spec: Spec, x_test: np.ndarray, y_test: np.ndarray) -> float:
 
 
 def logreg_rounds(spec: Spec, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(first round's seconds, the second's) of a Logistic Regression on these images, each
-    scored on them and on a tenth of them as a job's curve points are."""
+    """(first round's seconds, the second's) of a Logistic Regression on these images (and
+    their shifted copies, if augmented), scored on them and a tenth, as a job's points are."""
     if spec.augment:
         x, y = logreg.shifted_copies(x, y)
     ends = []   # seconds since training began at each round's end
@@ -220,12 +231,14 @@ def logreg_rounds(spec: Spec, x: np.ndarray, y: np.ndarray) -> tuple[float, floa
 
 def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
     """(images/s, seconds timed, seconds each round costs whatever its images, the first
-    round's extra) of a Logistic Regression, from rounds on SPEED_IMAGES and a tenth of them.
+    round's extra) of a Logistic Regression, from rounds on SPEED_IMAGES rows and a tenth of
+    them (an augmented one trains on 5 rows an image: it is timed on a fifth of the images).
 
     The second round is timed: the first from zero weights costs more (imports, and L-BFGS
     searching further), which a real job pays once, not every round.
     """
-    small, big = SPEED_IMAGES // 10, SPEED_IMAGES
+    big = SPEED_IMAGES // (len(logreg.shifted_copies(x[:1], y[:1])[1]) if spec.augment else 1)
+    small = big // 10
     _, small_s = logreg_rounds(spec, x[:small], y[:small])
     first_s, big_s = logreg_rounds(spec, x[:big], y[:big])
     speed = (big - small) / (big_s - small_s) if big_s > small_s * 1.2 else big / big_s
