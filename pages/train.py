@@ -285,7 +285,8 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     runner.check_speed(ds.name)
     spec = settings()
-    estimate_note(spec)
+    measuring = runner.speed_check() is not None   # the estimate appears as soon as measured
+    st.fragment(estimate_note, run_every=1.0 if measuring else None)(spec)
     specs = sweep_choice(spec)
     if len(specs) > 1:
         sweep_note(specs)
