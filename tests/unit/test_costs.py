@@ -44,7 +44,7 @@ def test_the_range_is_at_least_the_spread_either_side_and_holds_what_was_observe
     assert expected - low >= variable * (1 - 1 / (1 + costs.SPREAD)) - 1e-9
     assert high - expected >= variable * (1 / (1 - costs.SPREAD) - 1) - 1e-9
     model.learn_job(LR, 5_400, rounds(10, 1.0), 13.0)        # a second, slower measurement
-    expected2, low2, high2 = model.estimate(LR, 54_000)
+    expected2, _, high2 = model.estimate(LR, 54_000)
     assert expected2 > expected and high2 > high             # it moves to the slower one
     slowest = 54_000 / (1.0 - 0.3)
     assert high2 >= 10 * 54_000 / slowest                    # and holds it
