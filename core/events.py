@@ -44,11 +44,17 @@ class Epoch(TypedDict):
 
 
 class Speed(TypedDict):
-    """A speed check's measurement: images/s of one speed key, or TensorFlow's start-up."""
+    """A speed check's measurement (core.costs): images/s of one speed key with the seconds timed,
+    each epoch's own cost and the model's one-off extra (compile, export); or that the check is
+    ready to time a kind (its data, for a CNN TensorFlow too, loaded in `startup_s`)."""
 
     type: Literal["speed"]
+    kind: str                          # a key of core.kinds.KINDS
     key: NotRequired[str]
     images_per_s: NotRequired[float]
+    timed_s: NotRequired[float]
+    per_unit_s: NotRequired[float]
+    extra_s: NotRequired[float]
     startup_s: NotRequired[float]
 
 
@@ -114,12 +120,14 @@ def curve_point(event: Epoch) -> dict:
     return {k: v for k, v in event.items() if k not in NOT_CURVE}
 
 
-def speed(key: str, images_per_s: float) -> Speed:
-    return {"type": "speed", "key": key, "images_per_s": images_per_s}
+def speed(kind: str, key: str, images_per_s: float, timed_s: float, per_unit_s: float = 0.0,
+          extra_s: float = 0.0) -> Speed:
+    return {"type": "speed", "kind": kind, "key": key, "images_per_s": images_per_s,
+            "timed_s": timed_s, "per_unit_s": per_unit_s, "extra_s": extra_s}
 
 
-def startup(seconds: float) -> Speed:
-    return {"type": "speed", "startup_s": seconds}
+def startup(kind: str, seconds: float) -> Speed:
+    return {"type": "speed", "kind": kind, "startup_s": seconds}
 
 
 def done(model_id: str | None = None, test_accuracy: float | None = None,

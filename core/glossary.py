@@ -51,6 +51,9 @@ TERMS = {
                       "changes: 3, 5 or 7 pixels; larger finds broader edges and needs "
                       "higher thresholds.",
     "p50 latency": "The median time to read one image: half the calls were faster.",
+    "estimated / real time": "Seconds from Start to saved: what the Train page estimated "
+                             "before the run (from what runs cost on this machine), then what "
+                             "it took.",
 }
 
 

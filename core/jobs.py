@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core import events, worker
+from core import costs, events, store, worker
 from core.datasets import info
-from core.kinds import Spec, speed_cases, speed_key
+from core.kinds import Spec, speed_cases
 from core.processes import ending, name_this_process, start_process
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
@@ -64,6 +64,7 @@ class Job:
     test_accuracy: float | None = None
     train_seconds: float | None = None
     error: str | None = None
+    estimate: tuple[float, float, float] | None = None   # seconds (expected, low, high) at start
     queued_at: float = field(default_factory=time.time)
     started_at: float = field(default_factory=time.time)   # set again when it leaves the queue
     ended_at: float | None = None
@@ -189,8 +190,7 @@ class JobRunner:
         self._training: set[str] = set()     # jobs whose worker process has not exited yet
         self._lent = 0                       # short tasks holding the trainer's memory
         self._lock = threading.RLock()
-        self.speeds: dict[str, float] = {}   # speed key -> training images/s measured here
-        self.startup_s: float | None = None  # seconds a CNN job takes to load TensorFlow
+        self.costs = costs.CostModel()       # what jobs cost on this machine (core.costs)
 
     def current(self) -> Job | None:
         """The training job that is running now, if any (a speed check does not count)."""
@@ -201,31 +201,24 @@ class JobRunner:
         return next((j for j in self.jobs.values() if j.active and j.is_speed_check), None)
 
     def check_speed(self, dataset: str = "mnist") -> None:
-        """Measure how fast this machine trains each model on images of `dataset`'s shape
-        (~20 s in a worker), once per shape, when idle.
-
-        It only runs while nothing else trains, so its numbers are not shared-CPU numbers;
-        a training job started meanwhile ends it, and measures its own speed instead.
-        """
-        shape = info(dataset).shape
-        known = self.speeds.keys() >= {speed_key(s) for s in speed_cases(dataset)}
+        """Measure what each model costs here on `dataset`'s image shape (core.worker.measure_speed,
+        defaults first), once per shape, only while nothing trains: a job started meanwhile ends it."""
+        shape, (done, total) = info(dataset).shape, self.costs.progress(speed_cases(dataset))
         tried = any(j.is_speed_check and j.status in ("done", "failed")
                     and info(j.spec.dataset).shape == shape for j in self.jobs.values())
         with self._lock:
-            if (known or tried or self.queue or self._lent
+            if (done == total or tried or self.queue or self._lent
                     or any(j.active for j in self.jobs.values())):
                 return  # a check stopped to make way for a job is tried again; a failed one not
             self._launch(Job(uuid.uuid4().hex[:8], Spec("speed", dataset)))
 
+    speeds = property(lambda r: r.costs.speeds, lambda r, v: setattr(r.costs, "speeds", v))
+    startup_s = property(lambda r: r.costs.startup_s, lambda r, v: setattr(r.costs, "startup_s", v))
+
     def estimate(self, spec: Spec, n_train: int | None = None) -> float | None:
-        """Seconds `spec` should take here on `n_train` images an epoch (by default the
-        training part of `spec.train_size`), or None if unmeasured or unknown."""
-        speed = self.speeds.get(speed_key(spec))
-        n_train = n_train or worker.images_per_epoch(spec)
-        if speed is None or n_train is None:
-            return None
-        startup = (self.startup_s or 0.0) if spec.kind == "cnn" else 0.0
-        return startup + spec.epochs * n_train / speed
+        """Seconds `spec` should take here, launch to saved, on `n_train` images an epoch (by
+        default the training part of `spec.train_size`), or None (costs.estimate: a range)."""
+        return (self.costs.estimate(spec, n_train or worker.images_per_epoch(spec)) or [None])[0]
 
     def latest(self, owner: str | None) -> Job | None:
         """The newest job of `owner` that has left the queue (running or ended)."""
@@ -332,6 +325,7 @@ class JobRunner:
             self._processes[checking.id].kill()
         self._forget_old_jobs()
         job.status, job.message, job.started_at = "starting", "Starting a worker process", time.time()
+        job.estimate = self.costs.estimate(job.spec, worker.images_per_epoch(job.spec))
         self.jobs[job.id] = job
         channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
         role = "speed" if job.is_speed_check else "train"
@@ -401,15 +395,20 @@ class JobRunner:
             if process.is_alive():
                 process.kill()
 
+    def _take(self, job: Job, event: events.Event) -> None:
+        self._learn_speed(job, event)   # first: a saved run shows with its times kept
+        job.apply(event)
+
     def _learn_speed(self, job: Job, event: events.Event) -> None:
-        """Keep what a speed check measured, and a job's speed so far at each curve point."""
+        """Keep what a speed check measured, and what a saved job's whole time teaches (its
+        estimated and real seconds, launch to saved, kept in its meta.json too)."""
         if event["type"] == "speed":
-            if "startup_s" in event:
-                self.startup_s = event["startup_s"]
-            else:
-                self.speeds[event["key"]] = event["images_per_s"]
-        elif event["type"] == "epoch" and job.images_per_s:
-            self.speeds[speed_key(job.spec)] = job.images_per_s
+            self.costs.learn_check_event(job.spec.dataset, event, job.seconds)
+        elif event["type"] == "done" and event.get("model_id") and job.n_train:
+            seconds = time.time() - job.started_at
+            self.costs.learn_job(job.spec, job.n_train, job.history, seconds)
+            store.add_to_meta(event["model_id"], costs.times(job.estimate, seconds),
+                              root=self.models_root)
 
     def _follow(self, job: Job, process, channel) -> None:
         """Reader thread: apply the worker's events until it ends, settle the outcome, and
@@ -424,9 +423,7 @@ class JobRunner:
     def _read_events(self, job: Job, process, channel) -> None:
         while True:
             try:
-                event = channel.get(timeout=0.2)
-                job.apply(event)
-                self._learn_speed(job, event)
+                self._take(job, channel.get(timeout=0.2))
                 continue
             except queue.Empty:
                 pass
@@ -436,7 +433,7 @@ class JobRunner:
                 break
         while True:  # drain what the worker wrote just before it exited
             try:
-                job.apply(channel.get(timeout=0.05))
+                self._take(job, channel.get(timeout=0.05))
             except (queue.Empty, EOFError, OSError):
                 break
         process.join()

@@ -23,6 +23,7 @@ RUN, EXPERIMENT, TEST, BEST_VAL, VERDICT, KIND = (
     "Run", "Experiment", "Test accuracy", "Best validation accuracy", "Verdict", "Kind")
 IMAGES, SECONDS, SPEED, DATE, BUILT_IN, ID = (
     "Images used", "Training time (s)", "Images/s", "Date (UTC)", "Built-in", "ID")
+ESTIMATE = "Estimated / real time (s)"   # launch to saved, as the Train page estimated it
 
 
 # ---------------------------------------------------------------- one run's numbers
@@ -118,6 +119,15 @@ def images_per_s(model: ModelInfo) -> float | None:
     return used * n / seconds if used and seconds and n else None
 
 
+def estimate_vs_real(model: ModelInfo) -> str | None:
+    """"52 / 46": the seconds the Train page estimated for the run and those it took, launch to
+    saved ("— / 46" when nothing was estimated); None for runs that did not record them."""
+    estimated, real = model.meta.get("estimated_seconds"), model.meta.get("job_seconds")
+    if real is None:
+        return None
+    return f"{NOT_RECORDED if estimated is None else f'{estimated:.0f}'} / {real:.0f}"
+
+
 def best_val_accuracy(model: ModelInfo) -> float | None:
     """The highest validation accuracy its curves reached."""
     return max((p["val_accuracy"] for p in model.history if "val_accuracy" in p), default=None)
@@ -195,6 +205,7 @@ def row(model: ModelInfo, experiments: dict[str, str] | None = None,
            for key in SETTINGS},
         IMAGES: model.meta.get("train_size"),
         SECONDS: model.meta.get("train_seconds"),
+        ESTIMATE: estimate_vs_real(model),
         SPEED: images_per_s(model),
         DATE: model.date,
         BUILT_IN: model.builtin,

@@ -264,6 +264,18 @@ def save(meta: dict, write_files: Callable[[Path], None], root: Path | None = No
     return ModelInfo(model_id, root / model_id, meta, builtin=False)
 
 
+def add_to_meta(model_id: str, fields: dict, root: Path | str | None = None) -> None:
+    """Add `fields` to a saved user model's meta.json (atomically); nothing if it is gone."""
+    folder = Path(root or user_root()) / model_id
+    try:
+        meta = read_meta(folder)
+        tmp = folder / ".meta.json.tmp"
+        tmp.write_text(json.dumps(meta | fields, indent=2))
+        os.replace(tmp, folder / "meta.json")
+    except (StoreError, OSError):   # deleted meanwhile (pruned): there is nothing to add to
+        pass
+
+
 def prune(root: Path) -> list[str]:
     """Delete the oldest user models beyond the cap; built-ins are never touched."""
     mine = [m for m in list_models(root)[0] if not m.builtin]   # newest first

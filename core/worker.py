@@ -177,64 +177,123 @@ def lite_probs(path: Path, x: np.ndarray) -> np.ndarray:
     return LiteModel(path).predict(x)
 
 
-SPEED_BATCHES = 12   # CNN batches timed per recipe, after a few to warm up
-SPEED_IMAGES = 6000  # Logistic Regression: images in the one round timed
+SPEED_BATCHES = 12   # CNN batches timed per recipe at most, after two to warm up,
+SPEED_S = 1.5        # or as many as fit in these seconds (at least three)
+SPEED_IMAGES = 3000  # Logistic Regression: rows of the larger round timed (and a tenth of it)
+Measured = tuple[float, float, float, float]   # images/s, seconds timed, per epoch, extra once
 
 
-def cnn_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> float:
-    """Training images per second of one CNN recipe, from a few timed batches."""
+def cnn_speed(spec: Spec, x: np.ndarray, y: np.ndarray, export_s: float = 0.0) -> Measured:
+    """(images/s, seconds timed, 0, compile + `export_s`) of one CNN recipe, from a few timed
+    batches (SPEED_BATCHES, or SPEED_S of them) after two that trace and compile it."""
+    import keras
+
     from core import cnn
 
-    batch = spec.batch_size
+    batch, ends = spec.batch_size, []
+
+    class Enough(keras.callbacks.Callback):
+        def on_train_batch_end(self, step, logs=None):
+            ends.append(time.perf_counter())
+            if len(ends) >= 3 and ends[-1] - start >= SPEED_S:
+                self.model.stop_training = True   # Keras stops after this batch
+
     model = cnn.build(spec, steps=1000)
-    model.fit(cnn.batches(x[:3 * batch], y[:3 * batch], batch), verbose=0, shuffle=False)  # traces
+    start = time.perf_counter()
+    model.fit(cnn.batches(x[:2 * batch], y[:2 * batch], batch), verbose=0, shuffle=False)
+    warm_s = time.perf_counter() - start
     n = SPEED_BATCHES * batch
     start = time.perf_counter()
-    model.fit(cnn.batches(x[:n], y[:n], batch), verbose=0, shuffle=False)
-    return n / (time.perf_counter() - start)
+    model.fit(cnn.batches(x[:n], y[:n], batch), verbose=0, shuffle=False, callbacks=[Enough()])
+    timed = ends[-1] - start
+    speed = len(ends) * batch / timed
+    return speed, timed, 0.0, max(0.0, warm_s - 2 * batch / speed) + export_s
 
 
-def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> float:
-    """Training images per second of a Logistic Regression round (scoring included).
+def export_seconds(spec: Spec, x_test: np.ndarray, y_test: np.ndarray) -> float:
+    """Seconds to export an (untrained) CNN of `spec` to LiteRT and score it on the test set."""
+    from core import cnn
 
-    The second round is timed: the first from zero weights costs ~1 s more (imports, and
-    L-BFGS searching further), which a real job pays once, not every round.
-    """
-    x, y = x[:SPEED_IMAGES], y[:SPEED_IMAGES]
+    model = cnn.build(spec, steps=1)
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
+        cnn.export_lite(model, Path(tmp) / store.MODEL_FILES["cnn"])
+        metrics.accuracy_and_loss(lite_probs(Path(tmp) / store.MODEL_FILES["cnn"], x_test), y_test)
+    return time.perf_counter() - start
+
+
+def logreg_rounds(spec: Spec, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """(first round's seconds, the second's) of a Logistic Regression on these images (and
+    their shifted copies, if augmented), scored on them and a tenth, as a job's points are."""
     if spec.augment:
         x, y = logreg.shifted_copies(x, y)
     ends = []   # seconds since training began at each round's end
-    logreg.fit_rounds(logreg.build(spec.C), x, y, x[:SPEED_IMAGES // 10],
-                      y[:SPEED_IMAGES // 10], 2, lambda point, _: ends.append(point["time"]))
-    return SPEED_IMAGES / (ends[1] - ends[0])
+    logreg.fit_rounds(logreg.build(spec.C), x, y, x[:len(x) // 10], y[:len(y) // 10], 2,
+                      lambda point, _: ends.append(point["time"]))
+    return ends[0], ends[1] - ends[0]
 
 
-def speed_images(dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    """Training images of `dataset` to time, or random ones of its shape when it is not here
-    (how long a batch takes does not depend on what the pixels show)."""
+def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
+    """(images/s, seconds timed, seconds each round costs whatever its images, the first
+    round's extra) of a Logistic Regression, from rounds on SPEED_IMAGES rows and a tenth of
+    them (an augmented one trains on 5 rows an image: it is timed on a fifth of the images).
+
+    The second round is timed: the first from zero weights costs more (imports, and L-BFGS
+    searching further), which a real job pays once, not every round.
+    """
+    big = SPEED_IMAGES // (len(logreg.shifted_copies(x[:1], y[:1])[1]) if spec.augment else 1)
+    small = big // 10
+    _, small_s = logreg_rounds(spec, x[:small], y[:small])
+    first_s, big_s = logreg_rounds(spec, x[:big], y[:big])
+    speed = (big - small) / (big_s - small_s) if big_s > small_s * 1.2 else big / big_s
+    per_round = max(0.0, big_s - big / speed)
+    return speed, small_s + big_s, per_round, max(0.0, first_s - big_s)
+
+
+def speed_images(dataset: str) -> tuple[np.ndarray, ...]:
+    """Training and test images of `dataset` to time (x, y, x_test, y_test), or random ones of
+    its shape when it is not here (how long a batch takes does not depend on the pixels)."""
     n = max(SPEED_IMAGES, (SPEED_BATCHES + 3) * 256)
     try:
         ds = data.load(dataset)
-        return ds.x_train[:n], ds.y_train[:n]
+        return ds.x_train[:n], ds.y_train[:n], ds.x_test, ds.y_test
     except data.DataError:
         h, w, c = data.info(dataset).shape
         rng = np.random.default_rng(0)
         x = rng.integers(0, 256, (n, h, w, c) if c > 1 else (n, h, w), dtype=np.uint8)
-        return x, np.arange(n, dtype=np.uint8) % 10
+        y = np.arange(n, dtype=np.uint8) % 10
+        return x, y, x, y
+
+
+def check_order(dataset: str) -> list[Spec]:
+    """The speed check's cases, those the Train page shows first (a Logistic Regression, the
+    default recipe, without augmentation) first, so their estimates come soonest."""
+    first = kinds.default_recipe(dataset)
+    return sorted(kinds.speed_cases(dataset),
+                  key=lambda c: c.augment or (c.kind == "cnn" and c.recipe != first))
 
 
 def measure_speed(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> None:
-    """How fast this machine trains each model and recipe on images of `spec.dataset`'s shape."""
-    x, y = speed_images(spec.dataset)
+    """How fast this machine trains each model and recipe on images of `spec.dataset`'s shape,
+    and what each costs once (core.costs): the default models first."""
     start = time.perf_counter()
-    import keras  # noqa: F401 - how long a CNN job takes to start is part of its estimate
-
-    emit(events.startup(time.perf_counter() - start))
-    for case in kinds.speed_cases(spec.dataset):
+    x, y, x_test, y_test = speed_images(spec.dataset)
+    import skops.io  # noqa: F401 - a Logistic Regression job loads it to save: part of its start
+    emit(events.startup("logreg", time.perf_counter() - start))
+    export_s = None
+    for case in check_order(spec.dataset):
         if should_stop():
             return
-        speed = (logreg_speed if case.kind == "logreg" else cnn_speed)(case, x, y)
-        emit(events.speed(kinds.speed_key(case), speed))
+        if case.kind == "logreg":
+            measured = logreg_speed(case, x, y)
+        else:
+            if export_s is None:
+                start = time.perf_counter()
+                import keras  # noqa: F401 - how long a CNN job takes to start is part of its estimate
+                emit(events.startup("cnn", time.perf_counter() - start))
+                export_s = export_seconds(case, x_test, y_test)
+            measured = cnn_speed(case, x, y, export_s)
+        emit(events.speed(case.kind, kinds.speed_key(case), *measured))
 
 
 TRAINERS = {"logreg": train_logreg, "cnn": train_cnn}

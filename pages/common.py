@@ -131,13 +131,21 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
 
 
 def duration(seconds: float) -> str:
-    """a few seconds, 20 s, 1 min 30 s, 12 min: how long, in the words a person would use."""
-    if seconds < 10:
-        return "a few seconds"
-    if seconds < 60:
-        return f"{seconds:.0f} s"
+    """7 s, 20 s, 1 min 30 s, 12 min: how long, as a number a person reads at a glance."""
+    if seconds < 59.5:
+        return f"{max(1, round(seconds))} s"
     minutes, rest = divmod(round(seconds), 60)
     return f"{minutes} min" + (f" {rest} s" if rest and minutes < 10 else "")
+
+
+def duration_range(low: float, high: float) -> str:
+    """8–11 s, 50 s – 1 min 10 s, 1 min 50 s – 2 min 20 s: a range of durations."""
+    start, end = duration(low), duration(high)
+    if start == end:
+        return start
+    if "min" not in start + end:
+        return f"{start.removesuffix(' s')}–{end}"
+    return f"{start} – {end}"
 
 
 @st.cache_resource

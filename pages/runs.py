@@ -119,6 +119,7 @@ def column_config(models: list[store.ModelInfo]) -> dict:
         labels["train_size"]: st.column_config.NumberColumn(format="localized"),
         runs.IMAGES: st.column_config.NumberColumn(format="localized"),
         runs.SECONDS: st.column_config.NumberColumn(format="%.1f"),
+        runs.ESTIMATE: st.column_config.TextColumn(help=glossary.explain("estimated / real time")),
         runs.SPEED: st.column_config.NumberColumn(format="%.0f")}
 
 

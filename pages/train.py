@@ -77,18 +77,22 @@ def explained(key: str, kind: str) -> str:
 
 
 def estimate_note(spec: Spec) -> None:
-    """Roughly how long these settings will take here, from speeds measured on this machine."""
+    """How long these settings will take here, as a range, from what jobs cost on this machine
+    (core.costs: measured by the speed check and by every run that finished)."""
     n_train = worker.images_per_epoch(spec)
-    seconds = runner.estimate(spec, n_train)
-    if seconds is not None:
-        speed = runner.speeds[kinds.speed_key(spec)]
-        startup = f", after ~{runner.startup_s:.0f} s to start TensorFlow" if (
-            spec.kind == "cnn" and runner.startup_s) else ""
-        st.caption(f"About **{common.duration(seconds)}** on this machine: {spec.epochs} × "
-                   f"{n_train:,} images at {speed:,.0f} images/s{startup}, as measured here.")
-    elif runner.speed_check() is not None:
-        st.caption("Measuring how fast this machine trains each model, to estimate how long "
-                   "yours will take…")
+    found = runner.costs.estimate(spec, n_train)
+    if found is not None:
+        (fixed, per_unit, speed), *_ = runner.costs.parts(spec)
+        unit = kinds.KINDS[spec.kind].unit
+        each = f" and {per_unit:.1f} s a {unit}" if per_unit >= 0.05 else ""
+        st.caption(f"About **{common.duration_range(*found[1:])}** on this machine: "
+                   f"{fixed:.0f} s to start and to save{each}, plus {spec.epochs} × {n_train:,} "
+                   f"images at {speed:,.0f} images/s, as measured here.")
+    elif (check := runner.speed_check()) is not None:
+        done, total = runner.costs.progress(kinds.speed_cases(ds.name))
+        st.caption(f"Measuring how fast this machine trains each model ({done} of {total} "
+                   f"measured, {check.seconds:.0f} s so far; the default models come first), "
+                   "to estimate how long yours will take…")
     else:
         st.caption("How long this takes here is not measured yet: the first epoch will tell.")
 
@@ -117,8 +121,9 @@ def sweep_choice(spec: Spec) -> list[Spec]:
 def sweep_note(specs: list[Spec]) -> None:
     """What a sweep will train, and roughly how long all of it takes here."""
     names = ", ".join(run_name(s) for s in specs)
-    times = [runner.estimate(s) for s in specs]
-    total = f", about **{common.duration(sum(times))}** in all" if None not in times else ""
+    times = [runner.costs.estimate(s, worker.images_per_epoch(s)) for s in specs]
+    total = (f", about **{common.duration_range(sum(t[1] for t in times), sum(t[2] for t in times))}**"
+             " in all") if None not in times else ""
     st.caption(f"{len(specs)} runs, one after another{total}: {names}.")
 
 
@@ -251,7 +256,7 @@ def ordinal(n: int) -> str:
 def starts_text(seconds: float | None) -> str:
     if seconds is None:
         return "when it starts is not measured yet"
-    return "starts in a few seconds" if seconds < 10 else f"starts in about {common.duration(seconds)}"
+    return f"starts in about {common.duration(seconds)}"
 
 
 def experiment_view(job: jobs.Job | None) -> None:
@@ -299,7 +304,8 @@ left, right = st.columns([1, 2], gap="large")
 with left:
     runner.check_speed(ds.name)
     spec = settings()
-    estimate_note(spec)
+    measuring = runner.speed_check() is not None   # the estimate appears as soon as measured
+    st.fragment(estimate_note, run_every=1.0 if measuring else None)(spec)
     specs = sweep_choice(spec)
     if len(specs) > 1:
         sweep_note(specs)
