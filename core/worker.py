@@ -218,7 +218,7 @@ def export_seconds(spec: Spec, x_test: np.ndarray, y_test: np.ndarray) -> float:
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:
         cnn.export_lite(model, Path(tmp) / store.MODEL_FILES["cnn"])
-        metrics.accuracy_and_loss(lite_probs(Path(tmp) / store.MODEL_FILES["cnn"], x_test), y_test)
+        metrics.accuracy_and_loss(y_test, lite_probs(Path(tmp) / store.MODEL_FILES["cnn"], x_test))
     return time.perf_counter() - start
 
 
