@@ -2,10 +2,10 @@
 
 The Streamlit server holds one `JobRunner` (in `st.cache_resource`). `start(spec)` spawns
 a fresh process that imports TensorFlow / scikit-learn itself and runs
-`core.worker.run_training`; a thread in the server reads its events into a `Job` that
-pages only read. So training survives reruns and page switches, and TensorFlow never
-enters the server. One job trains at a time (a worker holds ~1.1 GiB, and there are 2
-cores); a job started meanwhile waits in a first-in-first-out queue and starts by itself.
+`core.worker.run_training`; a thread in the server reads its events into a `Job`
+(core/job.py) that pages only read. So training survives reruns and page switches, and
+TensorFlow never enters the server. One job trains at a time (a worker holds ~1.1 GiB, and
+there are 2 cores); a job started meanwhile waits in a first-in-first-out queue and starts by itself.
 The queue lives in this process's memory: a server restart forgets it.
 """
 
@@ -18,12 +18,10 @@ import threading
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from core import costs, events, store, worker
 from core.datasets import info
+from core.job import Job
 from core.kinds import Spec, speed_cases
 from core.processes import ending, name_this_process, start_process
 
@@ -31,8 +29,6 @@ STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
 MAX_WAITING_PER_OWNER = 5   # jobs one browser session may have waiting in the queue
 MAX_WAITING = 20            # jobs waiting in the queue of the whole server
-ACTIVE = ("starting", "running", "stopping")
-ENDED = ("done", "stopped", "failed", "cancelled")
 
 
 class QueueFull(Exception):
@@ -45,118 +41,6 @@ class TrainerBusy(Exception):
     def __init__(self, seconds_left: float | None):
         super().__init__(seconds_left)
         self.seconds_left = seconds_left
-
-
-@dataclass
-class Job:
-    """What the server knows about one training run; updated by the runner's reader thread."""
-
-    id: str
-    spec: Spec
-    owner: str | None = None
-    status: str = "starting"     # queued | starting, running, stopping | ENDED
-    message: str = "Starting a worker process"
-    history: list[dict] = field(default_factory=list)   # curve points (core.events.Epoch)
-    epochs_done: float = 0.0                            # from the latest point or progress event
-    n_train: int | None = None                          # images per epoch, once known
-    learned: np.ndarray | None = None                   # the last point's events.Epoch "learned"
-    model_id: str | None = None
-    test_accuracy: float | None = None
-    train_seconds: float | None = None
-    error: str | None = None
-    estimate: tuple[float, float, float] | None = None   # seconds (expected, low, high) at start
-    queued_at: float = field(default_factory=time.time)
-    started_at: float = field(default_factory=time.time)   # set again when it leaves the queue
-    ended_at: float | None = None
-
-    @property
-    def title(self) -> str:
-        if self.is_speed_check:
-            return "Speed check"
-        return f"{self.spec.title} on {info(self.spec.dataset).title}"
-
-    @property
-    def class_names(self) -> tuple[str, ...]:
-        """The names of the classes this job's model learns to tell apart."""
-        return info(self.spec.dataset).class_names
-
-    @property
-    def is_speed_check(self) -> bool:
-        return self.spec.kind == "speed"
-
-    @property
-    def active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def waiting(self) -> bool:
-        return self.status == "queued"
-
-    @property
-    def ended(self) -> bool:
-        return self.status in ENDED
-
-    @property
-    def epochs(self) -> int:
-        return 0 if self.is_speed_check else self.spec.epochs
-
-    @property
-    def progress(self) -> float:
-        """0..1 over the whole run: the epochs done, counting the share of the current one."""
-        if not self.epochs:  # a speed check has no epochs
-            return 0.0
-        return min(1.0, self.epochs_done / self.epochs)
-
-    @property
-    def seconds(self) -> float:
-        return (self.ended_at or time.time()) - self.started_at
-
-    @property
-    def age_text(self) -> str:
-        return f"{self.seconds:.0f} s"
-
-    @property
-    def eta_seconds(self) -> float | None:
-        """Remaining time from the time per epoch so far, or None before the first point."""
-        if not self.history or not self.active:
-            return None
-        last = self.history[-1]
-        return last["time"] / last["epoch"] * max(0.0, self.epochs - self.epochs_done)
-
-    @property
-    def images_per_s(self) -> float | None:
-        """Training images per second so far, validation included (the time a run takes)."""
-        if not self.history or not self.n_train:
-            return None
-        last = self.history[-1]
-        return self.n_train * last["epoch"] / last["time"]
-
-    def apply(self, event: events.Event) -> None:
-        """Fold one event from the worker into this job's state."""
-        kind = event["type"]
-        if kind == "status":
-            self.message = event["message"]
-            self.status = "stopping" if self.status == "stopping" else "running"
-            self.n_train = event.get("n_train", self.n_train)
-        elif kind == "speed":
-            self.message = "Measuring this machine's speed"
-        elif kind == "progress":
-            self.epochs_done = max(self.epochs_done, event["epoch"] - 1 + event["fraction"])
-        elif kind == "epoch":
-            self.history.append(events.curve_point(event))
-            self.learned = event.get("learned", self.learned)
-            self.epochs_done = max(self.epochs_done, event["epoch"])
-            self.message = f"{events.epoch_text(event['epoch'])} of {self.spec.units(self.epochs)} done"
-        elif kind in ("done", "stopped", "failed"):
-            self.status = kind
-            self.model_id = event.get("model_id")
-            self.test_accuracy = event.get("test_accuracy")
-            self.train_seconds = event.get("train_seconds")
-            self.error = event.get("error")
-            self.message = {"done": "Finished" if self.is_speed_check else "Finished and saved",
-                            "stopped": "Stopped; nothing was saved",
-                            "failed": f"Failed: {event.get('error')}"}[kind]
-            self.ended_at = time.time()
 
 
 def _child(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
