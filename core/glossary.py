@@ -50,9 +50,6 @@ TERMS = {
     "Sobel aperture": "The size of the Sobel filter Canny uses to measure brightness "
                       "changes: 3, 5 or 7 pixels; larger finds broader edges and needs "
                       "higher thresholds.",
-    "did not learn": "The finished model scores about as well as guessing a class at random: "
-                     "its weights changed too little (too few steps, or too low a learning "
-                     "rate) to tell the classes apart.",
     "p50 latency": "The median time to read one image: half the calls were faster.",
 }
 
