@@ -38,7 +38,11 @@ def near_chance(accuracy: float, classes: int) -> bool:
 def record_verdict(meta: dict) -> tuple[str, str]:
     """training_verdict of a stored run (its meta.json): its curves, its dataset's number of
     classes, its test accuracy and its own settings."""
-    return training_verdict(meta.get("history") or [], len(info(meta["dataset"]).class_names),
+    try:
+        classes = len(info(meta["dataset"]).class_names)
+    except (KeyError, ValueError):   # a record without a dataset the app knows: no chance level
+        classes = None
+    return training_verdict(meta.get("history") or [], classes,
                             meta.get("test_accuracy"), meta.get("kind"),
                             meta.get("settings") or {}, meta.get("train_size"))
 

@@ -93,6 +93,7 @@ def test_a_stored_run_is_judged_with_its_own_classes_score_and_settings():
     word, sentence = verdict.record_verdict(record())
     assert word == "did not learn" and "4 optimiser steps" in sentence
     assert verdict.record_verdict(record(test_accuracy=0.95))[0] == "overfitting"
+    assert verdict.record_verdict(record(dataset="gone"))[0] == "overfitting"   # no chance level
 
 
 def test_the_saved_sentence_is_built_from_the_record():
