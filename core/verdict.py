@@ -70,7 +70,8 @@ def training_verdict(history: list[dict], classes: int | None = None,
 
     Did not learn (checked first, when the number of `classes` is known): its test accuracy
     (else its last validation accuracy) is near chance; the advice fits its `kind`, `settings`
-    and `images` (training images per epoch) when they are given. Overfitting: validation loss has risen clearly above its best while training loss
+    and `images` (training images per epoch) when they are given.
+    Overfitting: validation loss has risen clearly above its best while training loss
     kept falling, or training accuracy is well above validation accuracy. Underfitting:
     training or validation accuracy is still low and still climbing, so more epochs would help.
     Otherwise the model converged. Points may be fractional epochs (core.events.Epoch).
