@@ -4,10 +4,10 @@ While training, a BatchNormalization layer normalises with each batch's own mean
 and keeps running averages (momentum 0.9, Airbench 0.6) for inference: validation, test and
 LiteRT. The averages start at mean 0, variance 1; after a short run they still carry much of
 that start and of batches the weights have long left behind. Measured (MNIST, Fast, 1 epoch,
-before this module): 500 images (4 steps) reached 54 % training accuracy but 12 % validation and 11.35 %
-test; 3,000 images (22 steps) 89 % training, 11.3 % test. Recomputing the statistics over
-training images with the finished weights makes inference score what the weights learned
-(Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, call this precise BN).
+before this module): 500 images (4 steps) reached 54 % training accuracy but 12 % validation
+and 11.35 % test; 3,000 images (22 steps) 89 % training, 11.3 % test. Recomputing the
+statistics over training images with the finished weights makes inference score what the
+weights learned (Wu & Johnson, "Rethinking 'Batch' in BatchNorm", 2021, call this precise BN).
 
 Importing this module imports TensorFlow: only core.cnn imports it.
 """
