@@ -84,10 +84,11 @@ def cnn_run(split, fine: bool) -> Run:
     model = cnn.build(FAST, FAST.epochs * steps)
     train = cnn.batches(x, y, FAST.batch_size, shuffle=True, seed=FAST.seed)
     val = cnn.Validation(xv, yv, cnn.validation_batch_size(FAST.batch_size, (28, 28, 1)))
+    stats = cnn.PopulationStatistics(cnn.with_channels(x), seed=FAST.seed)
     points = []
     with curve_points(fine), timed(cnn.Progress, "validate") as spent:
         start, cpu = time.perf_counter(), time.process_time()
-        cnn.fit(model, train, val, FAST.epochs, steps,
+        cnn.fit(model, train, val, stats, FAST.epochs, steps,
                 lambda e: points.append(e) if e["type"] == "epoch" else None, lambda: False)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     return Run(len(points), seconds, sum(spent), cpu)

@@ -16,6 +16,7 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 from core import events  # noqa: E402
+from core.batchnorm import PopulationStatistics  # noqa: E402
 from core.datasets import info  # noqa: E402
 from core.kinds import RECIPES, Spec  # noqa: E402
 
@@ -242,7 +243,9 @@ class Progress(keras.callbacks.Callback):
     spaced in batches, the last at the epoch's end), reports progress between them and
     honours a stop flag.
 
-    At each point the model is scored on all the validation images `val` (a Validation);
+    At each point the model's batch-normalisation statistics are recomputed from training
+    images (`stats`, core.batchnorm), then it is scored on all the validation images `val`
+    (a Validation): the last point, at the run's end, leaves the statistics it is saved with.
     training accuracy and loss are Keras' running metrics since the previous point (reset
     at each point; Keras itself resets them only at an epoch's start).
     `peek`, for benchmarks only, scores the model on held-out data at each epoch's end,
@@ -250,10 +253,11 @@ class Progress(keras.callbacks.Callback):
     """
 
     def __init__(self, emit: Callable[[events.Event], None], should_stop: Callable[[], bool],
-                 epochs: int, steps: int, val: Validation, every_s: float = 0.5,
-                 peek: Callable[[keras.Model], float] | None = None):
+                 epochs: int, steps: int, val: Validation, stats: PopulationStatistics,
+                 every_s: float = 0.5, peek: Callable[[keras.Model], float] | None = None):
         super().__init__()
         self.emit, self.should_stop, self.peek, self.val = emit, should_stop, peek, val
+        self.stats = stats
         self.epochs, self.steps, self.every_s = epochs, steps, every_s
         self.point_steps = set(events.point_steps(steps, events.points_per_epoch(epochs)))
 
@@ -290,7 +294,9 @@ class Progress(keras.callbacks.Callback):
         return event
 
     def validate(self) -> dict:
-        """Accuracy and loss on all the validation images; training metrics start afresh."""
+        """Accuracy and loss on all the validation images, with batch normalisation's
+        statistics those of the training images now; training metrics start afresh."""
+        self.stats.apply(self.model)
         scores = self.val.scores(self.model)
         self.model.reset_metrics()
         return scores
@@ -311,11 +317,12 @@ def export_lite(model: keras.Model, path) -> None:
     model.export(str(path), format="litert", verbose=False)
 
 
-def fit(model: keras.Model, train, val: Validation, epochs: int, steps: int,
-        emit: Callable[[events.Event], None], should_stop: Callable[[], bool], peek=None) -> None:
+def fit(model: keras.Model, train, val: Validation, stats: PopulationStatistics, epochs: int,
+        steps: int, emit: Callable[[events.Event], None], should_stop: Callable[[], bool],
+        peek=None) -> None:
     """Train `model` on the `batches` pipeline `train` (`steps` batches an epoch), emitting
-    progress and curve points validated on `val`; returns early when `should_stop()` turns
-    true."""
-    progress = Progress(emit, should_stop, epochs, steps, val, peek=peek)
+    progress and curve points validated on `val` (batch normalisation's statistics from
+    `stats` at each); returns early when `should_stop()` turns true."""
+    progress = Progress(emit, should_stop, epochs, steps, val, stats, peek=peek)
     model.fit(train, epochs=epochs, verbose=0, callbacks=[progress],
               shuffle=False)  # batches() shuffles; Keras' own shuffle only warns for a Dataset

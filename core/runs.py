@@ -138,7 +138,7 @@ def verdict_word(model: ModelInfo) -> str | None:
     if not model.history:
         return None
     try:
-        return verdict.training_verdict(model.history, kinds.KINDS[model.kind].unit)[0]
+        return verdict.record_verdict(model.meta)[0]
     except (KeyError, TypeError, ZeroDivisionError):   # curves saved without some numbers
         return None
 

@@ -131,6 +131,7 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     model = cnn.build(spec, spec.epochs * per_epoch)
     train = cnn.batches(x_train, y_train, spec.batch_size, shuffle=True, seed=spec.seed)
     val = cnn.Validation(x_val, y_val, cnn.validation_batch_size(spec.batch_size, ds.shape))
+    stats = cnn.PopulationStatistics(cnn.with_channels(x_train), seed=spec.seed)
     del x_train, y_train, x_val, y_val   # the pipelines hold their own copy
     give_back_memory()
     emit(events.status(f"Training on {n_train:,} images", n_train))
@@ -143,11 +144,11 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
 
     start = time.perf_counter()
     peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.benchmark_peek else None
-    cnn.fit(model, train, val, spec.epochs, per_epoch, record, should_stop, peek)
+    cnn.fit(model, train, val, stats, spec.epochs, per_epoch, record, should_stop, peek)
     if should_stop() or not reached_the_end(history, spec.epochs):
         return None
     train_seconds = time.perf_counter() - start
-    del train, val   # exporting needs the memory more
+    del train, val, stats   # exporting needs the memory more
     give_back_memory()
     emit(events.status("Exporting and scoring on the test set"))
     with tempfile.TemporaryDirectory(prefix="digitlab-") as tmp:

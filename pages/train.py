@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import charts, events, glossary, jobs, kinds, logreg, runs_charts, verdict, worker
+from core import charts, events, glossary, jobs, kinds, logreg, runs_charts, store, verdict, worker
 from core.kinds import SETTINGS, Spec
 from pages import common, runs
 
@@ -97,6 +97,13 @@ def estimate_note(spec: Spec) -> None:
         st.caption("How long this takes here is not measured yet: the first epoch will tell.")
 
 
+def failure_warning(spec: Spec) -> None:
+    """A warning when these settings are known to end near chance, with what to change."""
+    warning = verdict.likely_to_fail(spec, worker.images_per_epoch(spec))
+    if warning:
+        st.warning(f"**Likely to stay near guessing.** {warning}", icon=":material/warning:")
+
+
 def sweep_choice(spec: Spec) -> list[Spec]:
     """The jobs Start makes: `spec` alone, or one per value of one setting ("a sweep")."""
     if not st.toggle("Try several values of one setting", key="sweep",
@@ -156,16 +163,32 @@ def progress_line(job: jobs.Job) -> str:
     return " · ".join(parts) + f" — {job.message}"
 
 
+VERDICT_BOX = {  # a verdict's box and icon: a check only for a run that converged
+    "converging": (st.success, ":material/check_circle:"),
+    "done": (st.info, ":material/info:"),
+    "underfitting": (st.warning, ":material/trending_up:"),
+    "overfitting": (st.warning, ":material/warning:"),
+    "did not learn": (st.error, ":material/block:"),
+}
+
+
 def show_result(job: jobs.Job) -> None:
+    """How the job ended; for a saved run, its scores and verdict from its own record."""
     if job.status == "done":
-        word, sentence = verdict.training_verdict(job.history, job.spec.unit)
+        try:
+            meta = store.get(job.model_id).meta
+        except store.StoreError as e:
+            st.warning(f"Training finished, but its run cannot be read: {e}.",
+                       icon=":material/warning:")
+            return
+        word, sentence = verdict.record_verdict(meta)
         cols = st.columns(2)
-        cols[0].metric("Test accuracy", f"{job.test_accuracy:.2%}",
+        cols[0].metric("Test accuracy", f"{meta['test_accuracy']:.2%}",
                        help=glossary.explain("test accuracy"))
-        cols[1].metric("Training time", f"{job.train_seconds:.1f} s")
-        st.success(f"**{word.capitalize()}.** {sentence} {job.title} is saved: it is one of the "
-                   "runs below.",
-                   icon=":material/check_circle:")
+        cols[1].metric("Training time", f"{meta['train_seconds']:.1f} s")
+        box, icon = VERDICT_BOX[word]
+        box(f"**{word.capitalize()}.** {sentence}", icon=icon)
+        st.caption(verdict.saved_sentence(meta))
     elif job.status == "stopped":
         st.info("Stopped. Nothing was saved.", icon=":material/stop_circle:")
     elif job.status == "failed":
@@ -306,6 +329,7 @@ with left:
     spec = settings()
     measuring = runner.speed_check() is not None   # the estimate appears as soon as measured
     st.fragment(estimate_note, run_every=1.0 if measuring else None)(spec)
+    failure_warning(spec)
     specs = sweep_choice(spec)
     if len(specs) > 1:
         sweep_note(specs)

@@ -194,3 +194,38 @@ def test_a_full_queue_says_so_and_keeps_the_settings(train_page):
     assert len(at.multiselect(key="sweep-values-logreg-C-mnist").value) == 6
     assert not [j for j in runner.queue if j.owner != "someone"]
     runner.cancel(someone.id)
+
+
+def test_a_finished_run_is_described_from_its_own_meta_json(train_page):
+    """Settings known to end near chance are warned about before Start; once the run is saved,
+    its verdict box, scores and sentence agree with what its meta.json holds."""
+    from core import store, verdict
+
+    idle_runner()
+    at = train_page()
+    at.button_group[0].set_value("cnn").run()
+    at.slider(key="epochs-Fast").set_value(1)
+    at.select_slider(key="lr-Fast").set_value(3e-4)
+    at.toggle(key="augment-Fast").set_value(True)
+    at.slider(key="train_size-mnist").set_value(500).run()
+    assert any(w.value.startswith("**Likely to stay near guessing.** 1 × 450 images in "
+                                  "batches of 128 is 4 optimiser steps") for w in at.warning)
+    at.button(key="start").click().run()
+    run_until(at, lambda at: any(m.label == "Test accuracy" for m in at.metric), timeout=180)
+    job = next(j for j in common.job_runner().jobs.values()
+               if j.spec.kind == "cnn" and j.spec.learning_rate == 3e-4 and j.model_id)
+    model = store.get(job.model_id)
+    meta = json.loads((model.path / "meta.json").read_text())
+    assert (meta["kind"], meta["train_size"], meta["val_size"]) == ("cnn", 450, 50)
+    assert meta["settings"]["augment"] is True
+    sentence = verdict.saved_sentence(meta)
+    assert sentence == ("CNN (Fast) on MNIST is saved: trained on 450 images (50 more for "
+                        "validation), with augmentation (rotate, shift, zoom); it is one of "
+                        "the runs below.")
+    assert any(c.value == sentence for c in at.caption)
+    word, why = verdict.record_verdict(meta)
+    boxes = {"converging": at.success, "done": at.info, "underfitting": at.warning,
+             "overfitting": at.warning, "did not learn": at.error}
+    assert any(b.value == f"**{word.capitalize()}.** {why}" for b in boxes[word])
+    assert next(m.value for m in at.metric if m.label == "Test accuracy") == \
+        f"{meta['test_accuracy']:.2%}"
