@@ -28,17 +28,6 @@ ESTIMATE = "Estimated / real time (s)"   # launch to saved, as the Train page es
 
 # ---------------------------------------------------------------- one run's numbers
 
-def kind_name(model: ModelInfo) -> str:
-    """"Logistic Regression", "CNN"; an unknown kind by its key."""
-    known = kinds.KINDS.get(model.kind)
-    return known.name if known else model.kind
-
-
-def title(model: ModelInfo) -> str:
-    """Its kind and recipe: "CNN (Fast)", "CNN (uploaded: m.h5)"; an unknown kind by its key."""
-    return model.title if model.kind in kinds.KINDS else model.kind
-
-
 def defaults(model: ModelInfo) -> dict:
     """The settings the Train page starts from for a run of this kind (its recipe's, for a CNN)."""
     recipe = model.recipe if model.recipe in kinds.RECIPES else None
@@ -66,7 +55,7 @@ def changed(model: ModelInfo, all_images: int | None = None) -> list[str]:
 def name(model: ModelInfo, all_images: int | None = None) -> str:
     """The run named by its kind and what it changed from the defaults, TensorBoard-style:
     "Logistic Regression · C 0.01 · 500 images"; a built-in ends "· built-in"."""
-    parts = [title(model)] + [SETTINGS[k].legend(setting_text(model, k), model.kind)
+    parts = [model.title] + [SETTINGS[k].legend(setting_text(model, k), model.kind)
                               for k in changed(model, all_images)]
     return " · ".join(parts + (["built-in"] if model.builtin else []))
 
@@ -200,7 +189,7 @@ def row(model: ModelInfo, experiments: dict[str, str] | None = None,
         VERDICT: verdict_word(model),
         EXPERIMENT: experiments.get(experiment_id(model)),
         BEST_VAL: best_val_accuracy(model),
-        KIND: kind_name(model),
+        KIND: kinds.KINDS[model.kind].name,
         **{labels[key]: setting_value(model, key) if has_setting(model, key) else None
            for key in SETTINGS},
         IMAGES: model.meta.get("train_size"),
@@ -260,7 +249,7 @@ def legend_names(models: list[ModelInfo]) -> dict[str, str]:
     keys = differing(models)
     names = {}
     for m in models:
-        parts = ([title(m)] if lead else []) + [
+        parts = ([m.title] if lead else []) + [
             SETTINGS[k].legend(setting_text(m, k), m.kind) for k in keys]
         names[m.id] = " · ".join(parts) or m.when
     return unique(names, models)
