@@ -23,12 +23,14 @@ TERMS = {
                            "spread 1, and remembers running averages for use on new images.",
     "augmentation": "Training on changed copies of the images (shifted, rotated, flipped), "
                     "so the model learns what does not matter.",
-    "validation": "Images held out of the training images (10 %) and scored after each "
-                  "point of the curves: the model never learns from them.",
+    "validation": "Images held out of the training images and scored after each point of "
+                  "the curves: the model never learns from them.",
     "test accuracy": "The share of the test images (never seen in training or validation) "
                      "that the finished model reads right.",
     "overfitting": "The model fits its training images much better than new ones: it has "
                    "memorised rather than learned.",
+    "did not learn": "The model scores about as well as guessing: too few steps, too few "
+                     "images or an unsuited learning rate kept it from learning anything.",
     "underfitting": "The model is still improving: more epochs or rounds (or a larger model) "
                     "would help.",
     "macro F1": "F1 per class (the harmonic mean of precision and recall), then averaged over "

@@ -12,11 +12,6 @@ from pages import common
 
 GALLERY_MAX = 24
 THUMB = 96   # px: three images to a row on a 390 px phone, about seven at 1280 px
-# Buttons whose key starts "top-" (a mistake that opens its images) are drawn as links.
-LINK_STYLE = """<style>
-[class*="st-key-top-"] button p {color: #4f46e5; text-decoration: underline;}
-[class*="st-key-top-"] button:hover p {color: #312e81;}
-</style>"""
 
 
 def confusion_section(p: Pair, ds) -> None:
@@ -68,10 +63,10 @@ def top_mistakes(which: int, name: str, ev: metrics.Evaluation, ds) -> None:
         return
     st.caption(f"{name}'s most frequent mistakes (true → predicted: images); each link opens "
                "its images:")
-    st.html(LINK_STYLE)
     row = st.container(horizontal=True, gap="small")   # wraps when the names are long
     for t, p, n in top:
-        row.button(f"{ds.class_names[t]} → {ds.class_names[p]}: {n}", key=f"top-{which}-{t}-{p}",
+        row.button(f":blue[{ds.class_names[t]} → {ds.class_names[p]}: {n}]",   # link-coloured
+                   key=f"top-{which}-{t}-{p}",
                    on_click=choose_cell, args=(which, t, p), type="tertiary",
                    icon=":material/photo_library:")
 

@@ -133,8 +133,9 @@ def setting_help(key: str, present: set[str]) -> str | None:
 
 def verdict_help() -> str:
     """What the verdict column says, from the glossary."""
-    return ("How its curves read, as under a finished job. Overfitting: "
-            f"{glossary.explain('overfitting')} Underfitting: {glossary.explain('underfitting')}")
+    return ("How its curves read, as under a finished job. " + " ".join(
+        f"{term.capitalize()}: {glossary.explain(term)}"
+        for term in ("did not learn", "overfitting", "underfitting")))
 
 
 # ---------------------------------------------------------------- what ticked runs allow

@@ -87,4 +87,5 @@ def test_on_a_phone_the_page_is_short_and_says_who_wins_first(page, app_url):
     open_section(page, "Confusion matrices")
     link = page.locator('[class*="st-key-top-"] button').first
     expect(link).to_be_visible()
-    assert "underline" in link.locator("p").evaluate("e => getComputedStyle(e).textDecorationLine")
+    colour = link.locator("span").first.evaluate("e => getComputedStyle(e).color")
+    assert colour != link.evaluate("e => getComputedStyle(e).color")   # link-coloured, not text
