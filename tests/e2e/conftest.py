@@ -149,3 +149,8 @@ def screenshot(page: Page, name: str) -> Path:
 def wait_idle(page: Page) -> None:
     """Wait until Streamlit has finished the current script run."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+
+
+def open_section(page: Page, starts: str) -> None:
+    """Open one of Compare's sections, which start closed, by clicking its title."""
+    page.get_by_test_id("stExpander").filter(has_text=starts).locator("summary").click()

@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect
 
 from tests import cifar_synth
 
-from .conftest import heavy_libraries, screenshot, start_server, stop_server, wait_idle
+from .conftest import (heavy_libraries, open_section, screenshot, start_server, stop_server,
+                       wait_idle)
 from .test_many_sessions import set_slider
 
 ARCHIVE = "cifar-10-binary.tar.gz"
@@ -124,6 +125,8 @@ def test_cifar_from_download_to_a_photo(browser, cifar_app, tmp_path):
         expect(page.get_by_text("Published reference for this kind of model")).to_be_visible()
         expect(page.get_by_text(re.compile("TensorFlow's .Convolutional Neural Network"))
                ).to_be_visible()
+        for section in ("Confusion matrices", "Inside the models"):
+            open_section(page, section)
         expect(page.get_by_text(re.compile(r"^True \w+, predicted \w+ by"))).to_be_visible()
         expect(page.get_by_text("one 32 x 32 weight image per class", exact=False)
                ).to_be_visible()

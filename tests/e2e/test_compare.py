@@ -7,7 +7,7 @@ from playwright.sync_api import Page, expect
 
 from core import store
 
-from .conftest import screenshot, wait_idle
+from .conftest import open_section, screenshot, wait_idle
 
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
                                 reason="built-in models missing: run `make models`")
@@ -21,11 +21,6 @@ MAIN_HEIGHT = 'document.querySelector(\'[data-testid="stMain"]\').scrollHeight'
 def open_compare(page: Page, app_url: str) -> None:
     page.goto(app_url + "/compare")
     expect(page.get_by_role("heading", name="Compare two models")).to_be_visible()
-
-
-def open_section(page: Page, starts: str) -> None:
-    """Open one of Compare's sections, which start closed, by clicking its title."""
-    page.get_by_test_id("stExpander").filter(has_text=starts).locator("summary").click()
 
 
 def click_cell(page: Page, matrix: int, true: int, pred: int) -> None:
@@ -87,5 +82,7 @@ def test_on_a_phone_the_page_is_short_and_says_who_wins_first(page, app_url):
     open_section(page, "Confusion matrices")
     link = page.locator('[class*="st-key-top-"] button').first
     expect(link).to_be_visible()
-    colour = link.locator("span").first.evaluate("e => getComputedStyle(e).color")
-    assert colour != link.evaluate("e => getComputedStyle(e).color")   # link-coloured, not text
+    colour = link.get_by_text(re.compile("→")).last.evaluate("e => getComputedStyle(e).color")
+    text = page.get_by_role("heading", name="Compare two models").evaluate(
+        "e => getComputedStyle(e).color")
+    assert colour != text   # link-coloured, not the colour of text

@@ -22,7 +22,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from core import store
 
-from .conftest import descendant_pids, heavy_libraries, screenshot, start_server, stop_server
+from .conftest import (descendant_pids, heavy_libraries, open_section, screenshot, start_server,
+                       stop_server)
 from .test_draw import draw, open_draw, reading
 
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
@@ -226,6 +227,7 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         # scoring both models) ran without TensorFlow or scikit-learn in the server.
         ben.get_by_test_id("stSidebarNav").get_by_role("link", name="Compare").click()
         expect(ben.get_by_role("heading", name="Compare two models")).to_be_visible()
+        open_section(ben, "Confusion matrices")
         expect(ben.locator(".js-plotly-plot").first).to_be_visible(timeout=SLOW)
         assert heavy_libraries(proc.pid) == set()
         assert heavy_libraries(next(iter(predictor))) == set()

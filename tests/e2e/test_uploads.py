@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from core import store
 
-from .conftest import ROOT, screenshot, wait_idle
+from .conftest import ROOT, open_section, screenshot, wait_idle
 from .test_draw import draw, open_draw, reading
 
 FILE = "notebook_cnn.h5"
@@ -101,10 +101,12 @@ def test_a_notebook_cnn_is_uploaded_read_on_draw_and_compared(page, app_url, not
     page.goto(app_url + "/compare")
     expect(page.get_by_role("heading", name="Compare two models")).to_be_visible()
     choose(page, "Model B", re.compile(re.escape(f"uploaded: {FILE}")))
+    open_section(page, "Inside the models")
     expect(page.get_by_text(f"CNN (uploaded: {FILE}): trained elsewhere: no training curves."
                             )).to_be_visible(timeout=120_000)
-    expect(page.get_by_test_id("stTable")).to_contain_text(f"{accuracy:.2f}%")
-    expect(page.get_by_test_id("stTable")).to_contain_text("trained elsewhere")
+    table = page.get_by_test_id("stMarkdown").filter(has=page.locator("table"))   # the scores
+    expect(table).to_contain_text(f"{accuracy:.2f}%")
+    expect(table).to_contain_text("trained elsewhere")
     screenshot(page, "upload-compare-1280")
     page.get_by_text("trained elsewhere: no training curves").scroll_into_view_if_needed()
     screenshot(page, "upload-compare-curves-1280")
