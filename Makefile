@@ -10,14 +10,15 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
-# Each prints how long its tests took, on its last line.
+# Each prints how long its tests took, on its last line. Two pytest workers (pytest-xdist),
+# a test file to each at a time: on 2 cores the suite takes about 13 min instead of 17.
 test: $(VENV)/.installed-dev chromium
-	@start=$$(date +%s); $(PY) -m pytest tests/unit tests/app tests/e2e; code=$$?; \
+	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile tests/unit tests/app tests/e2e; code=$$?; \
 	echo "make test: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 # The inner loop: core and pages, no browser.
 test-fast: $(VENV)/.installed-dev
-	@start=$$(date +%s); $(PY) -m pytest tests/unit tests/app; code=$$?; \
+	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile tests/unit tests/app; code=$$?; \
 	echo "make test-fast: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 install: $(VENV)/.installed
