@@ -5,6 +5,7 @@ import re
 from playwright.sync_api import expect
 
 from .conftest import screenshot
+from .test_many_sessions import set_slider
 
 
 def open_train(page, app_url):
@@ -17,6 +18,7 @@ def test_cnn_curves_grow_then_stop_saves_nothing(page, app_url):
     page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name="CNN").click()
     page.get_by_test_id("stRadio").get_by_text("Classic", exact=True).click()
     expect(page.get_by_text("keras.io's mnist_convnet", exact=False)).to_be_visible()
+    set_slider(page, "Training images used", "Home", *["ArrowRight"] * 11, value="6000")
     page.get_by_role("button", name="Start training").click()
     progress = page.get_by_text(re.compile(r"Epoch [3-9] of 12"))
     expect(progress).to_be_visible(timeout=120_000)     # two epochs done: the charts have points
@@ -35,6 +37,7 @@ def test_logreg_trains_to_the_end_and_is_listed(page, app_url):
     open_train(page, app_url)
     expect(page.get_by_text(re.compile(r"About .* on this machine"))).to_be_visible(
         timeout=120_000)                               # the speed check has measured it
+    set_slider(page, "Training images used", "Home", *["ArrowRight"] * 5, value="3000")
     page.get_by_role("button", name="Start training").click()
     live = page.get_by_text(re.compile(r"What each class's weights look like after round [1-9]$"))
     expect(live.first).to_be_visible(timeout=120_000)  # updated while it trains (and redrawn)
