@@ -80,6 +80,10 @@ def test_a_sweep_and_a_second_sessions_job_share_the_queue(browser, tmp_path):
         # Anna's runs train one after another and appear on one overlay as they go.
         done = anna.get_by_text("Sweep of learning rate: 3 of 3 runs done")
         expect(done).to_be_visible(timeout=SLOW)
+        anna.wait_for_function(f"""() => new Set([...document.querySelectorAll('.js-plotly-plot')]
+            .flatMap(plot => (plot.data || []).map(t => t.name || ''))
+            .filter(name => /^lr /.test(name)).map(name => name.split(',')[0])).size >= {len(RATES)}""",
+            timeout=30_000)   # the page may be between two drawings of the overlay
         curves = overlay_curves(anna)
         names = {c["name"].split(",")[0] for c in curves}
         assert names == {f"lr {r}" for r in RATES}, curves
