@@ -1,8 +1,8 @@
-"""Training jobs in worker processes: progress events (core.events), stop, one result.
+"""Training jobs: the queue, who trains next, progress events (core.events), stop, one result.
 
-The Streamlit server holds one `JobRunner` (in `st.cache_resource`). `start(spec)` spawns
-a fresh process that imports TensorFlow / scikit-learn itself and runs
-`core.worker.run_training`; a thread in the server reads its events into a `Job`
+The Streamlit server holds one `JobRunner` (in `st.cache_resource`). `start(spec)` has an
+executor (core/executors.py) start a worker that imports TensorFlow / scikit-learn itself
+and runs `core.worker.run_training`; a thread in the server reads its events into a `Job`
 (core/job.py) that pages only read. So training survives reruns and page switches, and
 TensorFlow never enters the server. One job trains at a time (a worker holds ~1.1 GiB, and
 there are 2 cores); a job started meanwhile waits in a first-in-first-out queue and starts by itself.
@@ -11,9 +11,7 @@ The queue lives in this process's memory: a server restart forgets it.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
-import queue
 import threading
 import time
 import uuid
@@ -21,9 +19,9 @@ from contextlib import contextmanager
 
 from core import costs, events, store, worker
 from core.datasets import info
+from core.executors import Executor, LocalExecutor, Run, run_worker
 from core.job import Job
 from core.kinds import Spec, speed_cases
-from core.processes import ending, name_this_process, start_process
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
@@ -43,33 +41,18 @@ class TrainerBusy(Exception):
         self.seconds_left = seconds_left
 
 
-def _child(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
-    """Entry point of the worker process."""
-    name_this_process()
-    if models_root:
-        os.environ["DIGITLAB_MODELS"] = models_root
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
-    try:
-        worker.run_training(spec, channel.put, stop_flag.is_set)
-    except BaseException as e:  # reported, never swallowed: the page shows it
-        channel.put(events.failed(f"{type(e).__name__}: {e}"))
-    channel.close()
-    channel.join_thread()   # every event is delivered, and the model was saved atomically:
-    os._exit(0)             # skip TensorFlow's ~1 s of teardown, the next job is waiting
-
-
 class JobRunner:
     """Trains one job at a time, queues the others first in, first out, and keeps every
     job's state for the pages."""
 
-    def __init__(self, models_root: str | os.PathLike | None = None, worker=_child):
-        """`worker(spec, channel, stop_flag, models_root)` runs in each job's process."""
+    def __init__(self, models_root: str | os.PathLike | None = None, worker=run_worker,
+                 executor: Executor | None = None):
+        """Jobs run on `executor` (by default local processes running `worker(spec, channel,
+        stop_flag, models_root)`, core.executors.run_worker) and save into `models_root`."""
         self.models_root = str(models_root) if models_root else os.environ.get("DIGITLAB_MODELS")
-        self.worker = worker
-        self.ctx = mp.get_context("spawn")   # never fork a threaded server
+        self.executor = executor or LocalExecutor(worker)
         self.jobs: dict[str, Job] = {}
-        self._processes: dict[str, mp.Process] = {}
-        self._stop_flags: dict[str, object] = {}
+        self.runs: dict[str, Run] = {}       # each started job's worker (core.executors)
         self.queue: list[Job] = []           # waiting jobs, the next to start first
         self._training: set[str] = set()     # jobs whose worker process has not exited yet
         self._lent = 0                       # short tasks holding the trainer's memory
@@ -205,34 +188,29 @@ class JobRunner:
         """Start `job` in a new worker process (the lock is held)."""
         checking = self.speed_check()
         if checking is not None and not job.is_speed_check:  # a person's job comes first
-            self._stop_flags[checking.id].set()
-            self._processes[checking.id].kill()
+            self.runs[checking.id].kill()
         self._forget_old_jobs()
         job.status, job.message, job.started_at = "starting", "Starting a worker process", time.time()
         job.estimate = self.costs.estimate(job.spec, worker.images_per_epoch(job.spec))
         self.jobs[job.id] = job
-        channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
         role = "speed" if job.is_speed_check else "train"
-        self._stop_flags[job.id] = stop_flag
         try:
-            process = start_process(self.ctx, self.worker, f"digitlab-{role}-{job.id}",
-                                    (job.spec, channel, stop_flag, self.models_root))
+            run = self.executor.launch(job.id, job.spec, role, self.models_root)
         except Exception as e:   # e.g. out of memory or processes: this job fails, not the queue
             job.apply(events.failed(f"the training worker could not start ({e})"))
             self._start_next()
             return
-        self._processes[job.id] = process
+        self.runs[job.id] = run
         if not job.is_speed_check:
             self._training.add(job.id)
-        threading.Thread(target=self._follow, args=(job, process, channel), daemon=True,
+        threading.Thread(target=self._follow, args=(job, run), daemon=True,
                          name=f"digitlab-follow-{job.id}").start()
 
     def _forget_old_jobs(self) -> None:
         ended = sorted((j for j in self.jobs.values() if j.ended), key=lambda j: j.started_at)
         for job in ended[:max(0, len(ended) - KEEP_ENDED)]:
             del self.jobs[job.id]
-            self._processes.pop(job.id, None)
-            self._stop_flags.pop(job.id, None)
+            self.runs.pop(job.id, None)
 
     def cancel(self, job_id: str) -> None:
         """Take a waiting job out of the queue (it never starts), or stop a running one."""
@@ -250,14 +228,7 @@ class JobRunner:
         if not job.active:
             return
         job.status, job.message = "stopping", "Stopping…"
-        self._stop_flags[job_id].set()
-        process = self._processes[job_id]
-
-        def enforce():
-            process.join(STOP_GRACE_S)
-            if process.is_alive():
-                process.terminate()
-        threading.Thread(target=enforce, daemon=True).start()
+        self.runs[job_id].stop(STOP_GRACE_S)
 
     def wait(self, job_id: str, timeout: float | None = None) -> Job:
         """Block until the job has ended and its worker has exited (for tests and scripts)."""
@@ -273,11 +244,13 @@ class JobRunner:
         """Cancel every waiting job and stop every running one (server exit, test teardown)."""
         for job in list(self.queue):
             self.cancel(job.id)
-        for job_id, process in list(self._processes.items()):
-            self._stop_flags[job_id].set()
-            process.join(STOP_GRACE_S)
-            if process.is_alive():
-                process.kill()
+        running = [(self.jobs[i], run) for i, run in list(self.runs.items()) if i in self.jobs]
+        for job, run in running:
+            if job.active:
+                run.stop(STOP_GRACE_S)
+        deadline = time.monotonic() + STOP_GRACE_S + 1
+        while self._training and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def _take(self, job: Job, event: events.Event) -> None:
         self._learn_speed(job, event)   # first: a saved run shows with its times kept
@@ -294,38 +267,16 @@ class JobRunner:
             store.add_to_meta(event["model_id"], costs.times(job.estimate, seconds),
                               root=self.models_root)
 
-    def _follow(self, job: Job, process, channel) -> None:
+    def _follow(self, job: Job, run: Run) -> None:
         """Reader thread: apply the worker's events until it ends, settle the outcome, and
         start the next waiting job whatever happened to this one."""
         try:
-            self._read_events(job, process, channel)
+            for event in run.events():
+                self._take(job, event)
+            if job.active:
+                job.apply(events.stopped() if run.stop_requested else events.failed(
+                    f"the training worker ended unexpectedly ({run.failure()})"))
         finally:
             with self._lock:
                 self._training.discard(job.id)
                 self._start_next()
-
-    def _read_events(self, job: Job, process, channel) -> None:
-        while True:
-            try:
-                self._take(job, channel.get(timeout=0.2))
-                continue
-            except queue.Empty:
-                pass
-            except (EOFError, OSError):  # the queue broke because the process was killed
-                pass
-            if not process.is_alive():
-                break
-        while True:  # drain what the worker wrote just before it exited
-            try:
-                self._take(job, channel.get(timeout=0.05))
-            except (queue.Empty, EOFError, OSError):
-                break
-        process.join()
-        if job.active:
-            if self._stop_flags[job.id].is_set():
-                job.apply(events.stopped())
-            else:
-                code = process.exitcode
-                why = ("killed by " if code and code < 0 else "") + ending(code)
-                job.apply(events.failed(f"the training worker ended unexpectedly ({why})"))
-        channel.close()

@@ -58,7 +58,7 @@ def test_a_killed_worker_is_reported_and_the_next_job_runs(runner):
     job = runner.start(LR.replace(epochs=50, train_size=None))
     while job.status == "starting":
         time.sleep(0.05)
-    os.kill(runner._processes[job.id].pid, signal.SIGKILL)
+    os.kill(runner.runs[job.id].pid, signal.SIGKILL)
     runner.wait(job.id, timeout=10)
     assert job.status == "failed" and "killed by signal 9" in job.error
     assert runner.wait(runner.start(LR).id, timeout=120).status == "done"

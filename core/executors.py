@@ -1,0 +1,142 @@
+"""Where a job's worker runs: an executor starts it and hands its events back.
+
+`JobRunner` (core/jobs.py) decides which job goes next; an executor's `launch` starts that
+job's worker (`core.worker.run_training`, the same function everywhere) and returns a `Run`
+the runner reads events from and can stop. `LocalExecutor` starts a spawned process on this
+machine; core/ray_executor.py runs the same worker as a Ray task on a cluster.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from typing import Protocol
+
+from core import events, worker
+from core.kinds import Spec
+from core.processes import ending, name_this_process, start_process
+
+
+class Run(Protocol):
+    """One job's worker, wherever it runs."""
+
+    where: str   # "local", or the address of the cluster node it runs on
+
+    def events(self) -> Iterator[events.Event]:
+        """Each event the worker sends, in order, until it has ended and all were read."""
+
+    def stop(self, grace_s: float) -> None:
+        """Ask the worker to stop; end it if it has not ended within `grace_s` seconds."""
+
+    def kill(self) -> None:
+        """End the worker now (a speed check making way for a person's job)."""
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether `stop` was called (an ending without a result is then "stopped")."""
+
+    def failure(self) -> str:
+        """After `events` ended: how the worker ended, in a few words ("killed by signal 9")."""
+
+
+class Executor(Protocol):
+    """Starts jobs' workers somewhere."""
+
+    name: str    # for people: "this machine", "the Ray cluster at 10.0.0.5:6379"
+
+    def slots(self) -> int:
+        """How many jobs may train at once now."""
+
+    def launch(self, job_id: str, spec: Spec, role: str, models_root: str | None) -> Run:
+        """Start `spec`'s worker (`role` is "train" or "speed"); an exception if it cannot."""
+
+
+def run_worker(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
+    """Entry point of a local worker process: train, send every event, exit at once."""
+    name_this_process()
+    if models_root:
+        os.environ["DIGITLAB_MODELS"] = models_root
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow is first imported
+    try:
+        worker.run_training(spec, channel.put, stop_flag.is_set)
+    except BaseException as e:  # reported, never swallowed: the page shows it
+        channel.put(events.failed(f"{type(e).__name__}: {e}"))
+    channel.close()
+    channel.join_thread()   # every event is delivered, and the model was saved atomically:
+    os._exit(0)             # skip TensorFlow's ~1 s of teardown, the next job is waiting
+
+
+class LocalRun:
+    """A worker in a spawned process on this machine, its events on a multiprocessing queue."""
+
+    where = "local"
+
+    def __init__(self, process, channel, stop_flag):
+        self.process, self.channel, self._stop_flag = process, channel, stop_flag
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid
+
+    @property
+    def stop_requested(self) -> bool:
+        return self._stop_flag.is_set()
+
+    def events(self) -> Iterator[events.Event]:
+        while True:
+            try:
+                yield self.channel.get(timeout=0.2)
+                continue
+            except queue.Empty:
+                pass
+            except (EOFError, OSError):  # the queue broke because the process was killed
+                pass
+            if not self.process.is_alive():
+                break
+        while True:  # drain what the worker wrote just before it exited
+            try:
+                yield self.channel.get(timeout=0.05)
+            except (queue.Empty, EOFError, OSError):
+                break
+        self.process.join()
+        self.channel.close()
+
+    def stop(self, grace_s: float) -> None:
+        self._stop_flag.set()
+
+        def enforce():
+            self.process.join(grace_s)
+            if self.process.is_alive():
+                self.process.terminate()
+        threading.Thread(target=enforce, daemon=True).start()
+
+    def kill(self) -> None:
+        self._stop_flag.set()
+        self.process.kill()
+
+    def failure(self) -> str:
+        code = self.process.exitcode
+        return ("killed by " if code and code < 0 else "") + ending(code)
+
+
+class LocalExecutor:
+    """Runs each job's worker in a fresh spawned process on this machine."""
+
+    name = "this machine"
+
+    def __init__(self, target: Callable = run_worker):
+        """`target(spec, channel, stop_flag, models_root)` runs in each job's process."""
+        self.target = target
+        self.ctx = mp.get_context("spawn")   # never fork a threaded server
+
+    def slots(self) -> int:
+        return 1   # a worker holds ~1.1 GiB, and there are 2 cores
+
+    def launch(self, job_id: str, spec: Spec, role: str, models_root: str | None) -> LocalRun:
+        channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
+        process = start_process(self.ctx, self.target, f"digitlab-{role}-{job_id}",
+                                (spec, channel, stop_flag, models_root))
+        return LocalRun(process, channel, stop_flag)
