@@ -23,14 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datafiles import (  # noqa: F401 - re-exported: callers know them as core.data.*
-    DataError,
-    read_idx,
-    read_idx_folder,
-    read_npz,
-    read_path,
-    write_idx,
-)
+from core.datafiles import DataError, read_idx_folder, read_path
 from core.datasets import DatasetInfo, info
 
 EMBEDDED_MNIST = Path(__file__).resolve().parents[1] / "assets" / "data" / "mnist"

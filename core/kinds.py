@@ -10,6 +10,7 @@ import dataclasses
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from core.datasets import info
 
@@ -19,26 +20,45 @@ SCHEDULES = {  # key -> the name people see; core.cnn.learning_rate builds each
 }
 
 
-AUGMENTATIONS = {  # a dataset's `augmentation` -> (short label, what core.cnn.augmentation does)
-    "rotate-shift-zoom": ("Augment: rotate, shift, zoom", "Random rotation up to ±15°, shifts "
-                          "and zooms up to ±10 %, new for every batch."),
-    "flip-shift": ("Augment: flip, shift", "Random left-right flips and shifts of up to 4 "
-                   "pixels (padding with black), new for every batch."),
+class Augmentation(NamedTuple):
+    """One kind of augmentation, as the Train toggle, a sentence and its explanation say it."""
+
+    label: str    # the toggle: "Augment: flip, shift"
+    phrase: str   # in a sentence about a run: "trained … with augmentation (flip, shift)"
+    what: str     # what it does, for the help text and Compare
+
+
+AUGMENTATIONS = {  # a dataset's `augmentation` -> what core.cnn.augmentation does
+    "rotate-shift-zoom": Augmentation(
+        "Augment: rotate, shift, zoom", "with augmentation (rotate, shift, zoom)",
+        "Random rotation up to ±15°, shifts and zooms up to ±10 %, new for every batch."),
+    "flip-shift": Augmentation(
+        "Augment: flip, shift", "with augmentation (flip, shift)",
+        "Random left-right flips and shifts of up to 4 pixels (padding with black), new for "
+        "every batch."),
 }
-SHIFTED_COPIES = ("Augment with shifted copies", "Each image's copies moved one pixel up, "
-                  "down, left and right are added: 5x the data "
-                  "and the work, the same copies every round.")
+SHIFTED_COPIES = Augmentation(
+    "Augment with shifted copies", "with shifted copies",
+    "Each image's copies moved one pixel up, down, left and right are added: 5x the data "
+    "and the work, the same copies every round.")
 
 
-def augmentation(kind: str, dataset: str) -> tuple[str, str]:
-    """(toggle label, what it does) of the augmentation a model of `kind` gets on `dataset`:
-    a Logistic Regression's one-pixel shifted copies, a CNN its dataset's random changes."""
+def augmentation(kind: str, dataset: str) -> Augmentation:
+    """The augmentation a model of `kind` gets on `dataset`: a Logistic Regression's
+    one-pixel shifted copies, a CNN its dataset's random changes."""
     return SHIFTED_COPIES if kind == "logreg" else AUGMENTATIONS[info(dataset).augmentation]
+
+
+def augmentation_phrase(kind: str, dataset: str, on: bool) -> str:
+    """How a run's augmentation reads in a sentence: "with shifted copies", "without augmentation"."""
+    if on:
+        return augmentation(kind, dataset).phrase
+    return "without shifted copies" if kind == "logreg" else "without augmentation"
 
 
 def augmentation_text(kind: str, dataset: str) -> str:
     """What a model of `kind` trained with augmentation on `dataset` saw, in one sentence."""
-    return augmentation(kind, dataset)[1]
+    return augmentation(kind, dataset).what
 
 
 @dataclass(frozen=True)

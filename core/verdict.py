@@ -6,7 +6,7 @@ import math
 
 from core.datasets import info
 from core.events import epoch_text
-from core.kinds import AUGMENTATIONS, KINDS, Spec, title
+from core.kinds import KINDS, Spec, augmentation_phrase, title
 
 OVERFIT_GAP = 0.05        # train accuracy this far above validation = memorising
 OVERFIT_LOSS_RISE = 0.10  # validation loss this far above its best = memorising
@@ -53,11 +53,7 @@ def saved_sentence(meta: dict) -> str:
     augmentation; it is one of the runs below."."""
     recipe = (meta.get("settings") or {}).get("recipe")
     augment = (meta.get("settings") or {}).get("augment")
-    if meta["kind"] == "logreg":
-        how = "with shifted copies" if augment else "without shifted copies"
-    else:
-        label, _ = AUGMENTATIONS[info(meta["dataset"]).augmentation]
-        how = f"with augmentation ({label.split(': ')[-1]})" if augment else "without augmentation"
+    how = augmentation_phrase(meta["kind"], meta["dataset"], bool(augment))
     return (f"{title(meta['kind'], recipe)} on {meta['dataset_title']} is saved: trained on "
             f"{meta['train_size']:,} images ({meta['val_size']:,} more for validation), {how}; "
             "it is one of the runs below.")

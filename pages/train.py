@@ -34,7 +34,7 @@ def settings() -> Spec:
                                     1, 50, first.epochs, key="epochs-logreg",
                                     help=f"{explained('epochs', kind)} **L-BFGS**: "
                                          f"{glossary.explain('L-BFGS')}"),
-                "augment": st.toggle(kinds.augmentation(kind, ds.name)[0], first.augment,
+                "augment": st.toggle(kinds.augmentation(kind, ds.name).label, first.augment,
                                      key="augment-logreg",
                                      help=f"{explained('augment', kind)} Here: "
                                           f"{kinds.augmentation_text(kind, ds.name)}")}
@@ -46,7 +46,7 @@ def settings() -> Spec:
                              f"\n\n**One-cycle**: {glossary.explain('one-cycle')}")
         recipe = kinds.RECIPES[name]
         st.caption(recipe.summary)
-        label, what = kinds.augmentation("cnn", ds.name)
+        label, _, what = kinds.augmentation("cnn", ds.name)
         chosen = {"recipe": name,   # widget keys per recipe: choosing one restores its settings
                 "epochs": st.slider(SETTINGS["epochs"].label_of(kind), 1, 30, recipe.epochs,
                                     key=f"epochs-{name}", help=explained("epochs", kind)),

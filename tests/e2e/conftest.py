@@ -16,7 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
 expect.set_options(timeout=15_000)  # Playwright's 5 s default is short for 2 busy cores
@@ -154,3 +154,43 @@ def wait_idle(page: Page) -> None:
 def open_section(page: Page, starts: str) -> None:
     """Open one of Compare's sections, which start closed, by clicking its title."""
     page.get_by_test_id("stExpander").filter(has_text=starts).locator("summary").click()
+
+
+# --- the Train page, as a person uses it ---------------------------------------------
+
+def new_page(browser: Browser) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    return context.new_page()
+
+
+def open_train(page: Page, url: str) -> None:
+    page.goto(url + "/train")
+    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
+
+
+def choose_cnn(page: Page) -> None:
+    page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name="CNN").click()
+    expect(page.get_by_test_id("stRadio").get_by_text("Recipe")).to_be_visible()
+
+
+def slider(page: Page, label: str):
+    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
+
+
+def set_slider(page: Page, label: str, *keys: str, value: str) -> None:
+    """Move a slider with the keyboard, as a person can; `value` is where it should end."""
+    thumb = slider(page, label)
+    thumb.focus()
+    for key in keys:
+        page.keyboard.press(key)
+    expect(thumb).to_have_value(value)
+
+
+def start_button(page: Page):
+    return page.get_by_role("button", name="Start training")
+
+
+def stop_button(page: Page):
+    """The Train page's Stop, not the "Stop" Streamlit's header shows while a script runs."""
+    return page.get_by_test_id("stMain").get_by_role("button", name="Stop")

@@ -9,8 +9,8 @@ from playwright.sync_api import Page, expect
 
 from core import store
 
-from .conftest import screenshot, start_server, stop_server
-from .test_many_sessions import choose_cnn, new_page, open_train, set_slider, start_button
+from .conftest import (choose_cnn, new_page, open_train, screenshot, set_slider, start_button,
+                       start_server, stop_server)
 
 SLOW = 300_000    # ms: three CNN runs one after another on 2 busy cores
 RATES = ("0.001", "0.003", "0.01")

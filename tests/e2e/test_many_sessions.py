@@ -18,12 +18,13 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import expect
 
 from core import store
 
-from .conftest import (descendant_pids, heavy_libraries, open_section, screenshot, start_server,
-                       stop_server)
+from .conftest import (choose_cnn, descendant_pids, heavy_libraries, new_page, open_section,
+                       open_train, screenshot, set_slider, slider, start_button, start_server,
+                       stop_button, stop_server)
 from .test_draw import draw, open_draw, reading
 
 pytestmark = pytest.mark.skipif(not any(m.builtin for m in store.list_models()[0]),
@@ -95,46 +96,6 @@ def server(tmp_path_factory):
     for pid in left:  # the server should have ended them; never leave one running
         if alive(pid):
             os.kill(pid, signal.SIGKILL)
-
-
-def new_page(browser: Browser) -> Page:
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(30_000)
-    return context.new_page()
-
-
-# --- the Train page ----------------------------------------------------------------------
-
-def open_train(page: Page, url: str) -> None:
-    page.goto(url + "/train")
-    expect(page.get_by_role("heading", name="Train a model")).to_be_visible()
-
-
-def choose_cnn(page: Page) -> None:
-    page.get_by_role("radiogroup", name="Model", exact=True).get_by_role("radio", name="CNN").click()
-    expect(page.get_by_test_id("stRadio").get_by_text("Recipe")).to_be_visible()
-
-
-def slider(page: Page, label: str):
-    return page.get_by_test_id("stSlider").filter(has_text=label).get_by_role("slider")
-
-
-def set_slider(page: Page, label: str, *keys: str, value: str) -> None:
-    """Move a slider with the keyboard, as a person can; `value` is where it should end."""
-    thumb = slider(page, label)
-    thumb.focus()
-    for key in keys:
-        page.keyboard.press(key)
-    expect(thumb).to_have_value(value)
-
-
-def start_button(page: Page):
-    return page.get_by_role("button", name="Start training")
-
-
-def stop_button(page: Page):
-    """The Train page's Stop, not the "Stop" Streamlit's header shows while a script runs."""
-    return page.get_by_test_id("stMain").get_by_role("button", name="Stop")
 
 
 # --- the scenarios -----------------------------------------------------------------------

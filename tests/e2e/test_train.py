@@ -4,8 +4,7 @@ import re
 
 from playwright.sync_api import expect
 
-from .conftest import screenshot
-from .test_many_sessions import set_slider
+from .conftest import screenshot, set_slider
 
 
 def open_train(page, app_url):

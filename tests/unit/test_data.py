@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import data, download
+from core import data, datafiles, download
 
 
 
@@ -24,10 +24,10 @@ def write_folder(folder: Path, gz: bool = True) -> tuple[np.ndarray, ...]:
     x_train, y_train = tiny(30)
     x_test, y_test = tiny(10, seed=1)
     ext = ".gz" if gz else ""
-    data.write_idx(folder / f"train-images-idx3-ubyte{ext}", x_train)
-    data.write_idx(folder / f"train-labels-idx1-ubyte{ext}", y_train)
-    data.write_idx(folder / f"t10k-images-idx3-ubyte{ext}", x_test)
-    data.write_idx(folder / f"t10k-labels-idx1-ubyte{ext}", y_test)
+    datafiles.write_idx(folder / f"train-images-idx3-ubyte{ext}", x_train)
+    datafiles.write_idx(folder / f"train-labels-idx1-ubyte{ext}", y_train)
+    datafiles.write_idx(folder / f"t10k-images-idx3-ubyte{ext}", x_test)
+    datafiles.write_idx(folder / f"t10k-labels-idx1-ubyte{ext}", y_test)
     return x_train, y_train, x_test, y_test
 
 
@@ -44,7 +44,7 @@ def offline(monkeypatch, tmp_path):
 @pytest.mark.parametrize("gz", [True, False])
 def test_idx_folder_round_trip(tmp_path, gz):
     expected = write_folder(tmp_path, gz)
-    for got, want in zip(data.read_idx_folder(tmp_path, (28, 28)), expected):
+    for got, want in zip(datafiles.read_idx_folder(tmp_path, (28, 28)), expected):
         np.testing.assert_array_equal(got, want)
 
 
@@ -65,14 +65,14 @@ def test_truncated_idx_names_the_file(tmp_path):
     bad = tmp_path / "train-images-idx3-ubyte"
     bad.write_bytes(bad.read_bytes()[:1000])
     with pytest.raises(data.DataError, match="train-images-idx3-ubyte.*header promises"):
-        data.read_idx_folder(tmp_path, (28, 28))
+        datafiles.read_idx_folder(tmp_path, (28, 28))
 
 
 def test_not_gzip_names_the_file(tmp_path):
     bad = tmp_path / "x.gz"
     bad.write_bytes(b"this is not gzip")
     with pytest.raises(data.DataError, match=r"x\.gz: cannot be read"):
-        data.read_idx(bad)
+        datafiles.read_idx(bad)
 
 
 def test_wrong_shape_npz_is_reported(tmp_path):
@@ -80,7 +80,7 @@ def test_wrong_shape_npz_is_reported(tmp_path):
     np.savez(path, x_train=np.zeros((4, 32, 32), np.uint8), y_train=np.zeros(4),
              x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2))
     with pytest.raises(data.DataError, match=r"wrong\.npz.*shape \(4, 32, 32\)"):
-        data.read_npz(path, (28, 28))
+        datafiles.read_npz(path, (28, 28))
 
 
 def test_corrupt_user_file_falls_through_to_next_source(tmp_path, offline, monkeypatch):
@@ -245,13 +245,13 @@ def test_a_package_a_path_or_a_finished_download_makes_it_available(offline, no_
 
 def test_without_training_images_only_their_labels_are_read(tmp_path):
     x_train, y_train, x_test, y_test = write_folder(tmp_path)
-    got = data.read_idx_folder(tmp_path, (28, 28), train_images=False)
+    got = datafiles.read_idx_folder(tmp_path, (28, 28), train_images=False)
     assert got[0] is None
     for array, want in zip(got[1:], (y_train, x_test, y_test)):
         np.testing.assert_array_equal(array, want)
-    data.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:, :27])   # 27 rows
+    datafiles.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:, :27])   # 27 rows
     with pytest.raises(data.DataError, match="train-images.*expected"):
-        data.read_idx_folder(tmp_path, (28, 28), train_images=False)
-    data.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:29])       # one short
+        datafiles.read_idx_folder(tmp_path, (28, 28), train_images=False)
+    datafiles.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:29])       # one short
     with pytest.raises(data.DataError, match="29 images but 30 labels"):
-        data.read_idx_folder(tmp_path, (28, 28), train_images=False)
+        datafiles.read_idx_folder(tmp_path, (28, 28), train_images=False)

@@ -39,7 +39,7 @@ def test_each_kind_is_said_to_have_its_own_augmentation(tmp_path):
     plain = save_run(tmp_path, "cnn", augment=False)
     assert "one pixel" in comparison.augmentation_claim(lr)
     assert "rotation" not in comparison.augmentation_claim(lr)
-    assert comparison.augmentation_claim(cnn) == kinds.AUGMENTATIONS["rotate-shift-zoom"][1]
+    assert comparison.augmentation_claim(cnn) == kinds.AUGMENTATIONS["rotate-shift-zoom"].what
     assert comparison.augmentation_claim(plain) == "none"
     assert comparison.settings_claim(lr) == "rounds 3 · C 0.1"
     assert lr.data_sizes == "2,700 training + 300 validation images (10% held out)"

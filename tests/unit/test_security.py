@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import data
+from core import data, datafiles
 
 ROOT = Path(__file__).resolve().parents[2]
 APP_CODE = [ROOT / "Home.py", *sorted((ROOT / "pages").glob("*.py")),
@@ -58,4 +58,4 @@ def test_an_npz_holding_pickled_objects_is_refused(tmp_path):
     objects = np.array([{"x": 1}] * 4, dtype=object)
     np.savez(path, x_train=objects, y_train=np.zeros(4), x_test=objects, y_test=np.zeros(4))
     with pytest.raises(data.DataError, match="evil.npz"):
-        data.read_npz(path, (28, 28))
+        datafiles.read_npz(path, (28, 28))
