@@ -19,9 +19,8 @@ from playwright.sync_api import Page, expect
 
 from tests import cifar_synth
 
-from .conftest import (heavy_libraries, open_section, screenshot, start_server, stop_server,
-                       wait_idle)
-from .test_many_sessions import set_slider
+from .conftest import (heavy_libraries, open_section, screenshot, set_slider, start_server,
+                       stop_server, wait_idle)
 
 ARCHIVE = "cifar-10-binary.tar.gz"
 CHUNK, PAUSE_S = 256 * 1024, 0.1   # served slowly enough (~2.5 MB/s) to see the progress bar
