@@ -12,10 +12,11 @@ run: $(VENV)/.installed
 
 # Each prints how long its tests took, on its last line. Unit and app tests run in two pytest
 # workers (pytest-xdist, a file to each): 4.9 min instead of 8 on 2 cores. The browser tests
-# run one at a time after them, as they were written: each drives a server that trains.
+# follow in two workers too: those whose server trains take turns in one of them
+# (tests/e2e/conftest.py: TRAINS), the others run beside them.
 test: $(VENV)/.installed-dev chromium
 	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile tests/unit tests/app \
-	  && $(PY) -m pytest tests/e2e; code=$$?; \
+	  && $(PY) -m pytest -n 2 --dist loadgroup tests/e2e; code=$$?; \
 	echo "make test: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 # The inner loop: core and pages, no browser.

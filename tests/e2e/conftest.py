@@ -106,6 +106,19 @@ def heavy_libraries(pid: int) -> set[str]:
     return {name for name in HEAVY if f"/{name}/" in maps or f"/{name}." in maps}
 
 
+# Browser tests whose server trains or checks models with TensorFlow take turns in one
+# pytest-xdist worker (`--dist loadgroup`), so two of them never share the 2 cores; the
+# others, which read the built-in models, spread over both workers beside them.
+TRAINS = {"test_cifar", "test_experiments", "test_many_sessions", "test_train", "test_uploads"}
+
+
+@pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if getattr(item, "module", None) and item.module.__name__.rsplit(".", 1)[-1] in TRAINS:
+            item.add_marker(pytest.mark.xdist_group("trains"))
+
+
 @pytest.fixture(scope="session")
 def app_server(tmp_path_factory):
     """One Digit Lab server for the whole browser session: (process, url)."""

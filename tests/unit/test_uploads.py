@@ -6,11 +6,15 @@ images (the pytest process never imports TensorFlow, like the server), and that 
 model directly, as its own library runs it, for the uploads' scores to be compared with.
 """
 
+import fcntl
+import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -125,17 +129,30 @@ GOOD = {"cnn.h5": 1, "cnn.keras": 1, "flat.h5": 255, "flat.tflite": 255, "logreg
         "logreg255.skops": 255}   # file: the scale it was trained on
 
 
-@pytest.fixture(scope="module")
-def made(tmp_path_factory):
-    """Folder with the uploads, expected.json and probabilities.npz, and the Lambda's marker."""
-    out = tmp_path_factory.mktemp("uploads")
-    marker = out / "lambda-ran.txt"
+# Made once per machine and SCRIPT: the unit and app tests share the files (~30 s of Keras).
+MADE = Path(tempfile.gettempdir()) / f"digitlab-test-uploads-{hashlib.sha256(SCRIPT.encode()).hexdigest()[:12]}"
+
+
+def make_uploads(out: Path) -> None:
+    """Run SCRIPT into `out`, then mark it complete (a folder left half-made is made again)."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    done = subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(marker)], cwd=ROOT,
-                          env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", SCRIPT, str(out), str(out / "lambda-ran.txt")],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert not marker.exists()
-    return out
+    (out / ".complete").touch()
+
+
+@pytest.fixture(scope="module")
+def made():
+    """Folder with the uploads, expected.json and probabilities.npz, and the Lambda's marker."""
+    with open(f"{MADE}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)   # two pytest workers: one makes them, one waits
+        if not (MADE / ".complete").exists():
+            make_uploads(MADE)
+    assert not (MADE / "lambda-ran.txt").exists()
+    return MADE
 
 
 @pytest.fixture(scope="module")
