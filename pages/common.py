@@ -13,7 +13,7 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from core import data, download, jobs, store
+from core import cluster, data, download, jobs, store
 from core.datasets import DATASETS, DEFAULT as DEFAULT_DATASET, DatasetInfo
 from core.serving import PROBLEMS as MODEL_PROBLEMS, Serving
 
@@ -150,8 +150,9 @@ def duration_range(low: float, high: float) -> str:
 
 @st.cache_resource
 def job_runner() -> jobs.JobRunner:
-    """The server's one job runner: training jobs outlive reruns, pages and sessions."""
-    return jobs.JobRunner()
+    """The server's one job runner: training jobs outlive reruns, pages and sessions. They
+    train on the Ray cluster at RAY_ADDRESS when one is set (core.cluster), else here."""
+    return jobs.JobRunner(executor=cluster.from_environment())
 
 
 def session_id() -> str:

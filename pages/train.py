@@ -4,7 +4,7 @@ import streamlit as st
 
 from core import charts, events, glossary, jobs, kinds, logreg, runs_charts, store, verdict, worker
 from core.kinds import SETTINGS, Spec
-from pages import common, runs
+from pages import cluster_note, common, runs
 
 common.through_home()
 
@@ -15,6 +15,7 @@ if ds is None:
 st.caption(f"Data: {ds.description}. Validation takes {worker.VAL_FRACTION:.0%} of the training images; "
            f"the {len(ds.y_test):,} test images are only used to score the finished model.")
 runner = common.job_runner()
+cluster_note.show(runner.executor)
 me = common.session_id()
 if runner.latest(me) is not None or runner.waiting(me):
     common.remember_owner()  # the URL is dropped when a person switches pages and back
