@@ -48,6 +48,11 @@ class ClusterOrLocal:
         return (self.cluster if self.cluster.connected else self.local).name
 
     @property
+    def joining(self) -> bool:
+        """Whether the app is joining the cluster now (at start, or trying it again)."""
+        return not self.cluster.decided.is_set()
+
+    @property
     def problem(self) -> str | None:
         """Why jobs train on this machine instead of the cluster, in one sentence; None while
         the cluster is used (or the app is still joining it)."""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -106,6 +107,7 @@ class Bridge:
         self.tasks: dict[str, Task] = {}
         self.lock = threading.Lock()
         self.mail_lost: str | None = None   # why the mailbox could not be read, if it could not
+        self.quitting = threading.Event()    # the loops end: the bridge is leaving the cluster
 
     def launch(self, job_id: str, spec, role: str, models_root: str | None) -> None:
         self.mailbox.open.remote(job_id)
@@ -127,8 +129,8 @@ class Bridge:
             ray.cancel(task.ref, force=True)   # nothing if it has ended
 
     def pump(self) -> None:
-        """Forever: pass on the jobs' new events; finish each job whose task has ended."""
-        while True:
+        """Until quitting: pass on the jobs' new events; finish each job whose task has ended."""
+        while not self.quitting.is_set():
             with self.lock:
                 tasks = list(self.tasks.values())
             ended = self.ended(tasks)   # before the mail is read: all their events are in it
@@ -180,11 +182,10 @@ class Bridge:
         self.replies.put(("end", task.job_id, why))
 
     def watch(self) -> None:
-        """Forever: tell the server how many jobs the cluster has room for; end this process
+        """Until quitting: tell the server how many jobs the cluster has room for; end this process
         if the server has gone (its tasks end with it: Ray cancels a lost driver's work)."""
         server = os.getppid()
-        while True:
-            time.sleep(WATCH_S)
+        while not self.quitting.wait(WATCH_S):
             if os.getppid() != server:
                 os._exit(0)
             try:
@@ -213,22 +214,28 @@ def serve(address: str, commands, replies) -> None:
     """The bridge process: connect, then do what `commands` say until told to quit."""
     try:
         connect(address)
-        bridge = Bridge(replies)
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(0))   # the server is leaving: so
+        bridge = Bridge(replies)                                # is this driver, at once
         room = cluster_slots()
         ray_node.warm_up.remote()
     except Exception as e:
         replies.put(("unreachable", first_line(e) or type(e).__name__))
         leave(replies)
     replies.put(("ready", room))
-    for loop in (bridge.pump, bridge.watch):
-        threading.Thread(target=loop, daemon=True, name=f"digitlab-ray-{loop.__name__}").start()
+    loops = [threading.Thread(target=loop, daemon=True, name=f"digitlab-ray-{loop.__name__}")
+             for loop in (bridge.pump, bridge.watch)]
+    for thread in loops:
+        thread.start()
     actions = {"launch": bridge.launch, "stop": bridge.stop, "kill": bridge.kill}
     for command in iter(commands.get, None):
         try:
             actions[command[0]](*command[1:])
         except Exception as e:   # e.g. a spec the cluster cannot take: that job fails
             replies.put(("end", command[1], f"the Ray cluster refused it ({first_line(e)})"))
-    ray.shutdown()   # Ray ends this driver's tasks and the mailbox
+    bridge.quitting.set()
+    for thread in loops:
+        thread.join(5)   # no Ray call may follow ray.shutdown
+    ray.shutdown()       # Ray ends this driver's tasks and the mailbox
     leave(replies)
 
 

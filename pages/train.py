@@ -86,12 +86,12 @@ def estimate_note(spec: Spec) -> None:
         (fixed, per_unit, speed), *_ = runner.costs.parts(spec)
         unit = kinds.KINDS[spec.kind].unit
         each = f" and {per_unit:.1f} s a {unit}" if per_unit >= 0.05 else ""
-        st.caption(f"About **{common.duration_range(*found[1:])}** on this machine: "
+        st.caption(f"About **{common.duration_range(*found[1:])}** on {runner.executor.name}: "
                    f"{fixed:.0f} s to start and to save{each}, plus {spec.epochs} × {n_train:,} "
                    f"images at {speed:,.0f} images/s, as measured here.")
     elif (check := runner.speed_check()) is not None:
         done, total = runner.costs.progress(kinds.speed_cases(ds.name))
-        st.caption(f"Measuring how fast this machine trains each model ({done} of {total} "
+        st.caption(f"Measuring how fast {runner.executor.name} trains each model ({done} of {total} "
                    f"measured, {check.seconds:.0f} s so far; the default models come first), "
                    "to estimate how long yours will take…")
     else:

@@ -79,10 +79,9 @@ class LocalCluster:
 
     def stop(self) -> None:
         """End every process of this cluster (nothing else) and remove its folder."""
-        workers = self.workers()   # in sessions of their own, named by this cluster's folder
         for node in reversed(self.nodes):
             _end_group(node.pid, signal.SIGTERM, 3) or _end_group(node.pid, signal.SIGKILL, 5)
-        for pid in workers:
+        for pid in self.workers():   # in sessions of their own, named by this cluster's folder
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
