@@ -84,6 +84,7 @@ def failure(error: Exception, where: str | None) -> str:
 
 
 def first_line(error: BaseException) -> str:
+    """The line of an error's message that says what happened (a Ray error's last one)."""
     lines = [line for line in str(error).splitlines() if line.strip()]
     return lines[-1 if isinstance(error, ray.exceptions.RayError) else 0][:300] if lines else ""
 
