@@ -80,7 +80,7 @@ class LocalCluster:
     def stop(self) -> None:
         """End every process of this cluster (nothing else) and remove its folder."""
         for node in reversed(self.nodes):
-            _end_group(node.pid, signal.SIGTERM, 3) or _end_group(node.pid, signal.SIGKILL, 5)
+            _end_group(node.pid, signal.SIGTERM, 1) or _end_group(node.pid, signal.SIGKILL, 5)
         for pid in self.workers():   # in sessions of their own, named by this cluster's folder
             try:
                 os.kill(pid, signal.SIGKILL)

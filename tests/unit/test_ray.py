@@ -123,6 +123,24 @@ def test_a_killed_ray_worker_fails_its_job_and_the_next_job_runs(runner):
     assert store.get(nxt.model_id, root=Path(runner.models_root)).meta["trained_on"] != "local"
 
 
+def test_a_node_that_dies_fails_its_job_with_a_sentence(tmp_path):
+    """A cluster of its own: a head that runs no jobs (as on KubeRay) and one node that does."""
+    two = LocalCluster(num_cpus=0)
+    try:
+        node = two.add_node(num_cpus=2)
+        executor = RayExecutor(two.address)
+        assert executor.decided.wait(60) and executor.slots() == 1
+        run = executor.launch("doomed", LONG, "train", str(tmp_path))
+        wait_for(lambda: run.pid is not None, what="the job to start on the node")
+        two.kill_node(node)
+        assert not [e for e in run.events() if e["type"] in ("done", "stopped", "failed")]
+        assert run.failure() == f"the Ray node {run.where} running it died"
+        assert not run.stop_requested   # so the runner says: failed, with that sentence
+        executor.close()
+    finally:
+        two.stop()
+
+
 def test_the_speed_check_runs_on_the_cluster(on_ray, tmp_path):
     run = on_ray.launch("speed", Spec("speed", "mnist"), "speed", str(tmp_path))
     first = next(iter(run.events()), None)
