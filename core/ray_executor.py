@@ -148,19 +148,17 @@ class RayExecutor:
 
     def _route(self) -> None:
         """Until the cluster is given up: pass the bridge's replies on, and check that the
-        cluster still answers."""
+        bridge lives and the cluster still answers."""
         deadline, misses, check_at = time.monotonic() + self.connect_s, 0, 0.0
         while self.problem is None:
             try:
                 self._take(self.replies.get(timeout=0.5))
-                continue
-            except queue.Empty:
-                pass
+            except queue.Empty:   # every reply read: has the bridge gone?
+                if not self.process.is_alive():
+                    self._give_up(f"lost its connection (the bridge process ended, "
+                                  f"exit code {self.process.exitcode})")
             now = time.monotonic()
-            if not self.process.is_alive():
-                self._give_up(f"lost its connection (the bridge process ended, "
-                              f"exit code {self.process.exitcode})")
-            elif not self.connected and now > deadline:
+            if not self.connected and now > deadline:
                 self._give_up(f"did not let this app join within {self.connect_s:.0f} s")
             elif self.connected and now > check_at:
                 check_at, misses = now + WATCH_S, (misses + 1 if unanswered(self.address) else 0)
