@@ -55,12 +55,12 @@ class ClusterOrLocal:
     @property
     def problem(self) -> str | None:
         """Why jobs train on this machine instead of the cluster, in one sentence; None while
-        the cluster is used (or the app is still joining it)."""
+        the cluster is used, or while the app first joins it (a later try keeps the last why)."""
         cluster = self.cluster
         why = cluster.problem or (None if cluster.decided.is_set() else self._before)
         if why is None:
             return None
-        return (f"{self.cluster.name[0].upper()}{self.cluster.name[1:]} {why}, so jobs train "
+        return (f"{cluster.name[0].upper()}{cluster.name[1:]} {why}, so jobs train "
                 f"on {self.local.name}; it is tried again every {self.retry_s:.0f} s.")
 
     def slots(self) -> int:

@@ -23,8 +23,7 @@ from core import events, store, worker
 
 CPUS = 2                  # what one job asks the cluster for: the cores a local trainer gets,
 MEMORY = int(1.5 * 2**30)  # and the memory a worker needs at most (a CNN on CIFAR-10)
-SEND_S = 0.2              # a task sends its events and reads its stop flag at most this often
-IDLE_S = 0.25             # ...and at least this often, to hear a Stop while it sends nothing
+SEND_S = 0.2              # a task sends its new events and reads its stop flag this often
 TEMP_PREFIX = "digitlab-ray-"   # a job's temporary models folder on its node
 
 
@@ -58,7 +57,8 @@ class Mailbox:
         return box["stop"]
 
     def stop(self, job_id: str) -> None:
-        self._box(job_id)["stop"] = True
+        if job_id in self.jobs:   # else it has ended (and was closed) already
+            self.jobs[job_id]["stop"] = True
 
     def take_all(self) -> dict[str, tuple[dict | None, list]]:
         """Every job's new events, and its node the first time it is known."""
@@ -75,21 +75,20 @@ class Mailbox:
 
 
 class Sender:
-    """A task's line to the mailbox: a thread sends its events (within SEND_S of each other,
-    or IDLE_S when there are none) and keeps the stop flag each send answers with."""
+    """A task's line to the mailbox: every SEND_S a thread sends the events that came since
+    (none, at times) and keeps the stop flag the mailbox answers with."""
 
     def __init__(self, job_id: str, mailbox, node: dict):
         self.job_id, self.mailbox, self.node = job_id, mailbox, node
         self.pending: list = []
         self.lock = threading.Lock()
-        self.wake, self.closing, self.stop_flag = threading.Event(), threading.Event(), threading.Event()
+        self.closing, self.stop_flag = threading.Event(), threading.Event()
         self.thread = threading.Thread(target=self._loop, daemon=True, name="digitlab-sender")
         self.thread.start()
 
     def put(self, event: events.Event) -> None:
         with self.lock:
             self.pending.append(event)
-        self.wake.set()
 
     def stopping(self) -> bool:
         return self.stop_flag.is_set()
@@ -97,7 +96,6 @@ class Sender:
     def close(self) -> None:
         """Send what is left, and return once the mailbox holds it."""
         self.closing.set()
-        self.wake.set()
         self.thread.join()
         self._send()
 
@@ -113,11 +111,8 @@ class Sender:
             self.stop_flag.set()
 
     def _loop(self) -> None:
-        while not self.closing.is_set():
-            self.wake.wait(IDLE_S)
-            self.wake.clear()
+        while not self.closing.wait(SEND_S):
             self._send()
-            self.closing.wait(SEND_S)
 
 
 def remove_stale_folders() -> None:
