@@ -223,12 +223,19 @@ def availability(name: str) -> str:
     HERE (a source's files are there), DOWNLOAD (it needs one: a person starts it, or
     Fashion-MNIST's is tried when it is chosen) or MISSING (no source here, and no download,
     or its download failed a moment ago)."""
-    for source, where, _ in _sources(name, None, train_images=False):
-        if (_keras_complete() if source == "keras" else Path(where).exists()):
-            return HERE
+    if source_here(name) is not None:
+        return HERE
     if info(name).download or (name == "fashion_mnist" and not _failed_lately(KERAS_URL)):
         return DOWNLOAD
     return MISSING
+
+
+def source_here(name: str) -> str | None:
+    """The source `load(name)` reads first, judged from the disk (its files are there), or None."""
+    for source, where, _ in _sources(name, None, train_images=False):
+        if (_keras_complete() if source == "keras" else Path(where).exists()):
+            return source
+    return None
 
 
 def load(name: str = "mnist", path: str | os.PathLike | None = None,

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
-from core import events, worker
+from core import events, trainers, worker
 from core.kinds import Spec
 from core.processes import ending, name_this_process, start_process
 
@@ -67,6 +67,13 @@ def run_worker(spec: Spec, channel, stop_flag, models_root: str | None) -> None:
     channel.close()
     channel.join_thread()   # every event is delivered, and the model was saved atomically:
     os._exit(0)             # skip TensorFlow's ~1 s of teardown, the next job is waiting
+
+
+def in_thread_share(target: Callable, threads: int, *args) -> None:
+    """Entry point of a local worker process: limit its threads to its trainer's share of the
+    cores (before TensorFlow or scikit-learn loads), then run `target(*args)`."""
+    trainers.limit_threads(threads)
+    target(*args)
 
 
 class LocalRun:
@@ -123,20 +130,24 @@ class LocalRun:
 
 
 class LocalExecutor:
-    """Runs each job's worker in a fresh spawned process on this machine."""
+    """Runs each job's worker in a fresh spawned process on this machine, as many at once as
+    core.trainers allows (DIGITLAB_TRAINERS, or what the memory and cores allow), each with
+    its share of the cores."""
 
     name = "this machine"
 
-    def __init__(self, target: Callable = run_worker):
-        """`target(spec, channel, stop_flag, models_root)` runs in each job's process."""
+    def __init__(self, target: Callable = run_worker, trainers_threads: tuple[int, int] | None = None):
+        """`target(spec, channel, stop_flag, models_root)` runs in each job's process;
+        `trainers_threads` is (trainers, threads each), by default core.trainers.configured()."""
         self.target = target
+        self.trainers, self.threads = trainers_threads or trainers.configured()
         self.ctx = mp.get_context("spawn")   # never fork a threaded server
 
     def slots(self) -> int:
-        return 1   # a worker holds ~1.1 GiB, and there are 2 cores
+        return self.trainers
 
     def launch(self, job_id: str, spec: Spec, role: str, models_root: str | None) -> LocalRun:
         channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
-        process = start_process(self.ctx, self.target, f"digitlab-{role}-{job_id}",
-                                (spec, channel, stop_flag, models_root))
+        process = start_process(self.ctx, in_thread_share, f"digitlab-{role}-{job_id}",
+                                (self.target, self.threads, spec, channel, stop_flag, models_root))
         return LocalRun(process, channel, stop_flag)

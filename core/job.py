@@ -1,7 +1,8 @@
 """One training job as the server knows it: its spec, status, curve points and outcome.
 
 Pages only read a Job; core.jobs.JobRunner's reader thread folds the worker's events
-(core.events) into it with `apply`.
+(core.events) into it with `apply`. A job is its starter's (`owner`) and, when others started
+the same run meanwhile, theirs too (`joiners`): one run, trained once, shown to each of them.
 """
 
 from __future__ import annotations
@@ -40,6 +41,43 @@ class Job:
     queued_at: float = field(default_factory=time.time)
     started_at: float = field(default_factory=time.time)   # set again when it leaves the queue
     ended_at: float | None = None
+    joiners: dict[str, float] = field(default_factory=dict)   # other people -> when they joined
+    also_in: set[str] = field(default_factory=set)   # other sweeps (experiment ids) it is a run of
+    trained_on: str | None = None   # where its worker ran: "local" or a cluster node's address
+    opened: bool = False            # a finished run from the store, opened rather than trained
+
+    @classmethod
+    def from_model(cls, model) -> Job:
+        """A finished job made from a stored model (a core.store.ModelInfo) and its meta.json,
+        to show a run from the store as Train shows a finished job."""
+        meta, fields = model.meta, set(Spec.__dataclass_fields__)
+        spec = Spec(model.kind, model.dataset, **{k: v for k, v in meta.get("settings", {}).items()
+                                                  if k in fields})
+        history = model.history
+        return cls(f"open-{model.id}", spec, None, status="done", message="Finished and saved",
+                   history=history, epochs_done=history[-1]["epoch"] if history else 0.0,
+                   n_train=meta.get("train_size"), model_id=model.id,
+                   test_accuracy=meta.get("test_accuracy"),
+                   train_seconds=meta.get("train_seconds"), ended_at=time.time(),
+                   trained_on=meta.get("trained_on"), opened=True)
+
+    def is_for(self, owner: str | None) -> bool:
+        """Whether `owner` started this job or joined it."""
+        return owner == self.owner or owner in self.joiners
+
+    def since(self, owner: str | None) -> float:
+        """When the job became `owner`'s to watch: when it left the queue, or when they joined
+        it if that was later."""
+        return max(self.started_at, self.joiners.get(owner, 0.0))
+
+    def others(self, owner: str | None) -> int:
+        """How many people besides `owner` this job is for."""
+        people = {self.owner, *self.joiners} - {None}
+        return len(people - {owner})
+
+    def in_sweep(self, experiment: str) -> bool:
+        """Whether this job is a run of sweep `experiment` (its own, or one that joined it)."""
+        return self.spec.experiment == experiment or experiment in self.also_in
 
     @property
     def title(self) -> str:

@@ -10,3 +10,5 @@ sys.path.insert(0, str(ROOT))
 
 # Tests must never depend on a network or on models a developer trained locally.
 os.environ["DIGITLAB_MODELS"] = tempfile.mkdtemp(prefix="digitlab-models-")
+# One trainer, whatever the machine (core.trainers): tests of several say so themselves.
+os.environ["DIGITLAB_TRAINERS"] = "1"

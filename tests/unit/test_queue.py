@@ -105,13 +105,14 @@ def test_one_session_may_have_five_jobs_waiting(runner):
     assert len(runner.waiting("anna")) == 5
 
 
-def test_the_server_holds_twenty_waiting_jobs(runner):
+def test_the_server_holds_a_class_worth_of_waiting_jobs(runner):
+    assert jobs.fair_queue.MAX_WAITING >= 60     # 30 people, two jobs each (issue 25)
     runner.start(job(0, tenths=300), owner="anna")
-    for n in range(20):
-        runner.start(job(n), owner=f"person {n // 5}")
+    for n in range(jobs.fair_queue.MAX_WAITING):
+        runner.start(job(n + 1), owner=f"person {n // 5}")
     with pytest.raises(jobs.QueueFull, match="queue of this server is full"):
-        runner.start(job(99), owner="someone new")
-    assert len(runner.queue) == 20
+        runner.start(job(999), owner="someone new")
+    assert len(runner.queue) == jobs.fair_queue.MAX_WAITING
 
 
 def test_a_sweep_that_does_not_fit_is_refused_whole(runner):
