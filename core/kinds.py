@@ -289,6 +289,11 @@ def sweep(spec: Spec, setting: str, values) -> list[Spec]:
             for value in values]
 
 
+def swept_setting(experiment: str) -> str:
+    """The setting a sweep varies, from its experiment id (made by `sweep`)."""
+    return experiment.rsplit("-", 1)[0]
+
+
 def sweep_options(setting: str, n_images: int) -> tuple:
     """The values the Train page offers to sweep `setting` over (`n_images`: all there are)."""
     return {"learning_rate": LEARNING_RATES, "batch_size": BATCH_SIZES, "C": C_VALUES,

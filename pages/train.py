@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core import charts, events, glossary, jobs, kinds, logreg, runs_charts, store, verdict, worker
+from core import glossary, jobs, kinds, logreg, runs_charts, verdict, worker
 from core.kinds import SETTINGS, Spec
-from pages import cluster_note, common, runs
+from pages import cluster_note, common, runs, train_queue
+from pages.train_job import job_view, run_name
 
 common.through_home()
 
@@ -135,189 +136,44 @@ def sweep_note(specs: list[Spec]) -> None:
     st.caption(f"{len(specs)} runs, one after another{total}: {names}.")
 
 
-def run_name(spec: Spec) -> str:
-    """A sweep's run by its swept setting ("lr 0.003"), any other job by its title."""
-    if spec.swept is None:
-        return spec.title
-    return kinds.settings_text(spec, [spec.swept])
-
-
-def start(specs: list[Spec]) -> None:
-    try:
-        runner.start_all(specs, owner=me)
-        common.remember_owner()
-    except jobs.QueueFull as e:
-        st.error(f"**Not queued.** {e} Your settings are kept.", icon=":material/block:")
-
-
-def progress_line(job: jobs.Job) -> str:
-    """The epoch (an LR's round) it is in, or how far it got; time left, speed and what the
-    worker says."""
-    reached = job.history[-1]["epoch"] if job.history else 0
-    unit = job.spec.unit
-    parts = [f"{unit.capitalize()} {min(int(job.epochs_done) + 1, job.epochs)} of {job.epochs}"
-             if job.active else f"{events.epoch_text(reached)} of {job.spec.units(job.epochs)}"]
-    if job.eta_seconds is not None:
-        parts.append(f"about {job.eta_seconds:.0f} s left")
-    if job.images_per_s:
-        parts.append(f"{job.images_per_s:,.0f} images/s")
-    return " · ".join(parts) + f" — {job.message}"
-
-
-VERDICT_BOX = {  # a verdict's box and icon: a check only for a run that converged
-    "converging": (st.success, ":material/check_circle:"),
-    "done": (st.info, ":material/info:"),
-    "underfitting": (st.warning, ":material/trending_up:"),
-    "overfitting": (st.warning, ":material/warning:"),
-    "did not learn": (st.error, ":material/block:"),
-}
-
-
-def show_result(job: jobs.Job) -> None:
-    """How the job ended; for a saved run, its scores and verdict from its own record."""
-    if job.status == "done":
-        try:
-            meta = store.get(job.model_id).meta
-        except store.StoreError as e:
-            st.warning(f"Training finished, but its run cannot be read: {e}.",
-                       icon=":material/warning:")
-            return
-        word, sentence = verdict.record_verdict(meta)
-        cols = st.columns(2)
-        cols[0].metric("Test accuracy", f"{meta['test_accuracy']:.2%}",
-                       help=glossary.explain("test accuracy"))
-        cols[1].metric("Training time", f"{meta['train_seconds']:.1f} s")
-        box, icon = VERDICT_BOX[word]
-        box(f"**{word.capitalize()}.** {sentence}", icon=icon)
-        st.caption(verdict.saved_sentence(meta))
-    elif job.status == "stopped":
-        st.info("Stopped. Nothing was saved.", icon=":material/stop_circle:")
-    elif job.status == "failed":
-        st.error(f"Training failed: {job.error}", icon=":material/error:")
-
-
-def job_view(job: jobs.Job, mine: bool) -> None:
-    """Progress, live curves and the outcome of one job."""
-    who = "Your" if mine else "Someone else's"
-    swept = f" · {run_name(job.spec)}" if job.spec.swept else ""
-    st.subheader(f"{who} job: {job.title}{swept}")
-    st.progress(job.progress, text=progress_line(job))
-    if job.active and mine:
-        if st.button("Stop", icon=":material/stop:", key=f"stop-{job.id}"):
-            runner.stop(job.id)
-            st.rerun(scope="fragment")
-    if job.history:
-        left, right = st.columns(2)
-        left.plotly_chart(charts.training_curve(job.history, "accuracy", job.epochs,
-                                                unit=job.spec.unit), key=f"acc-{job.id}")
-        right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs,
-                                                 unit=job.spec.unit), key=f"loss-{job.id}")
-    learned_view(job)
-    show_result(job)
-
-
-def learned_view(job: jobs.Job) -> None:
-    """What the model has learned so far, as images; the last point's stay after the job ends."""
-    if job.learned is not None and job.history:
-        st.plotly_chart(learned_figure(job.id, job.history[-1]["epoch"], job),
-                        key=f"learned-{job.id}", config={"displayModeBar": False})
-
-
-@st.cache_resource(max_entries=4, show_spinner=False)
-def learned_figure(job_id: str, epoch: float, _job: jobs.Job):
-    """The figure of the `learned` images at one curve point, built once, not on every refresh."""
-    colour = _job.learned.ndim == 4
-    after = f"after {_job.spec.unit} {events.epoch_text(epoch)}"
-    if _job.spec.kind == "logreg":
-        return charts.logreg_weights(
-            _job.learned, _job.class_names, f"What each class's weights look like {after}",
-            charts.WEIGHTS_NOTE[colour], height=340)
-    return charts.first_layer_filters(
-        _job.learned, f"The first layer's {len(_job.learned)} filters {after}",
-        "Each is a small pattern the layer looks for " + charts.FILTERS_NOTE[colour])
-
-
-def queue_view() -> None:
-    """This person's jobs waiting for the trainer: place in line, when, and Cancel."""
-    waiting = runner.waiting(me)
-    others = len(runner.queue) - len(waiting)
-    if not waiting:
-        if others:
-            st.caption(f"{others} job{'s' if others > 1 else ''} of other people waiting "
-                       "for the trainer.")
-        return
-    st.markdown("**Your jobs waiting for the trainer**")
-    for job in waiting:
-        line, cancel = st.columns([5, 1], vertical_alignment="center")
-        line.markdown(f"**{ordinal(runner.place(job))}** in line · {waiting_name(job, waiting)} · "
-                      f"{starts_text(runner.starts_in(job))}")
-        if cancel.button("Cancel", key=f"cancel-{job.id}", icon=":material/close:",
-                         type="tertiary"):
-            runner.cancel(job.id)
-            st.rerun(scope="fragment")
-    if len(waiting) > 1 and st.button(f"Cancel all {len(waiting)} waiting", key="cancel-all",
-                                      icon=":material/clear_all:", type="tertiary"):
-        for job in waiting:
-            runner.cancel(job.id)
-        st.rerun(scope="fragment")
-    st.caption("Each starts by itself when the one before it ends. Waiting jobs are kept in "
-               "this server's memory only: if the server restarts they are gone (finished "
-               "runs are kept).")
-
-
-def waiting_name(job: jobs.Job, waiting: list[jobs.Job]) -> str:
-    """Its title, and the settings that tell it from this person's other waiting jobs of the
-    same title (a sweep's run: its swept setting)."""
-    twins = [j.spec for j in waiting if j.title == job.title]
-    keys = kinds.differing(twins) or ([job.spec.swept] if job.spec.swept else [])
-    return " · ".join([job.title, kinds.settings_text(job.spec, keys)] if keys else [job.title])
-
-
-def ordinal(n: int) -> str:
-    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
-
-
-def starts_text(seconds: float | None) -> str:
-    if seconds is None:
-        return "when it starts is not measured yet"
-    return f"starts in about {common.duration(seconds)}"
-
-
 def experiment_view(job: jobs.Job | None) -> None:
-    """A sweep's runs overlaid as they train: each run named by its value of the swept setting."""
-    experiment = next((j.spec.experiment for j in [job, *runner.waiting(me)]
-                       if j is not None and j.spec.experiment), None)
+    """A sweep's runs overlaid as they train: each run named by its value of the swept setting
+    (a run it shares with someone else's job too)."""
+    experiment = next((e for j in [job, *runner.waiting(me)] if j is not None
+                       for e in [j.spec.experiment, *sorted(j.also_in)] if e), None)
     if experiment is None:
         return
-    members = [j for j in runner.jobs.values() if j.spec.experiment == experiment
+    members = [j for j in runner.jobs.values() if j.in_sweep(experiment)
                and j.status != "cancelled"]
-    curves = {run_name(j.spec): j.history for j in sorted(members, key=lambda j: j.queued_at)
-              if j.history}
-    first = members[0].spec
-    swept = kinds.in_sentence(SETTINGS[first.swept].label_of(first.kind))
+    swept, kind = kinds.swept_setting(experiment), members[0].spec.kind
+    curves = {kinds.settings_text(j.spec, [swept]): j.history
+              for j in sorted(members, key=lambda j: j.queued_at) if j.history}
     done = sum(j.status == "done" for j in members)
-    st.subheader(f"Sweep of {swept}: {done} of {len(members)} runs done")
+    st.subheader(f"Sweep of {kinds.in_sentence(SETTINGS[swept].label_of(kind))}: "
+                 f"{done} of {len(members)} runs done")
     if curves:
         left, right = st.columns(2)
         for column, metric in ((left, "accuracy"), (right, "loss")):
             column.plotly_chart(runs_charts.runs_overlay(curves, metric, x="epoch",
-                                                         kinds_of=dict.fromkeys(curves, first.kind)),
+                                                         kinds_of=dict.fromkeys(curves, kind)),
                                 key=f"sweep-{metric}-{experiment}")
 
 
 def live_panel() -> None:
     """Redrawn every half second while a job runs or waits; a full rerun when one ends."""
     job = runner.latest(me)
-    running = runner.current()
-    if running is not None and running is not job:
-        job_view(running, mine=False)
+    others = [j for j in runner.training() if not j.is_for(me)]
+    if others:
+        job_view(runner, others[0], me)
+        if len(others) > 1:
+            st.caption(f"And {len(others) - 1} more of other people's jobs training now.")
     if job is not None:
-        job_view(job, mine=True)
-    elif running is None and not runner.waiting(me):
+        job_view(runner, job, me)
+    elif not others and not runner.waiting(me):
         st.info("No training yet. Choose a model and press **Start training**.",
                 icon=":material/model_training:")
     experiment_view(job)
-    queue_view()
+    train_queue.queue_view(runner, me)
     ended = sum(j.ended for j in runner.jobs.values())
     if st.session_state.setdefault("jobs_ended", ended) != ended:
         st.session_state.jobs_ended = ended
@@ -336,7 +192,8 @@ with left:
         sweep_note(specs)
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="start",
                  disabled=not specs):
-        start(specs)
+        train_queue.start(runner, specs, me)
+    train_queue.offer(runner, specs, me, ds)
 with right:
     active = bool(runner.current() or runner.speed_check() or runner.queue)
     st.fragment(live_panel, run_every=0.5 if active else None)()
