@@ -178,6 +178,16 @@ class ModelInfo:
         source = self.meta.get("dataset_source")
         return f"{self.data_sizes}, {data.SOURCE_NAMES.get(source, source)}"
 
+    @property
+    def trained_where(self) -> str:
+        """Where it trained, as its meta.json's "trained_on" says: "this app's server", "the
+        cluster node 10.0.0.5" (core.executors: a Run's `where`), else "trained elsewhere"
+        (uploaded) or "not recorded"."""
+        where = self.meta.get("trained_on")
+        if self.uploaded or where is None:
+            return "trained elsewhere" if self.uploaded else "not recorded"
+        return "this app's server" if where == "local" else f"the cluster node {where}"
+
     def recorded(self, key: str, fmt: str, unit: str = "") -> str:
         """A number from its meta.json, formatted, or "not recorded" when it is missing."""
         value = self.meta.get(key)

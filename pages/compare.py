@@ -123,6 +123,7 @@ def headline(p: Pair, ds) -> None:
         "Settings": [comparison.settings_claim(m) for m in p.models],
         "Augmentation": [comparison.augmentation_claim(m) for m in p.models],
         "Training time": [trained_here(m, "train_seconds", ".1f", " s") for m in p.models],
+        "Trained where": [m.trained_where for m in p.models],
         "Single-image latency (p50)": [f"{s['latency_ms']:.2f} ms" if s else "press Measure speed"
                                        for s in speeds],
         "Batch throughput": [f"{s['images_per_s']:,.0f} images/s" if s else "press Measure speed"

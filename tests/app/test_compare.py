@@ -171,3 +171,16 @@ def test_the_same_model_twice_asks_for_two(compare_page):
     at = compare_page()
     at.selectbox(key="compare-b").select_index(at.selectbox(key="compare-a").index).run()
     assert any("same model" in w.value for w in at.warning)
+
+
+@pytest.mark.needs_builtins
+def test_the_table_says_where_each_model_trained(compare_page, monkeypatch, tmp_path):
+    """From meta.json's "trained_on", written when the job was saved (core.jobs)."""
+    builtin = next(m for m in store.list_models()[0] if m.builtin and m.kind == "logreg")
+    folder = tmp_path / "models" / "logreg-mnist-on-a-node"
+    shutil.copytree(builtin.path, folder)
+    meta = {**builtin.meta, "id": folder.name, "test_accuracy": 0.999, "trained_on": "10.0.0.5"}
+    (folder / "meta.json").write_text(json.dumps(meta))
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    rows = table_rows(compare_page())
+    assert rows["Trained where"] == ["the cluster node 10.0.0.5", "not recorded"]
