@@ -1,0 +1,100 @@
+"""A class on one link: identical runs shared, a place in line for other settings, and a
+finished run offered instead of trained twice.
+
+Two browser sessions press Start with the same settings 3 s apart: the second joins the first's
+job (one model is added to the store, and both pages show the same run). A third session with
+other settings gets its place in line. Pressing Start again on the finished settings offers to
+open that run or to train it again. The runs are Logistic Regressions on 3,000 images (the
+default settings otherwise), so the whole lesson takes well under a minute of training.
+
+Runs its own server (one trainer, as tests/conftest.py sets) with an empty model store.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from core import store
+
+from .conftest import screenshot, start_server, stop_server
+from .test_many_sessions import new_page, open_train, set_slider, start_button, stop_button
+
+JOB = "Logistic Regression on MNIST"
+SLOW = 120_000   # ms: a job's worker starts and trains on 2 busy cores
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("classroom")
+    proc, url = start_server(tmp)
+    yield url, tmp / "models"
+    stop_server(proc)
+
+
+def ready(page: Page, url: str, rounds: str = "10") -> None:
+    """The Train page with the default Logistic Regression on 3,000 images (and `rounds`)."""
+    open_train(page, url)
+    set_slider(page, "Training images used", "Home", *["ArrowRight"] * 5, value="3000")
+    if rounds != "10":
+        set_slider(page, "Rounds", "Home", *["ArrowRight"] * (int(rounds) - 1), value=rounds)
+
+
+def test_two_starts_of_one_run_share_it_and_other_settings_wait_their_turn(browser: Browser,
+                                                                          server):
+    url, models = server
+    anna, ben, cleo = new_page(browser), new_page(browser), new_page(browser)
+    try:
+        ready(anna, url)
+        ready(ben, url)
+        ready(cleo, url, rounds="5")
+        start_button(anna).click()
+        expect(anna.get_by_text(f"Your job: {JOB}")).to_be_visible()
+        anna.wait_for_timeout(3000)                              # Ben presses 3 s later
+        start_button(ben).click()
+        expect(ben.get_by_text(f"Your job: {JOB}")).to_be_visible()
+        expect(ben.get_by_text(re.compile(r"^Shared with 1 other person: "))).to_be_visible()
+        expect(stop_button(ben)).to_have_count(0)                # only Anna can stop it
+        expect(ben.get_by_role("button", name="Leave")).to_be_visible()
+        expect(anna.get_by_text(re.compile(r"^Shared with 1 other person: .*Only you can "
+                                           r"stop it"))).to_be_visible()
+        expect(stop_button(anna)).to_be_visible()
+
+        start_button(cleo).click()                               # other settings: in line
+        expect(cleo.get_by_text(re.compile(rf"^1st in line · {JOB}"))).to_be_visible()
+        expect(cleo.get_by_text(re.compile(r"This server has one trainer: it trains one job "
+                                           r"at a time"))).to_be_visible()
+        screenshot(ben, "classroom-joined")
+        screenshot(cleo, "classroom-in-line")
+
+        accuracy = [p.get_by_test_id("stMetric").filter(has_text="Test accuracy")
+                    for p in (anna, ben)]
+        for shown in accuracy:
+            expect(shown).to_be_visible(timeout=SLOW)
+        assert accuracy[0].inner_text() == accuracy[1].inner_text()   # the same run
+        expect(cleo.get_by_text(f"Your job: {JOB}")).to_be_visible(timeout=SLOW)
+        mine = [m for m in store.list_models(root=models)[0] if not m.builtin
+                and m.meta["settings"]["epochs"] == 10]
+        assert len(mine) == 1, [m.id for m in mine]              # trained once for both
+
+        dora = new_page(browser)                                 # a late arrival, same settings
+        try:
+            ready(dora, url)
+            start_button(dora).click()
+            expect(dora.get_by_text("Already trained.", exact=False)).to_be_visible()
+            expect(dora.get_by_role("button", name="Train again")).to_be_visible()
+            expect(dora.get_by_text(re.compile(r"seed 1 instead of 0"))).to_be_visible()
+            screenshot(dora, "classroom-already-trained")
+            dora.get_by_role("button", name="Open that run").click()
+            expect(dora.get_by_text(f"Your run: {JOB}")).to_be_visible()
+            expect(dora.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_have_text(
+                accuracy[0].inner_text())
+        finally:
+            dora.context.close()
+        assert len([m for m in store.list_models(root=models)[0] if not m.builtin
+                    and m.meta["settings"]["epochs"] == 10]) == 1   # opening trained nothing
+    finally:
+        for page in (anna, ben, cleo):
+            page.context.close()
