@@ -30,12 +30,12 @@ def people(n: int) -> str:
 def sharing_text(job: jobs.Job, me: str) -> str | None:
     """Who else this run is for and who may stop it, for a run `me` started or joined."""
     others = job.others(me)
-    if not others or job.opened:
+    if not others or job.opened or not job.is_for(me):
         return None
-    who = ("Only you can stop it." if job.owner == me else
-           "Only the person who started it can stop it; **Leave** takes it off your page.")
+    who = ("" if job.ended else " Only you can stop it." if job.owner == me else
+           " Only the person who started it can stop it; **Leave** takes it off your page.")
     return (f"Shared with {people(others)}: the same settings were started more than once, "
-            f"so the run trains once for everyone. {who}")
+            f"so the run is trained once for everyone.{who}")
 
 
 def progress_line(job: jobs.Job) -> str:

@@ -42,6 +42,12 @@ def ready(page: Page, url: str, rounds: str = "10") -> None:
         set_slider(page, "Rounds", "Home", *["ArrowRight"] * (int(rounds) - 1), value=rounds)
 
 
+def accuracy_of(page: Page):
+    """The value of the page's "Test accuracy" metric: "90.15%"."""
+    return page.get_by_test_id("stMetric").filter(has_text="Test accuracy").get_by_test_id(
+        "stMetricValue")
+
+
 def test_two_starts_of_one_run_share_it_and_other_settings_wait_their_turn(browser: Browser,
                                                                           server):
     url, models = server
@@ -64,13 +70,14 @@ def test_two_starts_of_one_run_share_it_and_other_settings_wait_their_turn(brows
 
         start_button(cleo).click()                               # other settings: in line
         expect(cleo.get_by_text(re.compile(rf"^1st in line · {JOB}"))).to_be_visible()
+        expect(cleo.get_by_text(f"Someone else's job: {JOB}")).to_be_visible()
+        expect(cleo.get_by_text(re.compile("^Shared with"))).to_have_count(0)   # not hers
         expect(cleo.get_by_text(re.compile(r"This server has one trainer: it trains one job "
                                            r"at a time"))).to_be_visible()
         screenshot(ben, "classroom-joined")
         screenshot(cleo, "classroom-in-line")
 
-        accuracy = [p.get_by_test_id("stMetric").filter(has_text="Test accuracy")
-                    for p in (anna, ben)]
+        accuracy = [accuracy_of(p) for p in (anna, ben)]
         for shown in accuracy:
             expect(shown).to_be_visible(timeout=SLOW)
         assert accuracy[0].inner_text() == accuracy[1].inner_text()   # the same run
@@ -88,9 +95,8 @@ def test_two_starts_of_one_run_share_it_and_other_settings_wait_their_turn(brows
             expect(dora.get_by_text(re.compile(r"seed 1 instead of 0"))).to_be_visible()
             screenshot(dora, "classroom-already-trained")
             dora.get_by_role("button", name="Open that run").click()
-            expect(dora.get_by_text(f"Your run: {JOB}")).to_be_visible()
-            expect(dora.get_by_test_id("stMetric").filter(has_text="Test accuracy")).to_have_text(
-                accuracy[0].inner_text())
+            expect(dora.get_by_text(re.compile(rf"^Your (job|run): {JOB}$"))).to_be_visible()
+            expect(accuracy_of(dora)).to_have_text(accuracy[0].inner_text())
         finally:
             dora.context.close()
         assert len([m for m in store.list_models(root=models)[0] if not m.builtin
