@@ -63,11 +63,13 @@ def inspected(file_name: str, content: bytes) -> uploads.Inspection | None:
 
 @contextmanager
 def checking(what: str):
-    """A spinner while an uploaded file is read in its worker, which runs only while no model
-    trains: two TensorFlow workers at once would not fit in Community Cloud's 2.7 GB."""
+    """A spinner while an uploaded file is read in its worker, which takes a trainer's place
+    (JobRunner.lend): with one trainer, only while no model trains, as two TensorFlow workers
+    at once would not fit in Community Cloud's 2.7 GB."""
     runner = common.job_runner()
-    waiting = "Waiting for the training job to end, then c" + what[1:]
-    with st.spinner(waiting if runner.current() else what), runner.lend(WAIT_FOR_TRAINER_S):
+    waiting = "Waiting for a training job to end, then c" + what[1:]
+    busy = len(runner.training()) >= runner.slots()
+    with st.spinner(waiting if busy else what), runner.lend(WAIT_FOR_TRAINER_S):
         yield
 
 
@@ -75,9 +77,16 @@ def trainer_busy(busy: jobs.TrainerBusy, again: str) -> None:
     """Why the file was not checked yet, and when to try again."""
     left = ("" if busy.seconds_left is None
             else f" (about {common.duration(busy.seconds_left)} left)")
-    st.info(f"A model is training on this server{left}. Model files are checked only while "
-            "no model trains, so that the two fit in the server's memory. Your file stays "
-            f"chosen: {again} when the training has ended.", icon=":material/hourglass_top:")
+    n = common.job_runner().slots()
+    if n == 1:
+        why = (f"A model is training on this server{left}. Model files are checked only while "
+               "no model trains, so that the two fit in the server's memory.")
+    else:
+        why = (f"All {n} trainers of this server are training{left}. A model file is checked "
+               "in a trainer's place, so that everything fits in the server's memory.")
+    st.info(f"{why} Your file stays chosen: {again} when "
+            f"{'the training' if n == 1 else 'one of them'} has ended.",
+            icon=":material/hourglass_top:")
 
 
 def questions(inspection: uploads.Inspection, ds: data.Dataset) -> tuple[str, int]:
