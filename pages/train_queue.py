@@ -4,6 +4,7 @@ offered instead of trained twice, the jobs waiting for a trainer, and how many t
 import streamlit as st
 
 from core import fair_queue, jobs, kinds, store
+from core.executors import LocalExecutor
 from pages import common, runs
 from pages.train_job import people, run_name
 
@@ -78,10 +79,11 @@ def offer(runner: jobs.JobRunner, specs: list[kinds.Spec], me: str, ds) -> None:
 
 
 def trainers_text(runner: jobs.JobRunner) -> str:
-    """How many jobs this server trains at once, in one short sentence."""
-    n = runner.slots()
+    """How many jobs train at once here (or on the cluster jobs go to), in one short sentence."""
+    n, name = runner.slots(), runner.executor.name
+    where = "This server" if name == LocalExecutor.name else name[0].upper() + name[1:]
     at_once = "one job at a time" if n == 1 else f"{n} jobs at once"
-    return (f"This server has {'one trainer' if n == 1 else f'{n} trainers'}: it trains "
+    return (f"{where} has {'one trainer' if n == 1 else f'{n} trainers'}: it trains "
             f"{at_once}, and people take turns.")
 
 
