@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from core import store
 
-from .conftest import screenshot, start_server, stop_server
-from .test_many_sessions import new_page, open_train, set_slider, start_button, stop_button
+from .conftest import (new_page, open_train, screenshot, set_slider, start_button, start_server,
+                       stop_button, stop_server)
 
 JOB = "Logistic Regression on MNIST"
 SLOW = 120_000   # ms: a job's worker starts and trains on 2 busy cores
