@@ -43,8 +43,8 @@ def test_a_start_of_a_run_someone_trains_joins_it(train_page, runner):
     at.slider(key="epochs-logreg").set_value(50).run()
     at.button(key="start").click().run()
     me = at.session_state["session_id"]
-    assert someone.joiners.keys() == {me} and len(runner.jobs) == 1 + sum(
-        j.is_speed_check for j in runner.jobs.values())
+    assert someone.joiners.keys() == {me} and runner.waiting() == []
+    assert [j for j in runner.jobs.values() if j.spec == LONG] == [someone]     # no copy
     assert "Your job: Logistic Regression on MNIST" in texts(at)
     assert any(t.startswith("Shared with 1 other person: ") and "Only the person who started "
                "it can stop it" in t for t in texts(at))
