@@ -32,6 +32,7 @@ def flatten(x: np.ndarray) -> np.ndarray:
 
 
 ITERATIONS_PER_EPOCH = 20
+BLAS_THREADS = 1   # a round's matrix products on one core: see fit_rounds
 
 
 def build(C: float = 1.0, seed: int = 0) -> LogisticRegression:
@@ -76,8 +77,15 @@ def fit_rounds(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarr
     point. Points inside a round come from a scikit-learn callback that reads L-BFGS's
     iterate after the chosen iterations, so the optimisation is the one without them (same
     iterations, same final weights): only the scoring is added.
+
+    BLAS runs on BLAS_THREADS: L-BFGS makes ~23 pairs of thin products (rows x 784 by 784 x 10)
+    a round, and OpenBLAS's two threads wait for each other at every one, which on 2 shared cores
+    cost 0.2-0.3 s a round whatever the rows and made rounds 1.7x slower on all 54,000 (up to
+    7x when another process held a core); on one thread a round's time is its rows / a speed,
+    so the speed check's small rounds predict a large run's (docs/performance.md).
     """
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits
 
     xt, xv = flatten(x_train), flatten(x_val)
     inside = events.point_steps(ITERATIONS_PER_EPOCH, points_per_round)[:-1]
@@ -89,19 +97,20 @@ def fit_rounds(model: LogisticRegression, x_train: np.ndarray, y_train: np.ndarr
         report({"epoch": epoch, "time": time.perf_counter() - start, "accuracy": accuracy,
                 "loss": loss, "val_accuracy": val_accuracy, "val_loss": val_loss}, fitted)
 
-    for done in range(epochs):
-        if should_stop():
-            return
-        if inside:
-            model.set_callbacks(AfterIterations(
-                inside, lambda fitted, i, done=done: point(fitted, done + i / ITERATIONS_PER_EPOCH)))
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)  # a round stops L-BFGS on purpose
-                model.fit(xt, y_train)
-        finally:
-            model.set_callbacks()   # a saved model keeps no callback
-        point(model, float(done + 1))
+    with threadpool_limits(limits=BLAS_THREADS, user_api="blas"):
+        for done in range(epochs):
+            if should_stop():
+                return
+            if inside:
+                model.set_callbacks(AfterIterations(inside, lambda fitted, i, done=done:
+                                                    point(fitted, done + i / ITERATIONS_PER_EPOCH)))
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", ConvergenceWarning)  # a round stops L-BFGS
+                    model.fit(xt, y_train)
+            finally:
+                model.set_callbacks()   # a saved model keeps no callback
+            point(model, float(done + 1))
 
 
 class AfterIterations:

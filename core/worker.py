@@ -180,7 +180,8 @@ def lite_probs(path: Path, x: np.ndarray) -> np.ndarray:
 
 SPEED_BATCHES = 12   # CNN batches timed per recipe at most, after two to warm up,
 SPEED_S = 1.5        # or as many as fit in these seconds (at least three)
-SPEED_IMAGES = 3000  # Logistic Regression: rows of the larger round timed (and a tenth of it)
+SPEED_IMAGES = 6000  # Logistic Regression: rows of the larger rounds timed (and a tenth of it)
+SPEED_ROUNDS = 3     # Logistic Regression: rounds timed on each, after a first from zero
 Measured = tuple[float, float, float, float]   # images/s, seconds timed, per epoch, extra once
 
 
@@ -224,14 +225,15 @@ def export_seconds(spec: Spec, x_test: np.ndarray, y_test: np.ndarray) -> float:
 
 
 def logreg_rounds(spec: Spec, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """(first round's seconds, the second's) of a Logistic Regression on these images (and
-    their shifted copies, if augmented), scored on them and a tenth, as a job's points are."""
+    """(first round's seconds, the mean of the SPEED_ROUNDS after it) of a Logistic Regression
+    on these images (and their shifted copies, if augmented), scored on them and a tenth, as a
+    job's points are."""
     if spec.augment:
         x, y = logreg.shifted_copies(x, y)
     ends = []   # seconds since training began at each round's end
-    logreg.fit_rounds(logreg.build(spec.C), x, y, x[:len(x) // 10], y[:len(y) // 10], 2,
-                      lambda point, _: ends.append(point["time"]))
-    return ends[0], ends[1] - ends[0]
+    logreg.fit_rounds(logreg.build(spec.C), x, y, x[:len(x) // 10], y[:len(y) // 10],
+                      1 + SPEED_ROUNDS, lambda point, _: ends.append(point["time"]))
+    return ends[0], (ends[-1] - ends[0]) / SPEED_ROUNDS
 
 
 def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
@@ -239,8 +241,11 @@ def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
     round's extra) of a Logistic Regression, from rounds on SPEED_IMAGES rows and a tenth of
     them (an augmented one trains on 5 rows an image: it is timed on a fifth of the images).
 
-    The second round is timed: the first from zero weights costs more (imports, and L-BFGS
-    searching further), which a real job pays once, not every round.
+    The rounds after the first are timed: the first from zero weights costs more (imports, and
+    L-BFGS searching further), which a real job pays once, not every round. On one BLAS thread
+    (core.logreg) a round's time grows with its rows from a few milliseconds at none; rounds on
+    6,000 rows (~0.2 s each) measured a 54,000-row job's speed within ±10 % where single rounds
+    on 3,000 (~0.1 s) were off by up to 40 % (docs/performance.md).
     """
     big = SPEED_IMAGES // (len(logreg.shifted_copies(x[:1], y[:1])[1]) if spec.augment else 1)
     small = big // 10
@@ -248,7 +253,7 @@ def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
     first_s, big_s = logreg_rounds(spec, x[:big], y[:big])
     speed = (big - small) / (big_s - small_s) if big_s > small_s * 1.2 else big / big_s
     per_round = max(0.0, big_s - big / speed)
-    return speed, small_s + big_s, per_round, max(0.0, first_s - big_s)
+    return speed, SPEED_ROUNDS * (small_s + big_s), per_round, max(0.0, first_s - big_s)
 
 
 def speed_images(dataset: str) -> tuple[np.ndarray, ...]:
