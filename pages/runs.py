@@ -15,7 +15,11 @@ from pages.upload_panel import upload_panel
 
 HIDDEN = (runs.KIND, SETTINGS["seed"].label, runs.ID)   # in the CSV, not on the page
 DELETED = "runs-deleted"   # session state: what the last Delete did, shown once
-WIDTHS = {runs.RUN: 250, runs.TEST: 110, runs.VERDICT: 110}   # px: the verdict is never cut
+# px: on a phone (390 px: a table 356 px wide, 32 of them the row boxes) a run's name, test
+# accuracy and verdict fit without scrolling sideways ("did not learn" and "underfitting" uncut);
+# on a laptop the settings that explain them follow close after.
+WIDTHS = {runs.RUN: 148, runs.TEST: 76, runs.VERDICT: 96}
+ROW_HEIGHT = 66   # px: three lines of a name (Streamlit wraps a cell's text in rows over 64 px)
 
 
 def section(ds: data.Dataset) -> None:
@@ -92,24 +96,24 @@ def run_table(models: list[store.ModelInfo], frame, ds: data.Dataset) -> list[st
         frame, key=table_key(models, ds), on_select="rerun", selection_mode="multi-row",
         selection_default={"selection": {"rows": rows}}, hide_index=True, width="stretch",
         column_order=[c for c in frame.columns if c not in HIDDEN], placeholder="—",
-        column_config=column_config(models))
+        column_config=column_config(models), row_height=ROW_HEIGHT)
     ticked = [models[i] for i in sorted(event.selection.rows) if i < len(models)]
     st.session_state[ticked_key(ds)] = [m.id for m in ticked]
     return ticked
 
 
 def column_config(models: list[store.ModelInfo]) -> dict:
-    """How the table shows each column: the name pinned, the verdict wide enough to read, and
-    each term explained (core.glossary) where its column header is."""
+    """How the table shows each column: the name pinned and wrapped, name, test accuracy and
+    verdict narrow enough for a phone (WIDTHS), and each term explained (core.glossary) where
+    its column header is."""
     labels, present = runs.columns(models), {m.kind for m in models}
     explained = {label: setting_help(key, present) for key, label in labels.items()}
     return {
         runs.RUN: st.column_config.TextColumn(pinned=True, width=WIDTHS[runs.RUN],
                                               help="Its kind and the settings it changed from "
                                                    "the Train page's defaults."),
-        runs.TEST: st.column_config.ProgressColumn(
-            format="percent", min_value=0, max_value=1, width=WIDTHS[runs.TEST],
-            help=glossary.explain("test accuracy")),
+        runs.TEST: st.column_config.NumberColumn(format="percent", width=WIDTHS[runs.TEST],
+                                                 help=glossary.explain("test accuracy")),
         runs.VERDICT: st.column_config.TextColumn(width=WIDTHS[runs.VERDICT],
                                                   help=verdict_help()),
         runs.EXPERIMENT: st.column_config.TextColumn(width="medium"),
