@@ -122,8 +122,7 @@ class Download:
                 if self.total_bytes and self.done_bytes < self.total_bytes:
                     raise DownloadError(self._cut())
                 if md5 != self.md5:
-                    raise DownloadError(f"The downloaded file failed its MD5 check "
-                                        f"(expected {self.md5}, got {md5}); nothing was kept.")
+                    raise DownloadError(self._not_the_file(md5))
                 os.replace(part, self.target)
             except BaseException:
                 Path(part).unlink(missing_ok=True)
@@ -153,6 +152,12 @@ class Download:
     def _write(self, out, block: bytes) -> None:
         """Append one block to the temporary file."""
         out.write(block)
+
+    def _not_the_file(self, md5: str) -> str:
+        """The sentence for a file that arrived whole but is not the one expected."""
+        return (f"The downloaded file failed its MD5 check, a fingerprint of its bytes (expected "
+                f"{self.md5}, got {md5}): it is not the official file, so nothing was kept. "
+                + (self.hint or "Try again."))
 
     def _cut(self, detail: str = "") -> str:
         """The sentence for a connection that ended before the whole file arrived."""

@@ -108,9 +108,9 @@ def failure_warning(spec: Spec) -> None:
 
 def sweep_choice(spec: Spec) -> list[Spec]:
     """The jobs Start makes: `spec` alone, or one per value of one setting ("a sweep")."""
-    if not st.toggle("Try several values of one setting", key="sweep",
-                     help="Trains one run per value, one after another, with everything else "
-                          "as set above, and overlays their curves."):
+    if not st.toggle("Try several values", key="sweep",   # short: whole in the narrow column
+                     help="Of one setting: trains one run per value, one after another, with "
+                          "everything else as set above, and overlays their curves."):
         return [spec]
     setting = st.selectbox("Setting to vary", kinds.SWEEPABLE[spec.kind],
                            format_func=lambda k: SETTINGS[k].label_of(spec.kind),

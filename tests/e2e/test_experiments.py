@@ -47,7 +47,7 @@ def test_a_sweep_and_a_second_sessions_job_share_the_queue(browser, tmp_path):
         open_train(anna, url)
         choose_cnn(anna)
         set_slider(anna, "Training images used", "Home", *["ArrowRight"] * 5, value="3000")
-        anna.get_by_text("Try several values of one setting").click()
+        anna.get_by_text("Try several values", exact=True).click()
         expect(anna.get_by_role("combobox", name="Setting to vary")).to_have_value(
             "Learning rate")
         choose_values(anna, *RATES)

@@ -234,6 +234,7 @@ def test_download_lands_checked_and_is_then_trusted(server, folder):
 def test_wrong_md5_keeps_nothing_and_a_new_start_tries_again(server, folder):
     d = finished(download.start(server.url, folder / NAME, "0" * 32))
     assert d.state == "failed" and "failed its MD5 check" in d.error and server.md5 in d.error
+    assert "fingerprint" in d.error and d.error.endswith("Try again.")   # what it is, what to do
     assert d.progress_text() == d.error
     assert list(folder.iterdir()) == []
     with pytest.raises(download.DownloadError, match="MD5 check"):
