@@ -1,6 +1,7 @@
 """core.costs: the cost model behind the Train page's estimates (seconds = fixed + epochs x
 (per epoch + images / speed)), and what the speed check and finished jobs may change in it."""
 
+import numpy as np
 import pytest
 
 from core import costs
@@ -128,3 +129,48 @@ def test_a_saved_run_keeps_its_estimate_and_real_time_for_the_runs_table(tmp_pat
     assert runs.row(model)[runs.ESTIMATE] == "52 / 46"
     store.add_to_meta(model.id, costs.times(None, 7.0), root=root)
     assert runs.estimate_vs_real(store.list_models(root, tmp_path / "none")[0][0]) == "— / 7"
+
+
+# ---------------------------------------------------------------- the speed check's LR rounds
+
+def linear_rounds(monkeypatch, speed: float, per_round: float, first_extra: float) -> list[int]:
+    """worker.logreg_rounds as one BLAS thread makes it (core.logreg.BLAS_THREADS): rounds
+    that take `per_round` + rows / `speed`, the first `first_extra` more; the rows asked."""
+    from core import worker
+
+    asked = []
+
+    def rounds(spec, x, y):
+        asked.append(len(x))
+        round_s = per_round + len(x) / speed
+        return round_s + first_extra, round_s
+
+    monkeypatch.setattr(worker, "logreg_rounds", rounds)
+    return asked
+
+
+def test_the_check_tells_a_rounds_own_cost_from_its_rows_and_so_predicts_all_54000(monkeypatch):
+    from core import worker
+
+    asked = linear_rounds(monkeypatch, speed=30_000.0, per_round=0.004, first_extra=0.05)
+    x, y = np.zeros((worker.SPEED_IMAGES, 28, 28), np.uint8), np.zeros(worker.SPEED_IMAGES)
+    speed, timed, per_round, extra = worker.logreg_speed(LR, x, y)
+    assert asked == [worker.SPEED_IMAGES // 10, worker.SPEED_IMAGES]
+    assert speed == pytest.approx(30_000.0) and per_round == pytest.approx(0.004)
+    assert extra == pytest.approx(0.05)
+    assert timed == pytest.approx(worker.SPEED_ROUNDS * (0.008 + 1.1 * worker.SPEED_IMAGES
+                                                         / 30_000.0))   # weighs the speed
+    model = costs.CostModel()
+    model.learn_start(KIND, 2.7)
+    model.learn_check(KEY, KIND, speed, timed, per_round, extra)
+    real = 2.7 + 0.05 + 10 * (0.004 + 54_000 / 30_000.0)       # what such rounds add up to
+    assert model.estimate(LR, 54_000)[0] == pytest.approx(real)
+
+
+def test_an_augmented_check_times_as_many_rows_as_a_plain_one(monkeypatch):
+    from core import worker
+
+    asked = linear_rounds(monkeypatch, speed=30_000.0, per_round=0.004, first_extra=0.05)
+    x, y = np.zeros((worker.SPEED_IMAGES, 28, 28), np.uint8), np.zeros(worker.SPEED_IMAGES)
+    worker.logreg_speed(LR.replace(augment=True), x, y)
+    assert asked == [worker.SPEED_IMAGES // 50, worker.SPEED_IMAGES // 5]   # x 5 copies inside
