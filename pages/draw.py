@@ -39,6 +39,14 @@ def model_pickers() -> list[store.ModelInfo]:
     return chosen
 
 
+def readers(models: list[store.ModelInfo], verb: str) -> str:
+    """The chosen models doing `verb`, as a sentence says it: "both models read", "the CNN
+    reads" (a dataset may have runs of one kind only)."""
+    if len(models) > 1:
+        return f"both models {verb}"
+    return f"the {kinds.KINDS[models[0].kind].name} {verb}s"
+
+
 def thumbnail(image: np.ndarray, side: int = 140) -> np.ndarray:
     """White-on-black image fitted and centred in a black side x side square, pixels kept sharp."""
     fitted = images.pixelated(images.bounded(image, side), side)
@@ -129,8 +137,9 @@ def draw_tab(models: list[store.ModelInfo]) -> None:
         result = preprocess.to_mnist(image) if image is not None else None
         if result is None or result.is_empty:
             hint = "" if result is None or result.reason == preprocess.BLANK else result.reason
-            st.info("Draw a digit (0-9) in the black box with your mouse or finger; both models "
-                    f"read it as soon as you lift the pen.\n\n{hint}", icon=":material/draw:")
+            st.info("Draw a digit (0-9) in the black box with your mouse or finger; "
+                    f"{readers(models, 'read')} it as soon as you lift the pen.\n\n{hint}",
+                    icon=":material/draw:")
             return
         answers = readings(models, result.input28)
         probability_charts(models, answers, "draw")
@@ -146,8 +155,8 @@ def any_photo_tab(models: list[store.ModelInfo]) -> None:
             f"in {ds.title} (a photo on a light background is inverted)")
     image = uploaded_photo(f"A photo of one of: {', '.join(ds.class_names)}",
                            f"The middle square of the photo is shrunk to {h} x {w} pixels, "
-                           f"{look}: what {ds.title}'s images look like. Both models then "
-                           "read it.", key=f"photo-{ds.name}")
+                           f"{look}: what {ds.title}'s images look like. Then "
+                           f"{readers(models, 'read')} it.", key=f"photo-{ds.name}")
     if image is None:
         return
     small = images.as_dataset_image(image, ds.shape)
@@ -206,10 +215,13 @@ ds = common.current_dataset()
 if ds is None:
     st.stop()
 st.title("Draw a digit" if ds.info.digits else f"Show the {ds.title} models a photo")
-if not ds.info.digits:
-    st.caption(f"The models were trained on {ds.title}'s {ds.info.subject}, so nothing is "
-               "drawn here: upload a photo and both models say which of its classes it shows.")
+intro = st.empty()   # above the pickers, said once they tell which models there are
 chosen = model_pickers()
+if chosen and not ds.info.digits:
+    were = "The models were" if len(chosen) > 1 else "The model was"
+    intro.caption(f"{were} trained on {ds.title}'s {ds.info.subject}, so nothing is "
+                  f"drawn here: upload a photo and {readers(chosen, 'say')} which of its classes "
+                  "it shows.")
 if not chosen:
     st.warning(f"No {ds.title} models yet: train one on the Train page first.")
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")

@@ -73,6 +73,18 @@ def test_without_models_the_page_points_to_training(draw_page, monkeypatch, tmp_
     assert any("No MNIST models yet" in w.value for w in at.warning)
 
 
+def test_with_one_kind_of_model_the_hint_names_that_model_not_both(draw_page, monkeypatch,
+                                                                  tmp_path):
+    from tests.fake_runs import save_run
+
+    monkeypatch.setattr(store, "BUILTIN_ROOT", tmp_path / "none")
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    save_run(tmp_path / "models", "logreg")
+    hint = next(i.value for i in draw_page().info if "Draw a digit (0-9)" in i.value)
+    assert "the Logistic Regression reads it as soon as you lift the pen" in hint
+    assert "both" not in hint
+
+
 SEVEN = [((60, 50), (220, 50)), ((220, 50), (120, 240))]
 
 
