@@ -179,12 +179,12 @@ stored = common.models(ds.name)
 if not stored:
     no_models(ds)
     st.stop()
-st.caption(f"Both models are scored now, on the same {ds.test_note}. Data: {ds.description}.")
 if len(stored) < 2:
     st.info(f"Only one {ds.title} model is stored ({stored[0].label}). Train another on the "
             "Train page to compare the two.", icon=":material/compare_arrows:")
     st.page_link("pages/train.py", label="Train a model", icon=":material/model_training:")
     st.stop()
+st.caption(f"Both models are scored now, on the same {ds.test_note}. Data: {ds.description}.")
 
 chosen = pickers(stored, ds)
 elsewhere = len(common.models()) - len(stored)

@@ -79,6 +79,18 @@ def test_without_models_the_page_says_how_to_get_some(compare_page, monkeypatch,
     assert not at.get("plotly_chart")
 
 
+def test_with_one_model_the_page_asks_for_another_and_claims_no_pair(compare_page, monkeypatch,
+                                                                     tmp_path):
+    from tests.fake_runs import save_run
+
+    monkeypatch.setattr(store, "BUILTIN_ROOT", tmp_path / "none")
+    monkeypatch.setenv("DIGITLAB_MODELS", str(tmp_path / "models"))
+    save_run(tmp_path / "models", "logreg")
+    at = compare_page()
+    assert any("Only one MNIST model is stored" in i.value for i in at.info)
+    assert not [c.value for c in at.caption if "Both models" in c.value]   # there is one
+
+
 @pytest.mark.needs_builtins
 def test_the_built_ins_are_compared_with_numbers_and_figures(compare_page):
     at = compare_page()
