@@ -215,17 +215,22 @@ def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
         yield "cache", str(downloaded(name).parent), _reader(name, downloaded(name), train_images)
 
 
-HERE, DOWNLOAD, MISSING = "here", "download", "missing"
+HERE, DOWNLOAD, FAILED, MISSING = "here", "download", "failed", "missing"
 
 
 def availability(name: str) -> str:
     """Whether dataset `name` can be had, judged from the disk without reading an image:
     HERE (a source's files are there), DOWNLOAD (it needs one: a person starts it, or
-    Fashion-MNIST's is tried when it is chosen) or MISSING (no source here, and no download,
-    or its download failed a moment ago)."""
+    Fashion-MNIST's is tried when it is chosen), FAILED (a person's download of it failed last:
+    they may try again) or MISSING (no source here, and no download, or Fashion-MNIST's failed
+    a moment ago)."""
+    from core import download
+
     if source_here(name) is not None:
         return HERE
-    if info(name).download or (name == "fashion_mnist" and not _failed_lately(KERAS_URL)):
+    if info(name).download:
+        return FAILED if download.last_failed(downloaded(name)) else DOWNLOAD
+    if name == "fashion_mnist" and not _failed_lately(KERAS_URL):
         return DOWNLOAD
     return MISSING
 

@@ -85,6 +85,7 @@ class Download:
         with _lock:
             if _running.get(self._key) is self:
                 del _running[self._key]
+            _ended[self._key] = self
         self._finished.set()
 
     def _run(self) -> None:
@@ -189,6 +190,7 @@ def _open_url(url: str, hint: str = ""):
 
 
 _running: dict[str, Download] = {}     # absolute target path -> its running download
+_ended: dict[str, Download] = {}       # absolute target path -> its last download that ended
 _lock = threading.Lock()
 
 
@@ -215,6 +217,21 @@ def running(target: Path) -> Download | None:
     """The download into `target` that is running now, whoever started it."""
     with _lock:
         return _running.get(os.path.abspath(target))
+
+
+def last_ended(target: Path) -> Download | None:
+    """The last download into `target` that ended (done, failed or cancelled), whoever started
+    it, when none runs now: every session can say how the last try went."""
+    with _lock:
+        key = os.path.abspath(target)
+        return None if key in _running else _ended.get(key)
+
+
+def last_failed(target: Path) -> bool:
+    """Whether the last download into `target` failed (not cancelled), none running since:
+    offline, most likely, so the dataset's menu can say so until someone tries again."""
+    last = last_ended(target)
+    return last is not None and last.state == "failed"
 
 
 def fetch(url: str, target: Path, md5: str, size: int | None = None, hint: str = "") -> Path:

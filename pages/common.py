@@ -52,6 +52,8 @@ def dataset_picker() -> str:
 CHOSEN_DATASET = "chosen_dataset"   # in session_state: the dataset this session chose last
 AVAILABILITY = "dataset_availability"   # in session_state: what the sidebar's menu said
 STATES = {data.HERE: "here, ready to use", data.DOWNLOAD: "needs a download first",
+          data.FAILED: "its download failed (this server may be offline): try again on the "
+                       "page, or ask whoever runs this app",
           data.MISSING: "not available on this server"}
 
 
@@ -63,6 +65,8 @@ def picker_label(key: str, state: str) -> str:
         return record.label
     if state == data.MISSING:
         return f"{record.title} (not available)"
+    if state == data.FAILED:
+        return f"{record.title} (download failed)"
     size = f", {record.download.megabytes:.0f} MB" if record.download else ""
     return f"{record.title} (download{size})"
 
@@ -104,12 +108,11 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
     running download's progress (whoever started it) with Cancel. Polls while it runs, and
     redraws the page when it has ended: with the dataset loaded, or saying what went wrong."""
     target, archive = data.downloaded(record.key), record.download
-    remembered = f"download-{record.key}"
     current = download.running(target)
     if current is None:
         if polling:
             st.rerun(scope="app")                    # it ended since the page was drawn
-        last = st.session_state.get(remembered)
+        last = download.last_ended(target)           # whoever tried: the menu says so too
         failed = last is not None and bool(last.error)
         if failed:
             st.error(last.error, icon=":material/error:")
@@ -117,12 +120,11 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
                      "Download", type="secondary" if failed else "primary",
                      icon=":material/refresh:" if failed else ":material/download:",
                      key=f"get-{record.key}"):
-            st.session_state[remembered] = download.start(
-                archive.address, target, archive.checksum, archive.bytes,
-                hint="Try again later, or ask whoever runs this app to add the dataset.")
+            download.start(archive.address, target, archive.checksum, archive.bytes,
+                           hint="Try again later, or ask whoever runs this app to add the "
+                                "dataset.")
             st.rerun(scope="app")                    # to show its progress
         return
-    st.session_state[remembered] = current
     st.progress(current.fraction, text=f"Downloading {archive.file_name}: {current.progress_text()}")
     if st.button("Cancel", icon=":material/cancel:", key=f"cancel-{record.key}"):
         current.cancel()

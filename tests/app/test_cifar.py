@@ -44,6 +44,10 @@ def test_a_download_that_cannot_connect_says_so_and_can_be_tried_again(no_cifar_
     assert any("CIFAR10_PATH" in m.value for m in runner.markdown)   # and whoever runs it
     again = at.button(key="get-cifar10")
     assert again.label == "Try again" and again.proto.type == "secondary"
+    assert at.sidebar.selectbox(key="dataset").options[2] == "CIFAR-10 (download failed)"
+    other = open_home_on_cifar()                  # another person's session says the same
+    assert "Cannot reach 127.0.0.1" in other.error[0].value
+    assert other.button(key="get-cifar10").label == "Try again"
 
 
 def test_the_sidebar_says_which_datasets_need_a_download(no_cifar_yet):

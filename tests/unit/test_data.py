@@ -232,6 +232,29 @@ def test_availability_is_judged_from_the_disk(offline, no_cifar, monkeypatch, tm
     assert data.availability("fashion_mnist") == data.MISSING       # so it cannot be had
 
 
+def test_a_failed_download_says_so_until_someone_tries_again(no_cifar, monkeypatch):
+    import socket
+
+    from core import download
+
+    target = data.downloaded("cifar10")
+    refused = download.start("http://127.0.0.1:9/cifar-10-binary.tar.gz", target, "0" * 32)
+    refused.wait(10)
+    assert refused.state == "failed"
+    assert data.availability("cifar10") == data.FAILED              # offline, most likely
+    assert download.last_ended(target) is refused                   # every session sees it
+    monkeypatch.setattr(download, "CONNECT_TIMEOUT_S", 0.5)
+    with socket.socket() as silent:                                 # connects, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        again = download.start(f"http://127.0.0.1:{silent.getsockname()[1]}/c.tar.gz", target,
+                               "0" * 32)
+        assert data.availability("cifar10") == data.DOWNLOAD        # someone tries again
+        again.cancel()
+        assert again.wait(10) and again.state == "cancelled"
+    assert data.availability("cifar10") == data.DOWNLOAD            # a cancel is no failure
+
+
 def test_a_package_a_path_or_a_finished_download_makes_it_available(offline, no_cifar,
                                                                    debian_fashion, monkeypatch,
                                                                    tmp_path):
