@@ -174,3 +174,12 @@ def test_an_augmented_check_times_as_many_rows_as_a_plain_one(monkeypatch):
     x, y = np.zeros((worker.SPEED_IMAGES, 28, 28), np.uint8), np.zeros(worker.SPEED_IMAGES)
     worker.logreg_speed(LR.replace(augment=True), x, y)
     assert asked == [worker.SPEED_IMAGES // 50, worker.SPEED_IMAGES // 5]   # x 5 copies inside
+
+
+def test_the_check_times_the_default_logistic_regression_first_and_again_last():
+    from core import kinds, worker
+
+    order = worker.check_order("mnist")
+    default_lr = [c for c in order if speed_key(c) == speed_key(kinds.default_spec("logreg"))]
+    assert order[0] == order[-1] == default_lr[0] and len(default_lr) == 2
+    assert {speed_key(c) for c in order} == {speed_key(c) for c in kinds.speed_cases("mnist")}
