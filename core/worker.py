@@ -180,8 +180,9 @@ def lite_probs(path: Path, x: np.ndarray) -> np.ndarray:
 
 SPEED_BATCHES = 12   # CNN batches timed per recipe at most, after two to warm up,
 SPEED_S = 1.5        # or as many as fit in these seconds (at least three)
-SPEED_IMAGES = 6000  # Logistic Regression: rows of the larger rounds timed (and a tenth of it)
-SPEED_ROUNDS = 3     # Logistic Regression: rounds timed on each, after a first from zero
+SPEED_MIB = 64       # Logistic Regression: the larger rounds' rows hold this much float32, more
+#                      than a CPU's last-level cache (32 MiB here), as a large run's do
+SPEED_ROUNDS = 2     # Logistic Regression: rounds timed on each, after a first from zero
 Measured = tuple[float, float, float, float]   # images/s, seconds timed, per epoch, extra once
 
 
@@ -236,18 +237,26 @@ def logreg_rounds(spec: Spec, x: np.ndarray, y: np.ndarray) -> tuple[float, floa
     return ends[0], (ends[-1] - ends[0]) / SPEED_ROUNDS
 
 
+def speed_rows(shape: tuple[int, ...]) -> int:
+    """Rows of the speed check's larger Logistic Regression rounds for images of `shape`:
+    SPEED_MIB of float32 features (21,399 MNIST images, 5,461 CIFAR-10 ones)."""
+    return SPEED_MIB * 2**20 // (4 * int(np.prod(shape)))
+
+
 def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
     """(images/s, seconds timed, seconds each round costs whatever its images, the first
-    round's extra) of a Logistic Regression, from rounds on SPEED_IMAGES rows and a tenth of
+    round's extra) of a Logistic Regression, from rounds on speed_rows rows and a tenth of
     them (an augmented one trains on 5 rows an image: it is timed on a fifth of the images).
 
     The rounds after the first are timed: the first from zero weights costs more (imports, and
     L-BFGS searching further), which a real job pays once, not every round. On one BLAS thread
-    (core.logreg) a round's time grows with its rows from a few milliseconds at none; rounds on
-    6,000 rows (~0.2 s each) measured a 54,000-row job's speed within ±10 % where single rounds
-    on 3,000 (~0.1 s) were off by up to 40 % (docs/performance.md).
+    (core.logreg) a round's time grows with its rows from a few milliseconds at none, a third
+    faster per row while they fit in the CPU's cache: on a quiet machine 6,000 MNIST rows
+    (18 MiB) trained at 41,700 rows/s, 54,000 at 27,000 (docs/performance.md), so the check
+    times rows that do not fit, as a large run's do not.
     """
-    big = SPEED_IMAGES // (len(logreg.shifted_copies(x[:1], y[:1])[1]) if spec.augment else 1)
+    copies = len(logreg.shifted_copies(x[:1], y[:1])[1]) if spec.augment else 1
+    big = speed_rows(x.shape[1:]) // copies
     small = big // 10
     _, small_s = logreg_rounds(spec, x[:small], y[:small])
     first_s, big_s = logreg_rounds(spec, x[:big], y[:big])
@@ -259,7 +268,7 @@ def logreg_speed(spec: Spec, x: np.ndarray, y: np.ndarray) -> Measured:
 def speed_images(dataset: str) -> tuple[np.ndarray, ...]:
     """Training and test images of `dataset` to time (x, y, x_test, y_test), or random ones of
     its shape when it is not here (how long a batch takes does not depend on the pixels)."""
-    n = max(SPEED_IMAGES, (SPEED_BATCHES + 3) * 256)
+    n = max(speed_rows(data.info(dataset).shape), (SPEED_BATCHES + 3) * 256)
     try:
         ds = data.load(dataset)
         return ds.x_train[:n], ds.y_train[:n], ds.x_test, ds.y_test

@@ -153,13 +153,13 @@ def test_the_check_tells_a_rounds_own_cost_from_its_rows_and_so_predicts_all_540
     from core import worker
 
     asked = linear_rounds(monkeypatch, speed=30_000.0, per_round=0.004, first_extra=0.05)
-    x, y = np.zeros((worker.SPEED_IMAGES, 28, 28), np.uint8), np.zeros(worker.SPEED_IMAGES)
+    rows = worker.speed_rows((28, 28, 1))
+    x, y = np.zeros((rows, 28, 28), np.uint8), np.zeros(rows)
     speed, timed, per_round, extra = worker.logreg_speed(LR, x, y)
-    assert asked == [worker.SPEED_IMAGES // 10, worker.SPEED_IMAGES]
+    assert asked == [rows // 10, rows]
     assert speed == pytest.approx(30_000.0) and per_round == pytest.approx(0.004)
     assert extra == pytest.approx(0.05)
-    assert timed == pytest.approx(worker.SPEED_ROUNDS * (0.008 + 1.1 * worker.SPEED_IMAGES
-                                                         / 30_000.0))   # weighs the speed
+    assert timed == pytest.approx(worker.SPEED_ROUNDS * (0.008 + (rows + rows // 10) / 30_000.0))
     model = costs.CostModel()
     model.learn_start(KIND, 2.7)
     model.learn_check(KEY, KIND, speed, timed, per_round, extra)
@@ -171,9 +171,10 @@ def test_an_augmented_check_times_as_many_rows_as_a_plain_one(monkeypatch):
     from core import worker
 
     asked = linear_rounds(monkeypatch, speed=30_000.0, per_round=0.004, first_extra=0.05)
-    x, y = np.zeros((worker.SPEED_IMAGES, 28, 28), np.uint8), np.zeros(worker.SPEED_IMAGES)
+    rows = worker.speed_rows((28, 28, 1))
+    x, y = np.zeros((rows, 28, 28), np.uint8), np.zeros(rows)
     worker.logreg_speed(LR.replace(augment=True), x, y)
-    assert asked == [worker.SPEED_IMAGES // 50, worker.SPEED_IMAGES // 5]   # x 5 copies inside
+    assert asked == [rows // 5 // 10, rows // 5]                  # x 5 copies inside
 
 
 def test_the_check_times_the_default_logistic_regression_first_and_again_last():
@@ -183,3 +184,13 @@ def test_the_check_times_the_default_logistic_regression_first_and_again_last():
     default_lr = [c for c in order if speed_key(c) == speed_key(kinds.default_spec("logreg"))]
     assert order[0] == order[-1] == default_lr[0] and len(default_lr) == 2
     assert {speed_key(c) for c in order} == {speed_key(c) for c in kinds.speed_cases("mnist")}
+
+
+def test_the_check_times_rows_that_do_not_fit_in_a_cpus_cache():
+    from core import worker
+
+    mnist, cifar = worker.speed_rows((28, 28, 1)), worker.speed_rows((32, 32, 3))
+    assert mnist * 784 * 4 <= worker.SPEED_MIB * 2**20 < (mnist + 1) * 784 * 4
+    assert mnist * 784 * 4 > 32 * 2**20                          # more than this CPU's L3 holds
+    assert cifar * 3072 * 4 <= worker.SPEED_MIB * 2**20 < (cifar + 1) * 3072 * 4
+    assert worker.speed_rows((28, 28)) == mnist                   # grey images without a channel
