@@ -3,7 +3,7 @@ on this machine and stops at its end, with its own ports and temp folder.
 
 Ray is used from a bridge process (core/ray_bridge.py), so neither this pytest process nor the
 Streamlit server ever imports `ray`; the last test checks that. The jobs are tiny Logistic
-Regressions (1,000 images) or long ones that are stopped or killed within seconds.
+Regressions (1,000 or 2,000 images) or long ones that are stopped or killed within seconds.
 """
 
 import importlib.util
@@ -29,6 +29,7 @@ pytestmark = pytest.mark.skipif(importlib.util.find_spec("ray") is None,
 ROOT = Path(__file__).resolve().parents[2]
 TINY = Spec("logreg", "mnist", epochs=1, train_size=1000)
 LONG = Spec("logreg", "mnist", epochs=300, train_size=3000)   # minutes: it is always ended
+MEDIUM = Spec("logreg", "mnist", epochs=8, train_size=2000)   # seconds: outlasts a TINY
 
 
 @pytest.fixture(scope="session")
@@ -87,19 +88,20 @@ def test_a_finished_model_is_in_the_app_store_before_its_done_event(on_ray, tmp_
     assert store.load_logreg(model).coef_.shape[0] == 10
 
 
-def test_two_jobs_train_at_the_same_time(on_ray, tmp_path):
-    """JobRunner on main trains one job at a time (it does not use slots() yet): the
-    executor is asked directly, as a runner with two trainers will."""
-    long = on_ray.launch("long", LONG, "train", str(tmp_path))
-    wait_for(lambda: long.pid is not None, what="the long job to start on a node")
-    tiny = on_ray.launch("tiny2", TINY, "train", str(tmp_path))
-    assert [e["type"] for e in tiny.events()][-1] == "done"
-    assert long.inbox.empty() or all(
-        e["type"] not in ("done", "stopped", "failed") for e in list(long.inbox.queue))
-    assert tiny.pid != long.pid and tiny.where == long.where
-    long.kill()
-    assert not [e for e in long.events() if e["type"] == "done"]
-    assert long.stop_requested and len(user_models(tmp_path)) == 1
+def test_two_jobs_from_two_sessions_train_at_the_same_time_on_the_cluster(runner):
+    """The runner starts as many jobs as the cluster has room for (2): a second person's
+    job trains while the first person's does, and both models land in the runner's store."""
+    first = runner.start(MEDIUM, owner="anna")
+    wait_for(lambda: first.history, what="the first job's first curve point")
+    second = runner.start(TINY, owner="ben")
+    assert second is not first and not second.waiting   # a trainer was free
+    wait_for(lambda: second.history, what="the second job's first curve point")
+    assert first.status == "running" and second.active   # both train now, on two workers
+    assert runner.runs[first.id].pid != runner.runs[second.id].pid
+    for job in (second, first):
+        assert runner.wait(job.id, timeout=180).status == "done", job.error
+    assert sorted(user_models(Path(runner.models_root))) == sorted([first.model_id,
+                                                                     second.model_id])
 
 
 def test_curve_points_arrive_while_it_trains_and_stop_ends_it(runner):
