@@ -50,6 +50,14 @@ def started(runner) -> list[int]:
     return [int(line) for line in log.read_text().split()] if log.exists() else []
 
 
+def until_running(job, timeout=60):
+    """Wait until `job`'s worker has said it trains (starting a process can take seconds)."""
+    deadline = time.monotonic() + timeout
+    while job.status != "running":
+        assert time.monotonic() < deadline, f"job still {job.status} after {timeout} s"
+        time.sleep(0.05)
+
+
 def wait_all(runner, queued, timeout=60):
     for j in queued:
         runner.wait(j.id, timeout=timeout)
@@ -157,6 +165,7 @@ def test_a_task_that_borrows_the_trainer_waits_for_the_running_job_and_goes_befo
 def test_a_task_that_cannot_borrow_the_trainer_in_time_hears_how_long_it_has_left(runner):
     long = runner.start(job(1, tenths=100))
     runner.speeds[kinds.speed_key(long.spec)] = 100.0     # 100 "epochs" of 900 images at 100/s
+    until_running(long)                                   # its worker has begun (a busy machine)
     with pytest.raises(jobs.TrainerBusy) as busy:
         with runner.lend(wait_s=0.3):
             pytest.fail("lent while a job trains")
