@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from core import kinds
+from core.plot import go, make_subplots
+from core.verdict import NEAR_CHANCE
 
 TRAIN_COLOR, VAL_COLOR = "#4f46e5", "#f59e0b"
 LABELS = {"accuracy": "Accuracy", "loss": "Loss (cross-entropy)"}
@@ -14,10 +14,12 @@ TICKS = {"accuracy": ".4~p"}   # 90%, 91.25%: a curve that moves by tenths still
 
 
 def training_curve(history: list[dict], metric: str, epochs: int, title: str | None = None,
-                   unit: str = "epoch") -> go.Figure:
+                   unit: str = "epoch", guessing: float | None = None) -> go.Figure:
     """Train vs validation `metric` ("accuracy" or "loss") at each curve point, x axis in
     epochs (a Logistic Regression's `unit` "round"; points may fall inside one) fixed to
-    0..epochs, ticks at whole ones."""
+    0..epochs, ticks at whole ones. An accuracy curve that never got far past `guessing` (the
+    accuracy of a guess) is drawn from 0 to 100 % with that line, so a wobble near chance does
+    not look like learning."""
     x = [h["epoch"] for h in history]
     fig = go.Figure()
     for key, name, color in ((metric, "train", TRAIN_COLOR), (f"val_{metric}", "validation", VAL_COLOR)):
@@ -30,7 +32,17 @@ def training_curve(history: list[dict], metric: str, epochs: int, title: str | N
                       xaxis=dict(title=f"{unit}s", range=[0, end * 1.03], tickangle=0, tick0=0,
                                  dtick=1 if epochs <= 10 else 2 if epochs <= 20 else 5),
                       yaxis=dict(title=LABELS[metric], tickformat=TICKS.get(metric)))
+    if metric == "accuracy" and guessing is not None and history and near_guessing(history, guessing):
+        fig.update_yaxes(range=[0, 1])
+        fig.add_hline(y=guessing, line=dict(color="#9ca3af", dash="dot", width=1),
+                      annotation_text=f"guessing ({guessing:.0%})", annotation_position="top left")
     return fig
+
+
+def near_guessing(history: list[dict], guessing: float) -> bool:
+    """Whether no accuracy on the curve got past the verdict's "did not learn" line."""
+    top = max(max(h["accuracy"], h["val_accuracy"]) for h in history)
+    return top < guessing + NEAR_CHANCE * (1 - guessing)
 
 
 def probabilities(probs, class_names, height: int = 230) -> go.Figure:

@@ -5,7 +5,7 @@ that says what data it was measured on (see core.charts._titled)."""
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
+from core.plot import go
 
 from core import metrics
 from core.charts import MODEL_COLORS, _titled

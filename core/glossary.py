@@ -56,6 +56,10 @@ TERMS = {
     "estimated / real time": "Seconds from Start to saved: what the Train page estimated "
                              "before the run (from what runs cost on this machine), then what "
                              "it took.",
+    "images/s overall": "Training images times epochs (or rounds), divided by the seconds "
+                        "training took, building the model and validation included: a small "
+                        "run spends most of its time on those, so it looks slower than the "
+                        "steady speed an estimate uses.",
 }
 
 

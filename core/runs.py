@@ -22,7 +22,7 @@ LOG_SETTINGS = ("learning_rate", "C")   # settings tried on a log scale: their c
 RUN, EXPERIMENT, TEST, BEST_VAL, VERDICT, KIND = (
     "Run", "Experiment", "Test accuracy", "Best validation accuracy", "Verdict", "Kind")
 IMAGES, SECONDS, SPEED, DATE, BUILT_IN, ID = (
-    "Images used", "Training time (s)", "Images/s", "Date (UTC)", "Built-in", "ID")
+    "Images used", "Training time (s)", "Images/s overall", "Date (UTC)", "Built-in", "ID")
 ESTIMATE = "Estimated / real time (s)"   # launch to saved, as the Train page estimated it
 
 

@@ -3,7 +3,7 @@ test accuracy. Pure functions: data in, figure out (core.runs names the runs).""
 
 from __future__ import annotations
 
-import plotly.graph_objects as go
+from core.plot import go
 
 from core import kinds
 from core.charts import LABELS, TICKS, _titled

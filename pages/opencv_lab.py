@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import plotly.graph_objects as go
+from core.plot import go
 import streamlit as st
 
 from core import glossary, images

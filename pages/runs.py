@@ -124,7 +124,8 @@ def column_config(models: list[store.ModelInfo]) -> dict:
         runs.IMAGES: st.column_config.NumberColumn(format="localized"),
         runs.SECONDS: st.column_config.NumberColumn(format="%.1f"),
         runs.ESTIMATE: st.column_config.TextColumn(help=glossary.explain("estimated / real time")),
-        runs.SPEED: st.column_config.NumberColumn(format="%.0f")}
+        runs.SPEED: st.column_config.NumberColumn(format="%.0f",
+                                                 help=glossary.explain("images/s overall"))}
 
 
 def setting_help(key: str, present: set[str]) -> str | None:

@@ -3,7 +3,7 @@ for a shared run, who it is shared with and who may stop it."""
 
 import streamlit as st
 
-from core import charts, events, glossary, jobs, kinds, store, verdict
+from core import charts, datasets, events, glossary, jobs, kinds, store, verdict
 from pages import common
 
 VERDICT_BOX = {  # a verdict's box and icon: a check only for a run that converged
@@ -48,7 +48,7 @@ def progress_line(job: jobs.Job) -> str:
     if job.eta_seconds is not None:
         parts.append(f"about {job.eta_seconds:.0f} s left")
     if job.images_per_s:
-        parts.append(f"{job.images_per_s:,.0f} images/s")
+        parts.append(f"{job.images_per_s:,.0f} images/s overall")
     return " · ".join(parts) + f" — {job.message}"
 
 
@@ -83,11 +83,20 @@ def job_view(runner: jobs.JobRunner, job: jobs.Job, me: str) -> None:
     if job.history:
         left, right = st.columns(2)
         left.plotly_chart(charts.training_curve(job.history, "accuracy", job.epochs,
-                                                unit=job.spec.unit), key=f"acc-{job.id}")
+                                                unit=job.spec.unit, guessing=guessing(job)),
+                          key=f"acc-{job.id}")
         right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs,
                                                  unit=job.spec.unit), key=f"loss-{job.id}")
     learned_view(job)
     show_result(job, me)
+
+
+def guessing(job: jobs.Job) -> float | None:
+    """The accuracy of a guess on the job's dataset (one class in its number of classes)."""
+    try:
+        return verdict.chance(len(datasets.info(job.spec.dataset).class_names))
+    except ValueError:
+        return None
 
 
 def show_result(job: jobs.Job, me: str) -> None:

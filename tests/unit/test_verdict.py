@@ -3,7 +3,7 @@ settings, the sentence about a saved run, and the warning before Start."""
 
 import pytest
 
-from core import verdict
+from core import charts, verdict
 from core.kinds import Spec, recipe_spec
 from core.verdict import training_verdict
 
@@ -125,3 +125,16 @@ def test_the_warning_before_start_follows_the_measured_line():
 @pytest.mark.parametrize("recipe", sorted(verdict.LEARNING_LINE))
 def test_every_recipe_has_a_measured_line_and_full_runs_pass_it(recipe):
     assert verdict.likely_to_fail(recipe_spec(recipe), 54_000) is None
+
+
+def test_a_curve_that_did_not_learn_is_drawn_from_0_to_100_percent_with_guessing_marked():
+    """A wobble between 9 % and 11 % would fill an autoscaled chart and look like learning."""
+    flat = [{"epoch": e, "accuracy": a, "val_accuracy": a - 0.01, "loss": 2.3, "val_loss": 2.3}
+            for e, a in ((1, 0.10), (2, 0.12))]
+    learned = [dict(p, accuracy=0.97 + p["epoch"] / 100, val_accuracy=0.96) for p in flat]
+    fig = charts.training_curve(flat, "accuracy", 2, guessing=0.1)
+    assert tuple(fig.layout.yaxis.range) == (0, 1)
+    assert [s.y0 for s in fig.layout.shapes] == [0.1]
+    fig = charts.training_curve(learned, "accuracy", 2, guessing=0.1)
+    assert fig.layout.yaxis.range is None and not fig.layout.shapes
+    assert not charts.training_curve(flat, "loss", 2, guessing=0.1).layout.shapes
