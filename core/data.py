@@ -251,6 +251,8 @@ def availability(name: str) -> str:
 
     if source_here(name) is not None:
         return HERE
+    if datasets.is_own(name):       # deleted, or made on another server
+        return MISSING
     if info(name).download:
         return FAILED if download.last_failed(downloaded(name)) else DOWNLOAD
     if name == "fashion_mnist" and not _failed_lately(KERAS_URL):

@@ -137,8 +137,8 @@ def may_see(ds: OwnDataset, person: str) -> bool:
 
 def visible(person: str) -> list[OwnDataset]:
     """The datasets `person` may see: their own and shared ones, the latest touched first."""
-    mine = [ds for ds in all_datasets() if may_see(ds, person)]
-    return sorted(mine, key=lambda ds: -ds.touched_at)
+    seen = [ds for ds in all_datasets() if may_see(ds, person)]
+    return sorted(seen, key=lambda ds: -ds.touched_at)
 
 
 def examples(key: str) -> Examples:
@@ -149,27 +149,32 @@ def examples(key: str) -> Examples:
         raise OwnDatasetError(str(e)) from None
 
 
-def counts(key: str) -> dict[str, tuple[int, int]]:
+def _key(dataset: OwnDataset | str) -> str:
+    return dataset if isinstance(dataset, str) else dataset.key
+
+
+def counts(dataset: OwnDataset | str) -> dict[str, tuple[int, int]]:
     """(train, test) examples per class name, in the classes' order."""
-    ds, ex = get(key), examples(key)
+    ds, ex = get(_key(dataset)), examples(_key(dataset))
     return {name: (int(np.sum((ex.y == i) & ~ex.test)), int(np.sum((ex.y == i) & ex.test)))
             for i, name in enumerate(ds.class_names)}
 
 
-def training_problem(key: str) -> str | None:
-    """Why dataset `key` cannot be trained yet (a class with too few examples), or None."""
-    for name, (train, test) in counts(key).items():
-        if train + test < MIN_PER_CLASS:
-            return (f"Class '{name}' needs {MIN_PER_CLASS - train - test} more examples "
+def training_problem(dataset: OwnDataset | str) -> str | None:
+    """Why the dataset cannot be trained yet (a class with too few examples), or None."""
+    for name, (train, test) in counts(dataset).items():
+        missing = MIN_PER_CLASS - train - test
+        if missing > 0:
+            return (f"Class '{name}' needs {missing} more example{'s' * (missing > 1)} "
                     f"({MIN_PER_CLASS} at least).")
     return None
 
 
-def imbalance_warning(key: str) -> str | None:
+def imbalance_warning(dataset: OwnDataset | str) -> str | None:
     """A sentence when the largest class holds over IMBALANCE times the smallest, else None."""
-    totals = {name: train + test for name, (train, test) in counts(key).items()}
+    totals = {name: train + test for name, (train, test) in counts(dataset).items()}
     big, small = max(totals, key=totals.get), min(totals, key=totals.get)
-    if totals[big] > IMBALANCE * max(totals[small], 1):
+    if totals[big] > IMBALANCE * totals[small]:
         return (f"Class '{big}' has {totals[big]} examples and '{small}' only {totals[small]}: "
                 f"a model may learn to answer '{big}' too often. Add examples to '{small}'.")
     return None
