@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from core import data, datasets, own_datasets as od, own_examples as oe
+from core import data, datasets
+from core import own_datasets as od
+from core import own_examples as oe
 from core.own_datasets import LimitError, NeedsConsent, NotYours, OwnDatasetError
 from tests.unit.test_imageops import png_header_only
 
