@@ -32,9 +32,10 @@ def drawing(text: str, seed: int = 0, size: int = 280) -> np.ndarray:
     """A white-on-black drawing of `text`, somewhere on a canvas, like the Draw page's."""
     rng = np.random.default_rng(seed)
     img = np.zeros((size, size), np.uint8)
-    x, y = int(rng.integers(10, 80)), int(rng.integers(150, 230))
-    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, 3 + 2 * rng.random(), 255,
-                int(rng.integers(8, 20)))
+    k = size / 280
+    x, y = int(k * rng.integers(10, 80)), int(k * rng.integers(150, 230))
+    cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, k * (3 + 2 * rng.random()), 255,
+                max(2, int(k * rng.integers(8, 20))))
     return img
 
 
