@@ -160,7 +160,7 @@ def own_root() -> Path:
 
 def is_own(key: str) -> bool:
     """`key` names a dataset a person made (its form only; it may not exist)."""
-    return bool(OWN_KEY.fullmatch(key or ""))
+    return isinstance(key, str) and bool(OWN_KEY.fullmatch(key))
 
 
 def own_folder(key: str) -> Path:
@@ -201,6 +201,8 @@ def own_info(key: str, meta: dict) -> DatasetInfo:
 
 def known(key: str) -> bool:
     """A built-in dataset, or one a person made that is on this server now."""
+    if not isinstance(key, str):
+        return False
     return key in DATASETS or (is_own(key) and (own_folder(key) / OWN_JSON).is_file())
 
 

@@ -14,6 +14,7 @@ from PIL import Image
 from core import data, datasets
 from core import own_datasets as od
 from core import own_examples as oe
+from core import store as model_store
 from core.own_datasets import LimitError, NeedsConsent, NotYours, OwnDatasetError
 from tests.unit.test_imageops import png_header_only
 
@@ -21,7 +22,7 @@ ME, YOU = "a" * 32, "b" * 32
 
 
 @pytest.fixture(autouse=True)
-def store(tmp_path, monkeypatch):
+def own_root(tmp_path, monkeypatch):
     """Every test gets its own empty dataset folder and the default per-server limit."""
     monkeypatch.setenv("DIGITLAB_DATASETS", str(tmp_path / "datasets"))
     monkeypatch.delenv("DIGITLAB_MAX_DATASETS", raising=False)
@@ -94,7 +95,7 @@ def test_a_photo_dataset_reads_like_cifar10():
     assert loaded.x_test.shape[1:] == (32, 32, 3) and loaded.size == 4
 
 
-def test_a_deleted_or_made_up_key_is_refused_without_touching_the_disk(store):
+def test_a_deleted_or_made_up_key_is_refused_without_touching_the_disk():
     ds = sketches()
     od.delete(ds.key, ME)
     assert not datasets.known(ds.key) and data.availability(ds.key) == data.MISSING
@@ -325,3 +326,26 @@ def test_marking_a_dataset_trained_is_saved():
     ds = sketches()
     assert od.mark_trained(ds.key).trained_at == pytest.approx(time.time(), abs=60)
     assert od.get(ds.key).trained_at is not None
+
+
+def test_the_model_store_knows_a_made_dataset_while_it_exists(tmp_path):
+    ds = sketches()
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.npz").write_bytes(b"")
+    (folder / "meta.json").write_text(json.dumps({"kind": "logreg", "dataset": ds.key}))
+    assert model_store.read_meta(folder)["dataset"] == ds.key
+    od.delete(ds.key, ME)
+    with pytest.raises(model_store.StoreError, match="a dataset this app does not know"):
+        model_store.read_meta(folder)
+
+
+def test_the_revision_caches_key_on_changes_with_every_example():
+    ds = sketches()
+    assert data.revision("mnist") == 0
+    first = data.revision(ds.key)
+    time.sleep(0.01)
+    oe.add_images(ds.key, "a", [drawing("a")], ME)
+    assert data.revision(ds.key) != first
+    od.delete(ds.key, ME)
+    assert data.revision(ds.key) == -1

@@ -14,7 +14,7 @@ from core import own_examples as oe
 from core import own_zip as oz
 from core.own_datasets import NotYours, OwnDatasetError
 from tests.unit.test_imageops import png_header_only
-from tests.unit.test_own_datasets import ME, YOU, drawing, photo, png, store  # noqa: F401
+from tests.unit.test_own_datasets import ME, YOU, drawing, own_root, photo, png  # noqa: F401
 
 
 def zipped(entries: dict[str, bytes]) -> bytes:
