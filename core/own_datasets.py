@@ -19,6 +19,7 @@ import json
 import os
 import shutil
 import time
+import unicodedata
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -183,8 +184,9 @@ def imbalance_warning(dataset: OwnDataset | str) -> str | None:
 # ---------------------------------------------------------------- checks
 
 def checked_name(name: str, what: str = "The dataset's name") -> str:
-    """A name stripped of spaces, or OwnDatasetError: empty, too long, or unusable as a folder."""
-    name = str(name).strip()
+    """A name stripped of spaces, accents composed (as zips from macOS are read), or
+    OwnDatasetError: empty, too long, or unusable as a folder name."""
+    name = unicodedata.normalize("NFC", str(name)).strip()
     if not name:
         raise OwnDatasetError(f"{what} is empty: give it one.")
     if len(name) > MAX_NAME:
@@ -308,7 +310,10 @@ def discard(key: str) -> None:
     with server_lock, dataset_lock(key):
         folder = datasets.own_folder(key)
         gone = folder.with_name(f".{key}.{uuid.uuid4().hex[:8]}.deleted")
-        os.replace(folder, gone)
+        try:
+            os.replace(folder, gone)
+        except FileNotFoundError:
+            return                          # deleted a moment ago by another session
         shutil.rmtree(gone, ignore_errors=True)
 
 

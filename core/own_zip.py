@@ -26,6 +26,7 @@ import numpy as np
 from core import datasets, images
 from core.own_datasets import (
     MAX_EXAMPLES,
+    MAX_NAME,
     MAX_UPLOAD_BYTES,
     OwnDataset,
     OwnDatasetError,
@@ -47,6 +48,7 @@ ARCHIVE_ENDINGS = (".zip", ".tar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar")
 ARCHIVE_MAGIC = (b"PK\x03\x04", b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!", b"BZh", b"\xfd7zXZ")
 UTF8_FLAG, ENCRYPTED_FLAG = 0x800, 0x1
 EXPORT_IMAGE = ".png"
+DEFAULT_TITLE = "Imported"
 
 
 @dataclass(frozen=True)
@@ -179,11 +181,16 @@ def _target(classes, top, person, kind, name, into, file_name) -> tuple[OwnDatas
                                   f"“{ds.name}” ({', '.join(ds.class_names)}).")
         return ds, ds.kind
     checked_classes(classes)
-    checked_name(name or top or PurePosixPath(file_name).stem or "Imported")
+    checked_name(_title(name, top, file_name))
     if kind not in datasets.OWN_KINDS:
         raise OwnDatasetError(f"Choose the kind of dataset the zip makes: "
                               f"{' or '.join(datasets.OWN_KINDS)}.")
     return None, kind
+
+
+def _title(name: str | None, top: str | None, file_name: str) -> str:
+    """The new dataset's name: the one given, else the zip's top folder's or file's (cut short)."""
+    return name or (top or PurePosixPath(file_name).stem or DEFAULT_TITLE)[:MAX_NAME].strip()
 
 
 def _fingerprint(x: np.ndarray) -> str:
@@ -201,8 +208,7 @@ def import_zip(content: bytes, person: str, kind: str | None = None, name: str |
         ds, kind = _target(classes, top, person, kind, name, into, file_name)
         found = _prepared(zf, classes, kind)
     if ds is None:
-        title = checked_name(name or top or PurePosixPath(file_name).stem or "Imported")
-        ds = create(title, kind, list(classes), person, confirm)
+        ds = create(_title(name, top, file_name), kind, list(classes), person, confirm)
         try:
             return _add_new(ds, found, person)
         except Exception:

@@ -168,3 +168,8 @@ def test_too_big_too_many_or_not_a_zip_is_refused():
     with pytest.raises(OwnDatasetError, match="2 at least"):
         oz.import_zip(zipped({"a/1.png": GOOD["a/1.png"]}), ME, kind="sketch")
     assert od.all_datasets() == []
+
+
+def test_a_long_file_name_is_cut_to_a_dataset_name():
+    ds = oz.import_zip(zipped(GOOD), ME, kind="sketch", file_name="x" * 60 + ".zip").dataset
+    assert ds.name == "x" * od.MAX_NAME
