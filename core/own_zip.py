@@ -28,6 +28,7 @@ from core.own_datasets import (
     MAX_EXAMPLES,
     MAX_NAME,
     MAX_UPLOAD_BYTES,
+    LimitError,
     OwnDataset,
     OwnDatasetError,
     checked_classes,
@@ -102,7 +103,7 @@ def listing(zf: zipfile.ZipFile) -> list[tuple[tuple[str, ...], zipfile.ZipInfo]
         files += not member.is_dir()
         total += member.file_size
         if files > MAX_FILES:
-            raise OwnDatasetError(f"The zip holds more than {MAX_FILES:,} files; a dataset "
+            raise LimitError(f"The zip holds more than {MAX_FILES:,} files; a dataset "
                                   f"holds {MAX_EXAMPLES:,} examples at most.")
     if total > MAX_TOTAL_BYTES:
         raise OwnDatasetError(f"The zip's files unpack to {total / 2**20:,.0f} MB; "
@@ -138,8 +139,9 @@ def layout(entries) -> tuple[str | None, dict[str, list[tuple[str, zipfile.ZipIn
 
 def open_zip(content: bytes, file_name: str) -> zipfile.ZipFile:
     """The upload as a zip, or OwnDatasetError (too big, not a zip)."""
+    file_name = file_name or "The upload"
     if len(content) > MAX_UPLOAD_BYTES:
-        raise OwnDatasetError(f"{file_name} is {len(content) / 2**20:.1f} MB; one upload is "
+        raise LimitError(f"{file_name} is {len(content) / 2**20:.1f} MB; one upload is "
                               f"{MAX_UPLOAD_BYTES // 2**20} MB at most.")
     try:
         return zipfile.ZipFile(io.BytesIO(content))
@@ -199,7 +201,7 @@ def _fingerprint(x: np.ndarray) -> str:
 
 def import_zip(content: bytes, person: str, kind: str | None = None, name: str | None = None,
                into: str | None = None, confirm: bool = False,
-               file_name: str = "The zip") -> Imported:
+               file_name: str = "") -> Imported:
     """A zip of class folders as a new dataset of `person`'s (`kind` and `name`: else the top
     folder's or the file's name), or added `into` their dataset of the same classes (examples
     it has already are skipped). OwnDatasetError naming the file (LimitError, NeedsConsent)."""

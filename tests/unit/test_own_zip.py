@@ -12,7 +12,7 @@ from core import data
 from core import own_datasets as od
 from core import own_examples as oe
 from core import own_zip as oz
-from core.own_datasets import NotYours, OwnDatasetError
+from core.own_datasets import LimitError, NotYours, OwnDatasetError
 from tests.unit.test_imageops import png_header_only
 from tests.unit.test_own_datasets import ME, YOU, drawing, own_root, photo, png  # noqa: F401
 
@@ -156,12 +156,12 @@ def test_a_zip_bomb_is_refused_from_the_sizes_it_declares(monkeypatch):
 
 
 def test_too_big_too_many_or_not_a_zip_is_refused():
-    with pytest.raises(OwnDatasetError, match="up.zip is 20.0 MB; one upload is 20 MB at most"):
+    with pytest.raises(LimitError, match="up.zip is 20.0 MB; one upload is 20 MB at most"):
         oz.import_zip(bytes(20 * 2**20 + 1), ME, kind="sketch", file_name="up.zip")
     with pytest.raises(OwnDatasetError, match="not a zip file"):
         oz.import_zip(b"hello", ME, kind="sketch")
     many = zipped({f"{'ab'[i % 2]}/{i}.png": b"" for i in range(5_001)})
-    with pytest.raises(OwnDatasetError, match="more than 5,000 files"):
+    with pytest.raises(LimitError, match="more than 5,000 files"):
         oz.import_zip(many, ME, kind="sketch")
     with pytest.raises(OwnDatasetError, match="Choose the kind"):
         oz.import_zip(zipped(GOOD), ME)
