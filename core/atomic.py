@@ -7,6 +7,7 @@ crash at any moment leaves either the old file or the new one, never half of one
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -54,10 +55,14 @@ def fsync_folder(folder: Path) -> None:
 
 
 def remove_stale_tmp(folder: Path) -> None:
-    """Temp files a killed save left behind (never those of a save going on now)."""
-    for tmp in folder.glob(TMP_PATTERN):
+    """Temp files and folders a killed save left behind (never those of a save going on now)."""
+    for tmp in folder.glob(TMP_PATTERN) if folder.is_dir() else ():
         try:
-            if time.time() - tmp.stat().st_mtime > STALE_TMP_S:
+            if time.time() - tmp.stat().st_mtime <= STALE_TMP_S:
+                continue
+            if tmp.is_dir():
+                shutil.rmtree(tmp)
+            else:
                 tmp.unlink()
         except OSError:
             continue

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from core import data, datasets
-from core.atomic import dataset_lock, server_lock, write_atomic
+from core.atomic import dataset_lock, remove_stale_tmp, server_lock, write_atomic
 from core.datafiles import DataError, read_examples
 
 MIN_CLASSES, MAX_CLASSES = 2, 10
@@ -115,6 +115,8 @@ def get(key: str) -> OwnDataset:
     except ValueError as e:
         raise OwnDatasetError(str(e)) from None
     fields = {k: meta[k] for k in OwnDataset.__dataclass_fields__ if k in meta and k != "key"}
+    if not isinstance(fields.get("owner"), str):
+        raise OwnDatasetError(f"{key}: its {datasets.OWN_JSON} names no owner")
     return OwnDataset(key, **(fields | {"class_names": tuple(meta["class_names"])}))
 
 
@@ -266,6 +268,7 @@ def create(name: str, kind: str, class_names, owner: str, confirm: bool = False)
     if not owner:
         raise OwnDatasetError("A dataset needs an owner (the key of the session making it).")
     with server_lock:
+        remove_stale_tmp(datasets.own_root())   # folders a killed create or delete left
         everything = all_datasets()
         if sum(ds.owner == owner for ds in everything) >= PER_PERSON:
             raise LimitError(f"You have {PER_PERSON} datasets, the most one person keeps here. "
@@ -273,7 +276,7 @@ def create(name: str, kind: str, class_names, owner: str, confirm: bool = False)
         make_room(confirm, everything)
         now = time.time()
         ds = OwnDataset(_new_key(), name, kind, class_names, owner, False, now, now, None)
-        building = ds.folder.with_name(f".{ds.key}.new")
+        building = ds.folder.with_name(f".{ds.key}.new.tmp")
         building.mkdir(parents=True)
         save_examples(ds.key, empty(ds), building)
         _save_meta(ds, building)
@@ -309,7 +312,7 @@ def discard(key: str) -> None:
     for the server's own clean-ups (make_room, a failed import); people call `delete`."""
     with server_lock, dataset_lock(key):
         folder = datasets.own_folder(key)
-        gone = folder.with_name(f".{key}.{uuid.uuid4().hex[:8]}.deleted")
+        gone = folder.with_name(f".{key}.{uuid.uuid4().hex[:8]}.deleted.tmp")
         try:
             os.replace(folder, gone)
         except FileNotFoundError:

@@ -349,3 +349,19 @@ def test_the_revision_caches_key_on_changes_with_every_example():
     assert data.revision(ds.key) != first
     od.delete(ds.key, ME)
     assert data.revision(ds.key) == -1
+
+
+def test_what_a_killed_create_leaves_is_swept_and_broken_records_are_skipped(own_root):
+    ds = sketches()
+    left = own_root / ".own-000000000000.new.tmp"     # a create killed before its rename
+    left.mkdir()
+    (left / "dataset.json").write_text("{}")
+    old = time.time() - 2 * 3600
+    os.utime(left, (old, old))
+    broken = own_root / "own-0123456789ab"
+    broken.mkdir()
+    (broken / "dataset.json").write_text(json.dumps({"name": "x", "kind": "sketch",
+                                                     "class_names": ["a", "b"]}))
+    assert [d.key for d in od.all_datasets()] == [ds.key]    # no owner: not a dataset here
+    od.create("Next", "sketch", ["a", "b"], ME)
+    assert not left.exists()
