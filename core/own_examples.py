@@ -111,11 +111,25 @@ def _appended(ex: Examples, labels: list[int], xs: list[np.ndarray],
                     np.concatenate([ex.test, np.asarray(test, bool)])), ids
 
 
+def _check_prepared(ds: OwnDataset, labels: list[int], xs: list[np.ndarray]) -> None:
+    """OwnDatasetError unless every label is a class of `ds` and every image has its shape."""
+    h, w, c = ds.shape
+    shape = (h, w) if c == 1 else (h, w, c)
+    if len(labels) != len(xs) or any(not 0 <= int(y) < len(ds.class_names) for y in labels):
+        raise OwnDatasetError(f"“{ds.name}” has classes 0 to {len(ds.class_names) - 1}: "
+                              "some examples name none of them.")
+    wrong = next((np.shape(x) for x in xs if np.shape(x) != shape), None)
+    if wrong is not None:
+        raise OwnDatasetError(f"An example of “{ds.name}” is {wrong}, not {shape}: "
+                              "prepare it first (own_examples.prepared).")
+
+
 def add_prepared(key: str, person: str, labels: list[int], xs: list[np.ndarray],
                  wanted_ids: list[str] | None = None) -> list[str]:
     """Add examples already prepared (see `prepared`) to classes `labels`; their new ids."""
     with dataset_lock(key):
         ds = mine(key, person)
+        _check_prepared(ds, labels, xs)
         new, ids = _appended(examples(key), labels, xs, wanted_ids)
         save_examples(key, new)
         touched(ds)

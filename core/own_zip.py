@@ -8,7 +8,8 @@ the sizes its members declare (zipfile never returns more than that), paths that
 nested archives, files outside class folders. Then every image is decoded (core.images:
 image bombs refused) and prepared like the dataset's kind. A refusal names the file and
 changes nothing. Exported zips name each file by its example's id, in the order the examples
-were added, so a downloaded zip uploaded back gives the same examples, ids, classes and split.
+were added, so a downloaded zip uploaded back gives the same examples, ids and classes (in
+their order), and the same split unless examples had been deleted before the download.
 """
 
 from __future__ import annotations

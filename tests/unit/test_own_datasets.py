@@ -365,3 +365,12 @@ def test_what_a_killed_create_leaves_is_swept_and_broken_records_are_skipped(own
     assert [d.key for d in od.all_datasets()] == [ds.key]    # no owner: not a dataset here
     od.create("Next", "sketch", ["a", "b"], ME)
     assert not left.exists()
+
+
+def test_prepared_examples_must_fit_the_dataset():
+    ds = sketches()
+    with pytest.raises(OwnDatasetError, match="name none of them"):
+        oe.add_prepared(ds.key, ME, [3], [np.zeros((28, 28), np.uint8)])
+    with pytest.raises(OwnDatasetError, match=r"is \(32, 32, 3\), not \(28, 28\)"):
+        oe.add_prepared(ds.key, ME, [0], [np.zeros((32, 32, 3), np.uint8)])
+    assert len(od.examples(ds.key)) == 0
