@@ -4,6 +4,7 @@ split, atomic saves, whose they are, and the way core.datasets and core.data rea
 import io
 import json
 import os
+import threading
 import time
 
 import cv2
@@ -374,3 +375,24 @@ def test_prepared_examples_must_fit_the_dataset():
     with pytest.raises(OwnDatasetError, match=r"is \(32, 32, 3\), not \(28, 28\)"):
         oe.add_prepared(ds.key, ME, [0], [np.zeros((32, 32, 3), np.uint8)])
     assert len(od.examples(ds.key)) == 0
+
+
+def test_two_sessions_adding_at_once_lose_nothing():
+    ds = sketches()
+    x = oe.prepared("sketch", drawing("a"))
+
+    def add(label: int) -> None:
+        for _ in range(15):
+            oe.add_prepared(ds.key, ME, [label], [x])
+    threads = [threading.Thread(target=add, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert od.counts(ds) == {"a": (12, 3), "b é": (12, 3), "c": (0, 0)}
+
+
+def test_a_photo_that_is_no_image_is_refused_by_name():
+    ds = od.create("Leaves", "photo", ["oak", "maple"], ME)
+    with pytest.raises(OwnDatasetError, match="leaf.png cannot be used: expected a grey or colour"):
+        oe.add_images(ds.key, "oak", [np.zeros(10, np.uint8)], ME, names=["leaf.png"])
