@@ -23,7 +23,14 @@ from pathlib import Path
 
 import numpy as np
 
-from core.datafiles import DataError, read_idx_folder, read_path
+from core import datasets
+from core.datafiles import (
+    DataError,
+    read_examples,
+    read_idx_folder,
+    read_path,
+    split_examples,
+)
 from core.datasets import DatasetInfo, info
 
 EMBEDDED_MNIST = Path(__file__).resolve().parents[1] / "assets" / "data" / "mnist"
@@ -44,7 +51,7 @@ FASHION_MD5 = {
 }
 SOURCE_NAMES = {"canonical": "the canonical split", "keras": "official test split",
                 "path": "from your own files", "debian": "Debian's package",
-                "cache": "official test split"}
+                "cache": "official test split", "own": "of your own"}
 DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 RETRY_AFTER_S = 600.0       # offline, do not try Fashion-MNIST's download again for ten minutes
@@ -165,7 +172,9 @@ ORIGINS = {
     "keras": "from the Keras cache (downloaded once, then kept)",
     "debian": "from Debian's dataset-fashion-mnist package ({where})",
     "cache": "the official binary version, downloaded into {where}",
+    "own": "your own, made in Digit Lab and kept in {where}",
 }
+EXAMPLES_FILE = "examples.npz"   # beside dataset.json in a made dataset's folder
 
 
 def cache_dir() -> Path:
@@ -199,8 +208,22 @@ def _reader(name: str, path: Path, train_images: bool):
     return lambda: read_path(path, grey_size(name))
 
 
+def own_examples(name: str) -> Path:
+    """The examples.npz of dataset `name`, one a person made."""
+    return datasets.own_folder(name) / EXAMPLES_FILE
+
+
+def read_own(name: str) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_test, y_test of a dataset a person made (its fixed split)."""
+    x, y, _, test = read_examples(own_examples(name), info(name).shape)
+    return split_examples(x, y, test)
+
+
 def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
     """(source key, where, reader) in the order they are tried."""
+    if datasets.is_own(name):
+        yield "own", str(own_examples(name).parent), lambda: read_own(name)
+        return
     user_path = path or os.environ.get(info(name).env_var)
     if user_path:
         p = Path(user_path).expanduser()
@@ -213,6 +236,17 @@ def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
             yield "debian", str(DEBIAN_FASHION), _reader(name, DEBIAN_FASHION, train_images)
     elif downloaded(name).is_file():
         yield "cache", str(downloaded(name).parent), _reader(name, downloaded(name), train_images)
+
+
+def revision(name: str) -> int:
+    """A number that changes whenever dataset `name`'s images change, for caches to key on:
+    0 for the fixed sets, the time examples.npz was last written for one a person makes."""
+    if not datasets.is_own(name):
+        return 0
+    try:
+        return own_examples(name).stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 HERE, DOWNLOAD, FAILED, MISSING = "here", "download", "failed", "missing"
@@ -228,6 +262,8 @@ def availability(name: str) -> str:
 
     if source_here(name) is not None:
         return HERE
+    if datasets.is_own(name):       # deleted, or made on another server
+        return MISSING
     if info(name).download:
         return FAILED if download.last_failed(downloaded(name)) else DOWNLOAD
     if name == "fashion_mnist" and not _failed_lately(KERAS_URL):

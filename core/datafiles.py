@@ -143,3 +143,32 @@ def read_path(path: Path, shape: tuple[int, int]) -> tuple[np.ndarray, ...]:
     if path.is_file():
         return read_npz(path, shape)
     raise DataError(f"{path}: no such file or folder")
+
+
+EXAMPLE_ARRAYS = ("x", "y", "ids", "test")   # examples.npz of a dataset a person made
+
+
+def read_examples(path: Path, shape: tuple[int, int, int]) -> tuple[np.ndarray, ...]:
+    """x (uint8 N x H x W(x3)), y, ids, test (bool) from a made dataset's examples.npz, checked."""
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            missing = set(EXAMPLE_ARRAYS) - set(f.files)
+            if missing:
+                raise DataError(f"{path}: missing arrays {sorted(missing)}")
+            x, y, ids, test = (f[name] for name in EXAMPLE_ARRAYS)
+    except DataError:
+        raise
+    except Exception as e:  # noqa: BLE001 - zipfile/value errors: not a usable npz
+        raise DataError(f"{path}: not a readable .npz ({type(e).__name__}: {e})") from None
+    h, w, c = shape
+    want = (h, w) if c == 1 else (h, w, c)
+    if x.dtype != np.uint8 or x.shape[1:] != want or not len(x) == len(y) == len(ids) == len(test):
+        raise DataError(f"{path}: arrays of shapes {x.shape}, {y.shape}, {ids.shape}, "
+                        f"{test.shape} do not make examples of {want}")
+    return x, y.astype(np.int64), ids.astype(str), test.astype(bool)
+
+
+def split_examples(x: np.ndarray, y: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, ...]:
+    """x_train, y_train, x_test, y_test of a made dataset (its fixed test flags), read-only."""
+    labels = y.astype(np.uint8)
+    return tuple(_frozen(a) for a in (x[~test], labels[~test], x[test], labels[test]))

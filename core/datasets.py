@@ -2,13 +2,19 @@
 
 Plain data, no NumPy: a page, a worker or a chart asks here for a dataset's title, classes,
 image shape, where it comes from and how to get it. Adding a dataset is one record here
-plus a reader in core.data.
+plus a reader in core.data. Datasets people make in the app ("own-" + 12 hex digits, built
+by core.own_datasets) are records too, read from their folder's dataset.json under
+`DIGITLAB_DATASETS` (default `<repo>/datasets`).
 """
 
 from __future__ import annotations
 
+import json
 import os
+import re
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 
 class DataError(Exception):
@@ -121,8 +127,89 @@ DATASETS = {d.key: d for d in (
 DEFAULT = "mnist"
 
 
+
+# ---------------------------------------------------------------- datasets people make
+
+OWN_PREFIX = "own-"
+OWN_KEY = re.compile(r"own-[0-9a-f]{12}")
+OWN_JSON = "dataset.json"
+REPO = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class OwnKind:
+    """What a kind of dataset a person makes reads like: a built-in set's shape and habits."""
+
+    subject: str
+    shape: tuple[int, int, int]
+    digits: bool            # sketches are drawn and read like MNIST
+    augmentation: str
+    like: str               # the built-in dataset it is read like
+
+
+OWN_KINDS = {
+    "sketch": OwnKind("your sketches", (28, 28, 1), True, "rotate-shift-zoom", "mnist"),
+    "photo": OwnKind("your photos", (32, 32, 3), False, "flip-shift", "cifar10"),
+}
+
+
+def own_root() -> Path:
+    """Where this server keeps the datasets people make (`DIGITLAB_DATASETS`)."""
+    return Path(os.environ.get("DIGITLAB_DATASETS") or REPO / "datasets")
+
+
+def is_own(key: str) -> bool:
+    """`key` names a dataset a person made (its form only; it may not exist)."""
+    return isinstance(key, str) and bool(OWN_KEY.fullmatch(key))
+
+
+def own_folder(key: str) -> Path:
+    """The folder of dataset `key`; ValueError for a key that is not one (no path tricks)."""
+    if not is_own(key):
+        raise ValueError(f"{key!r} is not the name of a dataset made in Digit Lab")
+    return own_root() / key
+
+
+def read_own(key: str) -> dict:
+    """The dataset.json of dataset `key`, checked; ValueError when it is missing or unusable."""
+    path = own_folder(key) / OWN_JSON
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ValueError(f"there is no dataset {key!r} on this server (deleted, or never made "
+                         "here)") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{key}: its {OWN_JSON} is unreadable ({e})") from None
+    if not isinstance(meta, dict) or meta.get("kind") not in OWN_KINDS \
+            or not isinstance(meta.get("class_names"), list) or not meta.get("name"):
+        raise ValueError(f"{key}: its {OWN_JSON} does not describe a dataset")
+    return meta
+
+
+def own_info(key: str, meta: dict) -> DatasetInfo:
+    """The record of a dataset a person made, from its dataset.json."""
+    kind = OWN_KINDS[meta["kind"]]
+    made = meta.get("created_at")
+    when = time.strftime(" on %Y-%m-%d", time.gmtime(made)) if isinstance(made, (int, float)) else ""
+    return DatasetInfo(
+        key, str(meta["name"]), kind.subject, tuple(map(str, meta["class_names"])), kind.shape,
+        citation=f"Made in Digit Lab by its owner{when}",
+        licence="its owner's own examples (no licence stated)",
+        homepage="", get_it="Its owner makes it on this server, or imports its zip again",
+        env_var="", digits=kind.digits, augmentation=kind.augmentation)
+
+
+def known(key: str) -> bool:
+    """A built-in dataset, or one a person made that is on this server now."""
+    if not isinstance(key, str):
+        return False
+    return key in DATASETS or (is_own(key) and (own_folder(key) / OWN_JSON).is_file())
+
+
 def info(key: str) -> DatasetInfo:
     """The record of dataset `key`, or ValueError naming the datasets there are."""
+    if is_own(key):
+        return own_info(key, read_own(key))
     try:
         return DATASETS[key]
     except KeyError:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from core import data, kinds, logreg
-from core.datasets import DATASETS, info
+from core.datasets import info, known
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
@@ -205,7 +205,7 @@ def read_meta(folder: Path) -> dict:
         raise StoreError(f"{folder.name}: meta.json is unreadable ({e})") from None
     if not isinstance(meta, dict) or meta.get("kind") not in MODEL_FILES or "dataset" not in meta:
         raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
-    if meta["dataset"] not in DATASETS:
+    if not known(meta["dataset"]):
         raise StoreError(f"{folder.name}: trained on {meta['dataset']!r}, a dataset this app "
                          "does not know")
     served = MODEL_FILES[meta["kind"]]
