@@ -16,14 +16,16 @@ import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
 from core import events  # noqa: E402
+from core.architectures import BODIES, augmentation  # noqa: E402
 from core.batchnorm import PopulationStatistics  # noqa: E402
 from core.datasets import info  # noqa: E402
 from core.kinds import RECIPES, Spec  # noqa: E402
 
 
 def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False,
-            seed: int = 0):
-    """A tf.data pipeline of (images in [0, 1], labels) batches, reshuffled every epoch.
+            seed: int = 0, classes: int | None = None):
+    """A tf.data pipeline of (images in [0, 1], labels) batches, reshuffled every epoch; the
+    labels one-hot over `classes` when it is given (see `label_classes`), else class numbers.
 
     TensorFlow keeps one copy of the images, as uint8 (a quarter of float32's size), and
     gathers each batch from it by index, made float when it is needed: what is shuffled
@@ -38,11 +40,22 @@ def batches(x: np.ndarray, y: np.ndarray, batch_size: int, shuffle: bool = False
     order = tf.data.Dataset.range(len(y))
     if shuffle:
         order = order.shuffle(len(y), seed=seed, reshuffle_each_iteration=True)
+
+    def label(i):
+        found = tf.gather(labels, i)
+        return found if classes is None else tf.one_hot(tf.cast(found, tf.int32), classes)
     return order.batch(batch_size).map(
-        lambda i: (tf.cast(tf.gather(images, i), tf.float32) * scale, tf.gather(labels, i))
+        lambda i: (tf.cast(tf.gather(images, i), tf.float32) * scale, label(i))
     ).prefetch(2)
 
 
+def label_classes(spec: Spec) -> int | None:
+    """How many classes to one-hot a job's training labels over: its dataset's, when its
+    recipe smooths labels (Keras smooths only one-hot labels); None keeps class numbers."""
+    return len(info(spec.dataset).class_names) if RECIPES[spec.recipe].label_smoothing else None
+
+
+TRAINING_LOSS = "crossentropy"   # a label-smoothed model's plain cross-entropy (`objective`)
 VALIDATION_VALUES = 200_704   # pixel values in a validation batch: 256 MNIST images, 65 of CIFAR-10
 
 
@@ -103,92 +116,6 @@ class Validation:
         return sums
 
 
-def augmentation(kind: str, side: int) -> keras.Sequential:
-    """Random changes of the training images, new every batch, active only while training.
-
-    "rotate-shift-zoom" (digits): rotations up to ±15°, shifts and zooms up to ±10 %.
-    "flip-shift" (photos): left-right flips and shifts of up to 4 pixels.
-    """
-    if kind == "rotate-shift-zoom":
-        steps = [layers.RandomRotation(15 / 360, fill_mode="constant"),
-                 layers.RandomTranslation(0.1, 0.1, fill_mode="constant"),
-                 layers.RandomZoom(0.1, fill_mode="constant")]
-    else:
-        steps = [layers.RandomFlip("horizontal"),
-                 layers.RandomTranslation(4 / side, 4 / side, fill_mode="constant")]
-    return keras.Sequential(steps, name="augmentation")
-
-
-def fast() -> list[layers.Layer]:
-    """Cheap layers that learn fast: 39,898 parameters, ~99 % in 2 epochs (Classic needs ~10).
-
-    A stride-2 5x5 convolution halves the image first, so the costlier convolutions work
-    on 14x14; batch normalisation lets a one-cycle schedule use a high learning rate from
-    the first step. BatchNorm momentum as in `deeper`.
-    """
-    def conv(filters, size, **kw):
-        return [layers.Conv2D(filters, size, use_bias=False, **kw),
-                layers.BatchNormalization(momentum=0.9), layers.Activation("relu")]
-    return [*conv(16, 5, strides=2, padding="same"), *conv(32, 3, padding="same"),
-            layers.MaxPooling2D(2), *conv(64, 3), layers.Flatten(),
-            layers.Dense(10, activation="softmax")]
-
-
-def classic() -> list[layers.Layer]:
-    """keras.io's `mnist_convnet`: 34,826 parameters, ~99 % on full MNIST."""
-    return [
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ]
-
-
-def deeper() -> list[layers.Layer]:
-    """Two conv blocks of two convolutions each, with batch normalisation.
-
-    BatchNorm's momentum is 0.9, not Keras' 0.99: with a few thousand images an epoch
-    has ~30 steps, too few for 0.99's running statistics to settle before evaluation.
-    """
-    def block(filters):
-        return [layers.Conv2D(filters, 3, padding="same", use_bias=False),
-                layers.BatchNormalization(momentum=0.9), layers.Activation("relu"),
-                layers.Conv2D(filters, 3, padding="same", use_bias=False),
-                layers.BatchNormalization(momentum=0.9), layers.Activation("relu"),
-                layers.MaxPooling2D(2)]
-    return [*block(32), *block(64), layers.Flatten(), layers.Dropout(0.4),
-            layers.Dense(128, activation="relu"), layers.Dropout(0.4),
-            layers.Dense(10, activation="softmax")]
-
-
-def airbench() -> list[layers.Layer]:
-    """airbench93's network (Keller Jordan, 2024) for 32 x 32 colour photos: 0.57 M weights.
-
-    A 2 x 2 convolution, then three groups (64, 128, 128 filters) of convolution, max-pool,
-    batch normalisation, activation, convolution, batch normalisation, activation; a last
-    3 x 3 max-pool and one dense layer. airbench also whitens the first layer's input
-    patches, smooths the labels and averages flipped and shifted test images; this recipe
-    keeps the network and trains it the way the app trains every CNN (Adam, one-cycle).
-    ReLU stands in for airbench's GELU: on 2 CPU cores it trains 15 % faster and holds
-    ~250 MB less while training (README, "Choices, measured").
-    """
-    def group(filters):
-        return [layers.Conv2D(filters, 3, padding="same", use_bias=False), layers.MaxPooling2D(2),
-                layers.BatchNormalization(momentum=0.6), layers.Activation("relu"),
-                layers.Conv2D(filters, 3, padding="same", use_bias=False),
-                layers.BatchNormalization(momentum=0.6), layers.Activation("relu")]
-    return [layers.Conv2D(24, 2, padding="valid"), layers.Activation("relu"),
-            *group(64), *group(128), *group(128), layers.MaxPooling2D(3), layers.Flatten(),
-            layers.Dense(10, activation="softmax")]
-
-
-BODIES = {"Fast": fast, "Classic": classic, "Deeper": deeper, "Airbench": airbench}
-assert BODIES.keys() == RECIPES.keys(), "every recipe needs its layers here"
-
-
 def learning_rate(peak: float, schedule: str, steps: int):
     """Adam's learning rate: constant, or one-cycle (linear warm-up to `peak`, cosine to 0)."""
     if schedule == "constant":
@@ -208,9 +135,23 @@ def build(spec: Spec, steps: int = 1) -> keras.Model:
                              name=f"cnn_{spec.recipe.lower()}")
     optimizer = keras.optimizers.Adam(learning_rate(spec.learning_rate, spec.schedule, steps))
     # XLA (jit_compile=True) made these small CPU convnets ~5x slower here: keep it off.
-    model.compile(loss="sparse_categorical_crossentropy", optimizer=optimizer,
-                  metrics=["accuracy"], jit_compile=False)
+    model.compile(optimizer=optimizer, jit_compile=False, **objective(spec))
     return model
+
+
+def objective(spec: Spec) -> dict:
+    """The loss and metrics to compile `spec`'s model with: cross-entropy, label-smoothed
+    when its recipe says so (on one-hot labels, see `label_classes`).
+
+    The curves' training loss is then the plain cross-entropy, kept as the metric
+    TRAINING_LOSS, so it compares with the validation loss; label smoothing's own loss
+    cannot fall below the smoothed labels' entropy (0.50 at 0.1 over 10 classes).
+    """
+    smoothing = RECIPES[spec.recipe].label_smoothing
+    if not smoothing:
+        return {"loss": "sparse_categorical_crossentropy", "metrics": ["accuracy"]}
+    return {"loss": keras.losses.CategoricalCrossentropy(label_smoothing=smoothing),
+            "metrics": ["accuracy", keras.metrics.CategoricalCrossentropy(name=TRAINING_LOSS)]}
 
 
 def first_conv(model: keras.Model) -> layers.Conv2D | None:
@@ -282,7 +223,8 @@ class Progress(keras.callbacks.Callback):
 
     def point(self, done: int, logs: dict) -> events.Epoch:
         """The curve point after `done` batches of this epoch: training metrics, validation."""
-        trained = {k: float(logs[k]) for k in ("accuracy", "loss")}
+        trained = {"accuracy": float(logs["accuracy"]),
+                   "loss": float(logs.get(TRAINING_LOSS, logs["loss"]))}
         val = self.validate()
         point = {"epoch": self.epoch - 1 + done / self.steps, "time": self.seconds(), **trained,
                  "val_accuracy": val["accuracy"], "val_loss": val["loss"]}

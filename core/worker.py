@@ -129,7 +129,8 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
     n_train, n_val = len(y_train), len(y_val)
     per_epoch = int(np.ceil(n_train / spec.batch_size))
     model = cnn.build(spec, spec.epochs * per_epoch)
-    train = cnn.batches(x_train, y_train, spec.batch_size, shuffle=True, seed=spec.seed)
+    train = cnn.batches(x_train, y_train, spec.batch_size, shuffle=True, seed=spec.seed,
+                        classes=cnn.label_classes(spec))
     val = cnn.Validation(x_val, y_val, cnn.validation_batch_size(spec.batch_size, ds.shape))
     stats = cnn.PopulationStatistics(cnn.with_channels(x_train), seed=spec.seed)
     del x_train, y_train, x_val, y_val   # the pipelines hold their own copy
@@ -193,7 +194,7 @@ def cnn_speed(spec: Spec, x: np.ndarray, y: np.ndarray, export_s: float = 0.0) -
 
     from core import cnn
 
-    batch, ends = spec.batch_size, []
+    batch, classes, ends = spec.batch_size, cnn.label_classes(spec), []
 
     class Enough(keras.callbacks.Callback):
         def on_train_batch_end(self, step, logs=None):
@@ -203,11 +204,13 @@ def cnn_speed(spec: Spec, x: np.ndarray, y: np.ndarray, export_s: float = 0.0) -
 
     model = cnn.build(spec, steps=1000)
     start = time.perf_counter()
-    model.fit(cnn.batches(x[:2 * batch], y[:2 * batch], batch), verbose=0, shuffle=False)
+    model.fit(cnn.batches(x[:2 * batch], y[:2 * batch], batch, classes=classes), verbose=0,
+              shuffle=False)
     warm_s = time.perf_counter() - start
     n = SPEED_BATCHES * batch
     start = time.perf_counter()
-    model.fit(cnn.batches(x[:n], y[:n], batch), verbose=0, shuffle=False, callbacks=[Enough()])
+    model.fit(cnn.batches(x[:n], y[:n], batch, classes=classes), verbose=0, shuffle=False,
+              callbacks=[Enough()])
     timed = ends[-1] - start
     speed = len(ends) * batch / timed
     return speed, timed, 0.0, max(0.0, warm_s - 2 * batch / speed) + export_s
