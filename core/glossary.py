@@ -21,6 +21,10 @@ TERMS = {
                         "the model simpler, larger C lets it fit its training images closer.",
     "batch normalisation": "A layer that rescales each batch's activations to mean 0 and "
                            "spread 1, and remembers running averages for use on new images.",
+    "label smoothing": "Training towards targets that give the right class a little less "
+                       "than 1 and every class a little more than 0 (smoothing 0.1 over 10 "
+                       "classes: 0.91 and 0.01), so the model is not pushed to ever surer "
+                       "answers (Szegedy et al., 2016); its answers are less sure.",
     "augmentation": "Training on changed copies of the images (shifted, rotated, flipped), "
                     "so the model learns what does not matter.",
     "validation": "Images held out of the training images and scored after each point of "

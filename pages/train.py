@@ -45,7 +45,8 @@ def settings() -> Spec:
                         key=f"train_recipe-{ds.name}",
                         index=list(kinds.RECIPES).index(kinds.default_recipe(ds.name)),
                         help=f"**Batch normalisation**: {glossary.explain('batch normalisation')}"
-                             f"\n\n**One-cycle**: {glossary.explain('one-cycle')}")
+                             f"\n\n**One-cycle**: {glossary.explain('one-cycle')}"
+                             f"\n\n**Label smoothing**: {glossary.explain('label smoothing')}")
         recipe = kinds.RECIPES[name]
         st.caption(recipe.summary)
         label, _, what = kinds.augmentation("cnn", ds.name)

@@ -53,6 +53,10 @@ def test_a_cnn_recipe_brings_its_own_settings(train_page):
     assert at.slider(key="epochs-Classic").value == 12
     assert at.selectbox(key="sched-Classic").value == "constant"
     assert any("keras.io's mnist_convnet" in c.value for c in at.caption)
+    at.radio(key="train_recipe-mnist").set_value("Sprint").run()
+    assert (at.slider(key="epochs-Sprint").value, at.select_slider(key="lr-Sprint").value) == (1, 0.01)
+    assert any("label smoothing" in c.value for c in at.caption)
+    assert "**Label smoothing**: Training towards" in at.radio(key="train_recipe-mnist").help
 
 
 def test_the_page_says_how_long_the_settings_will_take(train_page):
