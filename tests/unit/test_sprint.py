@@ -57,6 +57,7 @@ found["fast_labels"] = cnn.label_classes(recipe_spec("Fast"))
 
 dense = [l for l in model.layers if isinstance(l, keras.layers.Dense)]
 found["dense"] = [[l.units, l.use_bias] for l in dense]
+found["convolutions"] = [l.filters for l in model.layers if isinstance(l, keras.layers.Conv2D)]
 norms = batch_norms(model)
 found["last_norm_after_dense"] = model.layers.index(norms[-1]) == model.layers.index(dense[0]) + 1
 sample = x[:200, ..., None]
@@ -120,7 +121,8 @@ def test_the_one_cycle_schedule_peaks_at_0_01_and_ends_at_zero_within_the_one_ep
     assert rates[-1] < 1e-9                                # the last step at zero
 
 
-def test_a_256_unit_dense_layer_with_batch_normalisation_before_the_classes(found):
+def test_fasts_convolutions_then_a_256_unit_dense_layer_with_batch_normalisation(found):
+    assert found["convolutions"] == [16, 32, 48]
     assert found["dense"] == [[256, False], [10, True]]
     assert found["last_norm_after_dense"]
 
