@@ -28,7 +28,7 @@ class Augmentation(NamedTuple):
     what: str     # what it does, for the help text and Compare
 
 
-AUGMENTATIONS = {  # a dataset's `augmentation` -> what core.cnn.augmentation does
+AUGMENTATIONS = {  # a dataset's `augmentation` -> what core.architectures.augmentation does
     "rotate-shift-zoom": Augmentation(
         "Augment: rotate, shift, zoom", "with augmentation (rotate, shift, zoom)",
         "Random rotation up to ±15°, shifts and zooms up to ±10 %, new for every batch."),
