@@ -57,7 +57,8 @@ def evaluation_seconds(x: np.ndarray, y: np.ndarray) -> None:
 
     @st.cache_data(show_spinner=False)
     def evaluation(key: tuple, _model: store.ModelInfo) -> metrics.Evaluation:
-        return metrics.score(predictors[_model.kind](_model), x, y)
+        return metrics.score(predictors[_model.kind](_model), x, y,
+                             n_classes=len(_model.class_names))
 
     def both() -> dict[str, tuple[float, float]]:
         """{kind: (seconds, accuracy)} for both models, the way the page asks for them."""

@@ -1,4 +1,5 @@
-"""The layers of each CNN recipe (core.kinds.RECIPES) and the augmentation layers.
+"""The layers of each CNN recipe (core.kinds.RECIPES), for any number of classes, and the
+augmentation layers.
 
 Importing this module imports TensorFlow, so only worker processes import it (through core.cnn).
 """
@@ -27,14 +28,14 @@ def augmentation(kind: str, side: int) -> keras.Sequential:
     return keras.Sequential(steps, name="augmentation")
 
 
-def fast() -> list[layers.Layer]:
+def fast(classes: int) -> list[layers.Layer]:
     """Cheap layers that learn fast: 39,898 parameters, ~99 % in 2 epochs (Classic needs ~10).
 
     A stride-2 5x5 convolution halves the image first, so the costlier convolutions work
     on 14x14; batch normalisation lets a one-cycle schedule use a high learning rate from
     the first step. BatchNorm momentum as in `deeper`.
     """
-    return [*fast_convolutions(), layers.Flatten(), layers.Dense(10, activation="softmax")]
+    return [*fast_convolutions(), layers.Flatten(), output(classes)]
 
 
 def fast_convolutions(last: int = 64) -> list[layers.Layer]:
@@ -49,7 +50,7 @@ def normalised(layer: layers.Layer) -> list[layers.Layer]:
     return [layer, layers.BatchNormalization(momentum=0.9), layers.Activation("relu")]
 
 
-def sprint() -> list[layers.Layer]:
+def sprint(classes: int) -> list[layers.Layer]:
     """Fast's convolutions (the last with 48 filters), then a 256-unit dense layer with batch
     normalisation: 330,010 parameters, ~99.3 % on MNIST after one epoch (trained with label
     smoothing, peak learning rate 0.01).
@@ -61,10 +62,10 @@ def sprint() -> list[layers.Layer]:
     """
     return [*fast_convolutions(last=48), layers.Flatten(),
             *normalised(layers.Dense(256, use_bias=False)),
-            layers.Dense(10, activation="softmax")]
+            output(classes)]
 
 
-def classic() -> list[layers.Layer]:
+def classic(classes: int) -> list[layers.Layer]:
     """keras.io's `mnist_convnet`: 34,826 parameters, ~99 % on full MNIST."""
     return [
         layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
@@ -73,11 +74,11 @@ def classic() -> list[layers.Layer]:
         layers.MaxPooling2D(pool_size=(2, 2)),
         layers.Flatten(),
         layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
+        output(classes),
     ]
 
 
-def deeper() -> list[layers.Layer]:
+def deeper(classes: int) -> list[layers.Layer]:
     """Two conv blocks of two convolutions each, with batch normalisation.
 
     BatchNorm's momentum is 0.9, not Keras' 0.99: with a few thousand images an epoch
@@ -91,10 +92,10 @@ def deeper() -> list[layers.Layer]:
                 layers.MaxPooling2D(2)]
     return [*block(32), *block(64), layers.Flatten(), layers.Dropout(0.4),
             layers.Dense(128, activation="relu"), layers.Dropout(0.4),
-            layers.Dense(10, activation="softmax")]
+            output(classes)]
 
 
-def airbench() -> list[layers.Layer]:
+def airbench(classes: int) -> list[layers.Layer]:
     """airbench93's network (Keller Jordan, 2024) for 32 x 32 colour photos: 0.57 M weights.
 
     A 2 x 2 convolution, then three groups (64, 128, 128 filters) of convolution, max-pool,
@@ -112,9 +113,16 @@ def airbench() -> list[layers.Layer]:
                 layers.BatchNormalization(momentum=0.6), layers.Activation("relu")]
     return [layers.Conv2D(24, 2, padding="valid"), layers.Activation("relu"),
             *group(64), *group(128), *group(128), layers.MaxPooling2D(3), layers.Flatten(),
-            layers.Dense(10, activation="softmax")]
+            output(classes)]
 
 
-BODIES = {"Fast": fast, "Sprint": sprint, "Classic": classic, "Deeper": deeper,
-          "Airbench": airbench}
+def output(classes: int) -> layers.Dense:
+    """The last layer of every recipe: one probability per class of the dataset (10 for MNIST,
+    2-10 for a dataset a person makes)."""
+    return layers.Dense(classes, activation="softmax")
+
+
+BODIES = {  # recipe -> its layers for a dataset of `classes` classes
+    "Fast": fast, "Sprint": sprint, "Classic": classic, "Deeper": deeper,
+    "Airbench": airbench}
 assert BODIES.keys() == RECIPES.keys(), "every recipe needs its layers here"

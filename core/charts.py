@@ -73,6 +73,7 @@ def _titled(fig: go.Figure, title: str, data_note: str, height: int,
     return fig
 
 
+WEIGHT_COLUMNS = 5   # weight images to a row: two rows for 10 classes, one for 2-5
 # How to read weight images, grey (False) or colour (True).
 WEIGHTS_NOTE = {False: "Red pixels are where ink argues for the class, blue against it",
                 True: "Mid-grey is 0; a colour shows the light that argues for the class "
@@ -86,9 +87,10 @@ def as_rgb(values: np.ndarray, limit: float) -> np.ndarray:
     return np.clip(127.5 + 127.5 * np.asarray(values) / limit, 0, 255).astype(np.uint8)
 
 
-def logreg_weights(images, class_names, title: str, data_note: str, height: int = 450
+def logreg_weights(images, class_names, title: str, data_note: str, height: int | None = None
                    ) -> go.Figure:
-    """A Logistic Regression's weights as one image per class (10 x H x W, or 10 x H x W x 3).
+    """A Logistic Regression's weights as one image per class (C x H x W, or C x H x W x 3),
+    up to WEIGHT_COLUMNS to a row.
 
     Grey: red pushes towards the class, blue away. Colour: each weight image is shown as a
     colour image, mid-grey for 0 (a red patch: red light argues for the class). The scale
@@ -98,10 +100,12 @@ def logreg_weights(images, class_names, title: str, data_note: str, height: int 
     weights = np.asarray(images)
     limit = float(np.percentile(np.abs(weights), 99)) or 1.0
     colour = weights.ndim == 4
-    fig = make_subplots(rows=2, cols=5, subplot_titles=[str(c) for c in class_names],
+    cols = min(WEIGHT_COLUMNS, len(weights))
+    rows = -(-len(weights) // cols)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=[str(c) for c in class_names],
                         horizontal_spacing=0.02, vertical_spacing=0.08)
     for i, w in enumerate(weights):
-        where = dict(row=i // 5 + 1, col=i % 5 + 1)
+        where = dict(row=i // cols + 1, col=i % cols + 1)
         if colour:
             fig.add_image(z=as_rgb(w, limit), hoverinfo="skip", **where)
         else:
@@ -110,12 +114,12 @@ def logreg_weights(images, class_names, title: str, data_note: str, height: int 
                                           "weight %{z:.3f}<extra></extra>")
     fig.update_xaxes(visible=False, constrain="domain")
     fig.update_yaxes(visible=False, autorange="reversed", scaleanchor="x", constrain="domain")
-    for i in range(2, 11):
-        fig.update_yaxes(scaleanchor=f"x{i}", row=(i - 1) // 5 + 1, col=(i - 1) % 5 + 1)
+    for i in range(2, len(weights) + 1):
+        fig.update_yaxes(scaleanchor=f"x{i}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
     if not colour:
         fig.update_layout(coloraxis=dict(colorscale="RdBu", reversescale=True, cmin=-limit,
                                          cmax=limit, colorbar=dict(title="weight", thickness=12)))
-    return _titled(fig, title, data_note, height=height, top=110)
+    return _titled(fig, title, data_note, height=height or 110 + 170 * rows, top=110)
 
 
 # ---------------------------------------------------------------- Draw page: why an answer

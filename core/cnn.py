@@ -131,7 +131,8 @@ def build(spec: Spec, steps: int = 1) -> keras.Model:
     keras.utils.set_random_seed(spec.seed)
     data = info(spec.dataset)
     extra = [augmentation(data.augmentation, data.shape[0])] if spec.augment else []
-    model = keras.Sequential([keras.Input(shape=data.shape), *extra, *BODIES[spec.recipe]()],
+    body = BODIES[spec.recipe](len(data.class_names))
+    model = keras.Sequential([keras.Input(shape=data.shape), *extra, *body],
                              name=f"cnn_{spec.recipe.lower()}")
     optimizer = keras.optimizers.Adam(learning_rate(spec.learning_rate, spec.schedule, steps))
     # XLA (jit_compile=True) made these small CPU convnets ~5x slower here: keep it off.
@@ -255,7 +256,7 @@ def accuracy(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
 
 
 def export_lite(model: keras.Model, path) -> None:
-    """Write the model's LiteRT (.tflite) export: what the app runs to read digits (core.lite)."""
+    """Write the model's LiteRT (.tflite) export: what the app runs to answer (core.lite)."""
     model.export(str(path), format="litert", verbose=False)
 
 

@@ -59,7 +59,7 @@ RETRY_AFTER_S = 600.0       # offline, do not try Fashion-MNIST's download again
 
 @dataclass(frozen=True)
 class Dataset:
-    """Train/test images (uint8, N x H x W or N x H x W x 3) with labels 0-9.
+    """Train/test images (uint8, N x H x W or N x H x W x 3) with labels 0 to classes - 1.
 
     `x_train` is None when loaded without training images: the web server only shows and
     scores test images, and training workers load the training images themselves.
@@ -279,6 +279,15 @@ def source_here(name: str) -> str | None:
     return None
 
 
+def _beyond_classes(name: str, *labels: np.ndarray) -> str:
+    """Why labels do not fit dataset `name`'s classes (one number per class, from 0), or ""."""
+    classes = len(info(name).class_names)
+    top = max((int(y.max()) for y in labels if len(y)), default=0)
+    if top < classes:
+        return ""
+    return f"labels go up to {top}, but {info(name).title} has {classes} classes"
+
+
 def load(name: str = "mnist", path: str | os.PathLike | None = None,
          only: str | None = None, train_images: bool = True) -> Dataset:
     """Load dataset `name` (a key of core.datasets.DATASETS) from the first source that works.
@@ -301,6 +310,10 @@ def load(name: str = "mnist", path: str | os.PathLike | None = None,
             continue
         if not train_images:
             x_train = None
+        beyond = _beyond_classes(name, y_train, y_test)
+        if beyond:
+            problems.append(f"{source}: {where}: {beyond}")
+            continue
         n = len(y_train) + len(y_test)
         return Dataset(name, x_train, y_train, x_test, y_test, source,
                        _describe(name, source, n, where), tuple(problems))

@@ -81,6 +81,12 @@ class DatasetInfo:
         h, w, c = self.shape
         return h * w * c
 
+    @property
+    def drawn(self) -> str:
+        """What one drawing on the canvas is, in a sentence: "digit" when the classes are the
+        digits 0-9, else "drawing" (a dataset of sketches a person made: letters, shapes…)."""
+        return "digit" if self.class_names == DIGITS else "drawing"
+
 
 DIGITS = tuple(str(d) for d in range(10))
 
@@ -214,3 +220,10 @@ def info(key: str) -> DatasetInfo:
         return DATASETS[key]
     except KeyError:
         raise ValueError(f"unknown dataset {key!r}; choose from {sorted(DATASETS)}") from None
+
+
+def model_classes(meta: dict) -> tuple[str, ...]:
+    """The classes a model answers, one per output, from its meta.json: as it records them
+    (every model trained since they were), else its dataset's (the built-ins)."""
+    names = meta.get("class_names")
+    return tuple(map(str, names)) if names else info(meta["dataset"]).class_names

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from core.datasets import info
+from core.datasets import DATASETS, info
 
 SCHEDULES = {  # key -> the name people see; core.cnn.learning_rate builds each
     "constant": "Constant",
@@ -139,8 +139,11 @@ LOGREG_DEFAULTS = {"C": 0.1, "epochs": 10, "augment": False}   # the Train page'
 
 
 def default_recipe(dataset: str) -> str:
-    """The recipe the Train page offers first for `dataset`."""
-    return next(r.name for r in RECIPES.values() if dataset in r.tuned_for)
+    """The recipe the Train page offers first for `dataset`: the first tuned for it, else (a
+    dataset a person made) the first tuned for a dataset of its image shape."""
+    alike = {key for key, d in DATASETS.items() if d.shape == info(dataset).shape}
+    tuned = [r.name for r in RECIPES.values() if dataset in r.tuned_for]
+    return (tuned or [r.name for r in RECIPES.values() if alike & set(r.tuned_for)])[0]
 
 
 def default_spec(kind: str, dataset: str = "mnist", recipe: str | None = None) -> Spec:

@@ -1,7 +1,7 @@
 """Run a trained CNN without TensorFlow: its LiteRT (.tflite) export on the LiteRT interpreter.
 
 Every CNN the store saves is also exported to `model.tflite` (core.cnn.export_lite).
-Reading digits needs only this small runtime: it loads in milliseconds, holds ~50 MiB
+Answering needs only this small runtime: it loads in milliseconds, holds ~50 MiB
 instead of TensorFlow's ~700 MiB, and answers one image in ~0.1 ms. Keras stays in
 training workers. The interpreter checks the file is a valid FlatBuffer before using it,
 and a .tflite file holds only TFLite operations: unlike a pickled or Lambda-laden model,
@@ -130,20 +130,22 @@ class LiteModel:
         entry, exit_ = self._one.get_input_details()[0], self._one.get_output_details()[0]
         reads = tuple(int(n) for n in entry["shape"][1:])   # one image as the file reads it
         readable = reads == self.adapter.input if self.adapter else len(reads) == 3
-        if not readable or tuple(exit_["shape"]) != (1, 10):
-            raise ValueError(f"it is not a model for images and 10 classes (input "
+        answers = tuple(int(n) for n in exit_["shape"])   # (1, classes)
+        if not readable or len(answers) != 2 or answers[0] != 1 or answers[1] < 2:
+            raise ValueError(f"it is not a model for images and 2 or more classes (input "
                              f"{list(entry['shape'])}, output {list(exit_['shape'])})")
         self.shape = self.adapter.shape if self.adapter else reads   # H x W x C the app gives
+        self.classes = answers[1]                                    # probabilities per image
         self._input, self._output = entry["index"], exit_["index"]
 
     def predict(self, x: np.ndarray) -> np.ndarray:
-        """N x 10 float32 probabilities for N images of the model's shape."""
+        """N x classes float32 probabilities for N images of the model's shape."""
         inputs = to_input(x, self.shape)
         if len(inputs) == 1:
             return self._run(self._one, inputs)
         if self._chunk is None:
             self._chunk = _interpreter(self.path, CHUNK, THREADS)
-        out = np.empty((len(inputs), 10), np.float32)
+        out = np.empty((len(inputs), self.classes), np.float32)
         for start in range(0, len(inputs), CHUNK):
             part = inputs[start:start + CHUNK]
             if len(part) < CHUNK:  # the last chunk is padded: same shape, no resize

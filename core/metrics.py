@@ -63,8 +63,9 @@ def check_probabilities(probs: np.ndarray, n_images: int, n_classes: int) -> np.
 
 
 def evaluate(y_true: np.ndarray, probs: np.ndarray, seconds: float = 0.0,
-             n_classes: int = 10) -> Evaluation:
-    """Every number the Compare page shows about one model, from its test-set probabilities.
+             *, n_classes: int) -> Evaluation:
+    """Every number the Compare page shows about one model, from its test-set probabilities
+    over the `n_classes` classes of the dataset it is scored on (a model of others is refused).
 
     Computed with NumPy from the confusion matrix (the tests check each number against
     scikit-learn's): importing sklearn.metrics would cost the server ~100 MiB.
@@ -95,14 +96,14 @@ def accuracy_and_loss(y_true: np.ndarray, probs: np.ndarray) -> tuple[float, flo
 
 
 def score(predict: Callable[[np.ndarray], np.ndarray], x: np.ndarray, y: np.ndarray,
-          n_classes: int = 10) -> Evaluation:
+          *, n_classes: int) -> Evaluation:
     """Evaluate a model given as a predict function on test images x with labels y.
 
     One image goes first, so loading the model is not counted in `seconds`.
     """
     predict(x[:1])
     probs, seconds = timed(predict, x)
-    return evaluate(y, probs, seconds, n_classes)
+    return evaluate(y, probs, seconds, n_classes=n_classes)
 
 
 def _normalised(probs: np.ndarray) -> np.ndarray:
@@ -111,7 +112,7 @@ def _normalised(probs: np.ndarray) -> np.ndarray:
     return probs / probs.sum(axis=1, keepdims=True)
 
 
-def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
+def confusion(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> np.ndarray:
     """C x C counts: row = true class, column = predicted class."""
     cm = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(cm, (np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)), 1)
@@ -124,7 +125,7 @@ def row_normalised(cm: np.ndarray) -> np.ndarray:
     return np.divide(cm, totals, out=np.zeros(cm.shape), where=totals > 0)
 
 
-def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> dict:
+def per_class(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int) -> dict:
     """Precision, recall, F1 and support of every class (0 where a class is never predicted)."""
     cm = confusion(y_true, y_pred, n_classes)
     hits = np.diag(cm).astype(np.float64)

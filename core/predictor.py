@@ -89,7 +89,7 @@ class Predictor:
 
     def predict(self, model_file: str | os.PathLike, x: np.ndarray,
                 timeout: float = 120.0) -> np.ndarray:
-        """Class probabilities (N x 10) of the CNN in `model_file` (.tflite) for images `x`."""
+        """Class probabilities (N x its classes) of the CNN in `model_file` (.tflite) for images `x`."""
         return self._request(("predict", str(model_file), np.asarray(x)), timeout)
 
     def inside(self, model_file: str | os.PathLike, x: np.ndarray,

@@ -38,8 +38,8 @@ MAX_STROKE_RATIO = 0.2  # mean stroke width / digit height above this is thinned
 MIN_STROKES_LONG = 1.5  # and 1.5 times its thickest stroke: a dot is as long as it is wide,
                         # whatever the brush (all 10,000 MNIST test digits: 1.67 or more)
 
-BLANK = "The image is blank: there is no digit to read."
-TOO_SMALL = "The ink is too small to be a digit: draw or write it bigger."
+BLANK = "The image is blank: there is nothing to read."   # any dataset of drawings: no "digit"
+TOO_SMALL = "The ink is too small to read: draw or write it bigger."
 
 
 @dataclass(frozen=True)

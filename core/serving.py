@@ -49,7 +49,7 @@ class Serving:
         return loaded
 
     def predict_proba(self, model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
-        """N x 10 class probabilities of `model` for N images of its shape.
+        """N x C class probabilities of `model` (C: its classes) for N images of its shape.
 
         Raises one of PROBLEMS with a message fit for the page.
         """

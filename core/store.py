@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Callable
 
 from core import data, kinds, logreg
-from core.datasets import info, known
+from core.datasets import info, known, model_classes
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILTIN_ROOT = ROOT / "assets" / "models"
@@ -77,6 +77,11 @@ class ModelInfo:
     @property
     def dataset(self) -> str:
         return self.meta["dataset"]
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        """The classes it answers, one per output (core.datasets.model_classes)."""
+        return model_classes(self.meta)
 
     @property
     def uploaded(self) -> dict | None:
@@ -205,6 +210,8 @@ def read_meta(folder: Path) -> dict:
         raise StoreError(f"{folder.name}: meta.json is unreadable ({e})") from None
     if not isinstance(meta, dict) or meta.get("kind") not in MODEL_FILES or "dataset" not in meta:
         raise StoreError(f"{folder.name}: meta.json does not describe a CNN or a Logistic Regression")
+    if not isinstance(meta.get("class_names", []), list):
+        raise StoreError(f"{folder.name}: meta.json's class_names is not a list of names")
     if not known(meta["dataset"]):
         raise StoreError(f"{folder.name}: trained on {meta['dataset']!r}, a dataset this app "
                          "does not know")

@@ -216,16 +216,23 @@ def form_for(model_input: tuple, dataset: str) -> tuple[int, ...] | None:
                  and all(m is None or m == d for m, d in zip(model_input, form))), None)
 
 
-def fitting(model_input: tuple, outputs: int) -> tuple[str, ...]:
-    """The datasets, in the app's order, whose images the model reads and classes it scores."""
-    return tuple(key for key, d in DATASETS.items()
-                 if form_for(model_input, key) and outputs == len(d.class_names))
+def candidates(also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The datasets an upload may be for: the app's own, then `also` (e.g. the dataset a
+    person has chosen, one they made, with its own classes)."""
+    return (*DATASETS, *(key for key in also if key not in DATASETS))
 
 
-def accepted_text() -> str:
+def fitting(model_input: tuple, outputs: int, also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The datasets, in the app's order, whose images the model reads and classes it scores:
+    one output per class of the dataset."""
+    return tuple(key for key in candidates(also)
+                 if form_for(model_input, key) and outputs == len(info(key).class_names))
+
+
+def accepted_text(also: tuple[str, ...] = ()) -> str:
     """The input shapes each dataset accepts, in words ("MNIST and Fashion-MNIST: …; CIFAR-10: …")."""
     by_shape: dict[tuple, list[str]] = {}
-    for d in DATASETS.values():
+    for d in map(info, candidates(also)):
         by_shape.setdefault(d.shape, []).append(d.title)
     parts = []
     for shape, titles in by_shape.items():
@@ -234,14 +241,14 @@ def accepted_text() -> str:
     return "; ".join(parts)
 
 
-def check_fits(model_input: tuple, outputs: int) -> tuple[str, ...]:
-    """The datasets that fit the model, or Refused saying why none does."""
-    if not any(form_for(model_input, key) for key in DATASETS):
+def check_fits(model_input: tuple, outputs: int, also: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The datasets that fit the model (the app's, and `also`), or Refused saying why none does."""
+    if not any(form_for(model_input, key) for key in candidates(also)):
         raise Refused(f"it reads inputs of {shape_text(model_input)}, which fit none of the "
-                      f"app's datasets ({accepted_text()})")
-    fits = fitting(model_input, outputs)
+                      f"app's datasets ({accepted_text(also)})")
+    fits = fitting(model_input, outputs, also)
     if not fits:
-        classes = sorted({len(d.class_names) for d in DATASETS.values()})
+        classes = sorted({len(info(key).class_names) for key in candidates(also)})
         raise Refused(f"it gives {outputs} outputs, but one per class is needed and the app's "
                       f"datasets have {' or '.join(map(str, classes))} classes")
     return fits

@@ -119,9 +119,11 @@ def logreg_weights(opened: Opened, scale: int) -> logreg.Weights:
 # ---------------------------------------------------------------- the requests
 
 def open_upload(request: dict) -> tuple[Opened, tuple[str, ...]]:
-    """The opened model and the datasets that fit it (Refused when none does)."""
+    """The opened model and the datasets that fit it (Refused when none does): the app's, the
+    ones the page asks about too (`also`) and the one it is added to."""
     opened = OPENERS[request["format"]](request)
-    return opened, check_fits(opened.input_shape, opened.outputs)
+    also = (*request.get("also", ()), *([request["dataset"]] if "dataset" in request else []))
+    return opened, check_fits(opened.input_shape, opened.outputs, also)
 
 
 def inspect(request: dict) -> Inspection:
@@ -186,7 +188,8 @@ def uploaded_meta(request: dict, opened: Opened, ds: data.Dataset, form: tuple,
     return {"kind": FORMATS[fmt], "dataset": ds.name, "dataset_title": ds.title,
             "dataset_source": ds.source,
             "dataset_description": f"{ds.title} outside this app (uploaded as {name})",
-            "input_shape": list(ds.shape), "test_size": int(len(ds.y_test)),
+            "input_shape": list(ds.shape), "class_names": list(ds.class_names),
+            "test_size": int(len(ds.y_test)),
             "uploaded": {"file_name": name, "format": fmt, "bytes": len(request["data"]),
                          "scale": request["scale"], "input": list(form),
                          "softmax_added": softmax_added},

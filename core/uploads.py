@@ -40,12 +40,13 @@ WAIT_S = TIME_LIMIT_S           # how long a second upload waits for the one bei
 _one_at_a_time = threading.Lock()   # one upload worker per server: each can hold ~1 GiB
 
 
-def inspect(file_name: str, data: bytes) -> Inspection:
-    """What the uploaded model reads and gives, and which datasets fit it; read in a worker
-    process. UploadError when it cannot be used."""
+def inspect(file_name: str, data: bytes, also: tuple[str, ...] = ()) -> Inspection:
+    """What the uploaded model reads and gives, and which datasets fit it (the app's, and
+    `also`: the one a person chose, which may be one they made); read in a worker process.
+    UploadError when it cannot be used."""
     fmt = precheck(file_name, data)
     return run_worker("inspect", file_name, {"file_name": display_name(file_name), "format": fmt,
-                                             "data": data})
+                                             "data": data, "also": tuple(also)})
 
 
 def add(file_name: str, data: bytes, dataset: str, scale: int, root: Path | None = None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from core.datasets import info
+from core.datasets import model_classes
 from core.events import epoch_text
 from core.kinds import KINDS, Spec, augmentation_phrase, title
 
@@ -39,10 +39,10 @@ def near_chance(accuracy: float, classes: int) -> bool:
 
 
 def record_verdict(meta: dict) -> tuple[str, str]:
-    """training_verdict of a stored run (its meta.json): its curves, its dataset's number of
+    """training_verdict of a stored run (its meta.json): its curves, its number of
     classes, its test accuracy and its own settings."""
     try:
-        classes = len(info(meta["dataset"]).class_names)
+        classes = len(model_classes(meta))
     except (KeyError, ValueError):   # a record without a dataset the app knows: no chance level
         classes = None
     return training_verdict(meta.get("history") or [], classes,

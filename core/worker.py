@@ -73,6 +73,7 @@ def versions() -> dict:
 def base_meta(spec: Spec, ds: data.Dataset, n_train: int, n_val: int) -> dict:
     return {"kind": spec.kind, "dataset": ds.name, "dataset_title": ds.title,
             "dataset_source": ds.source, "dataset_description": ds.description,
+            "class_names": list(ds.class_names),   # one per output, in order
             "settings": spec.settings(), "input_shape": list(ds.shape),
             "train_size": n_train, "val_size": n_val, "test_size": int(len(ds.y_test)),
             **({"experiment": {"id": spec.experiment, "swept": spec.swept}}
@@ -279,7 +280,7 @@ def speed_images(dataset: str) -> tuple[np.ndarray, ...]:
         h, w, c = data.info(dataset).shape
         rng = np.random.default_rng(0)
         x = rng.integers(0, 256, (n, h, w, c) if c > 1 else (n, h, w), dtype=np.uint8)
-        y = np.arange(n, dtype=np.uint8) % 10
+        y = np.arange(n, dtype=np.uint8) % len(data.info(dataset).class_names)
         return x, y, x, y
 
 

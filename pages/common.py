@@ -208,7 +208,7 @@ def serving() -> Serving:
 
 
 def predict_proba(model: store.ModelInfo, x: np.ndarray) -> np.ndarray:
-    """N x 10 class probabilities of a stored model; raises one of MODEL_PROBLEMS."""
+    """N x C class probabilities of a stored model (C: its classes); raises one of MODEL_PROBLEMS."""
     return serving().predict_proba(model, x)
 
 

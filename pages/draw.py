@@ -1,5 +1,6 @@
-"""Draw: a digit drawn here (or photographed) -> MNIST-style 28x28 -> both models' predictions,
-and why each answered what it did. On datasets of other things, a photo takes the drawing's place."""
+"""Draw: a digit (or a sketch of any dataset of drawings) drawn here (or photographed) ->
+MNIST-style 28x28 -> both models' predictions (by their class names), and why each answered
+what it did. On datasets of photos, a photo takes the drawing's place."""
 
 import numpy as np
 import streamlit as st
@@ -67,7 +68,7 @@ def photo_steps(image: np.ndarray, model_input: np.ndarray) -> None:
 
 
 def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
-    """The input, the cropped digit, and the 28x28 the models read, side by side (wrapping)."""
+    """The input, the cropped ink, and the 28x28 the models read, side by side (wrapping)."""
     st.caption("Prepared the way MNIST was made: cropped to the ink, scaled to fit 20 x 20, "
                "centred by its centre of mass in 28 x 28.")
     row = st.container(horizontal=True)
@@ -91,12 +92,12 @@ def readings(models: list[store.ModelInfo], model_input: np.ndarray) -> dict[str
             continue
         answers[model.id] = probs
         top = int(probs.argmax())
-        box.metric(f"{kinds.KINDS[model.kind].name} reads", ds.class_names[top],
+        box.metric(f"{kinds.KINDS[model.kind].name} reads", model.class_names[top],
                    f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")
         box.caption(common.plain(f"{model.title} · {model.when}"))
         if probs[top] < LOW_CONFIDENCE:
             box.warning(f"Low confidence ({probs[top]:.0%}): the model is unsure. " + (
-                        "Draw the digit larger and centred, with clear strokes."
+                        f"Draw the {ds.info.drawn} larger and centred, with clear strokes."
                         if ds.info.digits else "Try a photo with the subject filling the "
                         "middle of the picture."))
     return answers
@@ -108,8 +109,21 @@ def probability_charts(models: list[store.ModelInfo], answers: dict[str, np.ndar
     shown = [m for m in models if m.id in answers]
     for col, model in zip(st.columns(len(shown) or 1), shown):
         col.caption(f"{kinds.KINDS[model.kind].name}, class by class")
-        col.plotly_chart(charts.probabilities(answers[model.id], ds.class_names),
+        col.plotly_chart(charts.probabilities(answers[model.id], model.class_names),
                          key=f"{key}-{model.id}", config={"displayModeBar": False})
+
+
+def page_title() -> str:
+    """"Draw a digit" (MNIST), "Draw: <title>" (sketches of other classes), or, for a dataset
+    of photos, what to show its models."""
+    if not ds.info.digits:
+        return f"Show the {ds.title} models a photo"
+    return "Draw a digit" if ds.info.drawn == "digit" else f"Draw: {ds.title}"
+
+
+def to_draw() -> str:
+    """What to draw, as the hint says it: "a digit (0-9)", or "one of: circle, square, ..."."""
+    return "a digit (0-9)" if ds.info.drawn == "digit" else "one of: " + ", ".join(ds.class_names)
 
 
 def how_they_see_it():
@@ -137,7 +151,7 @@ def draw_tab(models: list[store.ModelInfo]) -> None:
         result = preprocess.to_mnist(image) if image is not None else None
         if result is None or result.is_empty:
             hint = "" if result is None or result.reason == preprocess.BLANK else result.reason
-            st.info("Draw a digit (0-9) in the black box with your mouse or finger; "
+            st.info(f"Draw {to_draw()} in the black box with your mouse or finger; "
                     f"{readers(models, 'read')} it as soon as you lift the pen.\n\n{hint}",
                     icon=":material/draw:")
             return
@@ -183,9 +197,10 @@ def uploaded_photo(label: str, hint: str, key: str | None = None) -> np.ndarray 
 
 
 def photo_tab(models: list[store.ModelInfo]) -> None:
-    image = uploaded_photo("A photo of one handwritten digit (dark ink on light paper works best)",
+    thing = "handwritten digit" if ds.info.drawn == "digit" else ds.info.drawn
+    image = uploaded_photo(f"A photo of one {thing} (dark ink on light paper works best)",
                            "Any lighting: the photo is evened out, thresholded, and the largest "
-                           "ink region is taken as the digit.")
+                           f"ink region is taken as the {ds.info.drawn}.")
     if image is None:
         return
     result = photo.from_photo(image)
@@ -197,7 +212,7 @@ def photo_tab(models: list[store.ModelInfo]) -> None:
     probability_charts(models, answers, "photo")
     with how_they_see_it():
         thresholded(image, result)
-        show_steps(result, "the digit's ink")
+        show_steps(result, f"the {ds.info.drawn}'s ink")
     why.section(models, result.input28, answers, "photo", ds)
 
 
@@ -214,7 +229,7 @@ def thresholded(image: np.ndarray, result: preprocess.Preprocessed) -> None:
 ds = common.current_dataset()
 if ds is None:
     st.stop()
-st.title("Draw a digit" if ds.info.digits else f"Show the {ds.title} models a photo")
+st.title(page_title())
 intro = st.empty()   # above the pickers, said once they tell which models there are
 chosen = model_pickers()
 if chosen and not ds.info.digits:

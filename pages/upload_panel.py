@@ -6,8 +6,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from core import data, jobs, store, uploads
-from core.datasets import DATASETS
+from core import data, jobs, store, uploads, verdict
+from core.datasets import info
 from pages import common
 
 INSPECTED = "upload-inspected"   # session state: file hash -> its Inspection, or why it was refused
@@ -30,7 +30,7 @@ def upload_panel(ds: data.Dataset) -> None:
         if upload is None:
             return
         content = upload.getvalue()
-        inspection = inspected(upload.name, content)
+        inspection = inspected(upload.name, content, ds.name)
         if inspection is None:
             return
         st.markdown(common.plain(inspection.summary))
@@ -39,16 +39,16 @@ def upload_panel(ds: data.Dataset) -> None:
             add_to_store(upload.name, content, dataset, scale)
 
 
-def inspected(file_name: str, content: bytes) -> uploads.Inspection | None:
+def inspected(file_name: str, content: bytes, chosen: str) -> uploads.Inspection | None:
     """What the file holds, read once per file (by its hash) in a worker; None after saying why
     it cannot be added."""
     seen = st.session_state.setdefault(INSPECTED, {})
-    digest = hashlib.sha256(content).hexdigest()
+    digest = hashlib.sha256(content).hexdigest() + chosen   # what fits depends on the choice
     if digest not in seen:
         try:
             uploads.precheck(file_name, content)
             with checking("Checking the file in a separate process…"):
-                seen[digest] = uploads.inspect(file_name, content)
+                seen[digest] = uploads.inspect(file_name, content, also=(chosen,))
         except jobs.TrainerBusy as e:
             trainer_busy(e, "press **Check it now**")
             st.button("Check it now", icon=":material/refresh:", key="upload-retry")
@@ -95,7 +95,7 @@ def questions(inspection: uploads.Inspection, ds: data.Dataset) -> tuple[str, in
     first = ds.name if ds.name in fits else inspection.suggested
     left, right = st.columns(2)
     dataset = left.selectbox("Trained on", fits, index=fits.index(first), key="upload-dataset",
-                             format_func=lambda key: DATASETS[key].title,
+                             format_func=lambda key: info(key).title,
                              help="Only the datasets whose images and classes the model fits.")
     scale = right.radio("Input scale it was trained on", uploads.SCALES,
                         format_func=SCALE_NAMES.get, key="upload-scale", horizontal=True,
@@ -106,7 +106,7 @@ def questions(inspection: uploads.Inspection, ds: data.Dataset) -> tuple[str, in
 def add_to_store(file_name: str, content: bytes, dataset: str, scale: int) -> None:
     """Convert, score and save the upload in a worker; then show the page again with its run."""
     try:
-        with checking(f"Checking it and scoring it on {DATASETS[dataset].title}'s test images "
+        with checking(f"Checking it and scoring it on {info(dataset).title}'s test images "
                       "in a separate process…"):
             model = uploads.add(file_name, content, dataset, scale)
     except jobs.TrainerBusy as e:
@@ -130,14 +130,15 @@ def added_report(ds: data.Dataset) -> None:
         st.error(common.plain(str(e)), icon=":material/error:")
         return
     st.success(common.plain(added_text(model, ds)), icon=":material/check_circle:")
-    if (model.test_accuracy or 0) < near_chance(model):
-        st.warning(f"That is near chance ({1 / classes(model):.0%}): the input scale may be "
-                   "wrong: try the other one.", icon=":material/warning:")
+    classes = len(model.class_names)
+    if verdict.near_chance(model.test_accuracy or 0, classes):
+        st.warning(f"That is near chance ({verdict.chance(classes):.0%} among {classes} classes): "
+                   "the input scale may be wrong: try the other one.", icon=":material/warning:")
 
 
 def added_text(model: store.ModelInfo, ds: data.Dataset) -> str:
     """"Added m.h5: 98.1 % test accuracy on MNIST's 10,000 test images, 5,010 parameters, ..."."""
-    up, title = model.uploaded or {}, DATASETS[model.dataset].title
+    up, title = model.uploaded or {}, info(model.dataset).title
     where = ("It is a run below" if model.dataset == ds.name else
              f"Choose {title} in the sidebar to see it among the runs")
     return (f"Added {up.get('file_name', model.id)} as {model.title}: "
@@ -145,15 +146,6 @@ def added_text(model: store.ModelInfo, ds: data.Dataset) -> str:
             f"{model.meta.get('test_size', 0):,} test images, {model.recorded('params', ',')} "
             f"parameters, {up.get('bytes', 0) / 1024:,.0f} KB. {where}; it can be used on Draw "
             "and Compare like the others.")
-
-
-def classes(model: store.ModelInfo) -> int:
-    return len(DATASETS[model.dataset].class_names)
-
-
-def near_chance(model: store.ModelInfo) -> float:
-    """Below this test accuracy a model is barely better than guessing (twice chance)."""
-    return 2 / classes(model)
 
 
 if __name__ == "__main__":  # a helper, not a page: opened by URL before any session ran Home.py

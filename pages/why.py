@@ -16,7 +16,7 @@ MAP_COLUMNS = 8
 
 @st.cache_data(max_entries=32, show_spinner=False)
 def saliency(key: tuple, _model: store.ModelInfo, image: np.ndarray, digits: bool) -> np.ndarray:
-    """The occlusion map of every class (10 x H x W), once per model file and image.
+    """The occlusion map of every class (C x H x W), once per model file and image.
 
     Digits are blanked to black (no ink); photos to their own mean colour (nothing there)."""
     fill = 0.0 if digits else image.mean(axis=(0, 1))
@@ -52,10 +52,12 @@ def strokes_view(models, input28, answers, key, ds) -> None:
     """Occlusion saliency of both models, for their answers or a class the person picks."""
     names = ds.class_names
     if ds.info.digits:
-        st.caption("Each model reads your digit again with a small square of it blanked, at "
+        thing = ds.info.drawn
+        st.caption(f"Each model reads your {thing} again with a small square of it blanked, at "
                    "every place along the strokes. **Red**: blanking that ink makes the model "
-                   "less sure of the digit, so it relied on it; **blue**: more sure, so that "
-                   "ink argued against it. Pick a digit to ask, say, *why not 9?*")
+                   f"less sure of the {thing}, so it relied on it; **blue**: more sure, so that "
+                   f"ink argued against it. Pick a {'digit' if thing == 'digit' else 'class'} to "
+                   f"ask, say, *why not {common.plain(names[-1])}?*")
     else:
         st.caption("Each model reads your image again with a small square of it covered (in "
                    "the image's average colour), at every place. **Red**: covering it makes "
@@ -80,7 +82,7 @@ def strokes_view(models, input28, answers, key, ds) -> None:
             heat[cls], input28,
             f"{name}: why {'' if cls == probs.argmax() else 'not '}{names[cls]}?",
             f"probability of {names[cls]}: {probs[cls]:.1%}"
-            + (" · outline: your digit" if ds.info.digits else ""),
+            + (f" · outline: your {ds.info.drawn}" if ds.info.digits else ""),
             f"covering here lowers the log-odds of {names[cls]} by %{{z:.2f}}<extra></extra>",
             "log-odds<br>drop"), key=f"why-heat-{key}-{model.id}",
             config={"displayModeBar": False})
@@ -104,7 +106,8 @@ def evidence_view(models, input28, answers, key, ds) -> None:
                    "shows those terms, the three colours of a pixel added together: **red** "
                    "pixels add to the score, **blue** ones take away.")
     else:
-        st.caption(f"A Logistic Regression scores each {'digit' if ds.info.digits else 'class'} "
+        one = "digit" if ds.info.drawn == "digit" else "class"
+        st.caption(f"A Logistic Regression scores each {one} "
                    f"by adding up, over the {n} pixels, **weight x ink**, plus one number per "
                    f"class (its intercept); the highest score wins. Each map shows those {n} "
                    "terms: **red** pixels add to the score, **blue** ones take away.")
@@ -128,7 +131,7 @@ def evidence_view(models, input28, answers, key, ds) -> None:
 
 
 def inside_view(models, input28, answers, key, ds) -> None:
-    """The CNN's first-layer filters and every convolution's feature maps for this digit."""
+    """The CNN's first-layer filters and every convolution's feature maps for this image."""
     model = next(m for m in models if m.kind == "cnn")
     if not model.meta.get("has_convolutions", True):
         st.caption(f"{common.plain(model.title)} has no convolution layers (it was trained "

@@ -122,7 +122,7 @@ def fake_inspection(fits=("mnist", "fashion_mnist")) -> uploads.Inspection:
 def test_a_file_is_inspected_once_however_often_the_page_reruns(user_store, monkeypatch):
     calls = []
     monkeypatch.setattr(uploads, "precheck", lambda name, content: ".h5")
-    monkeypatch.setattr(uploads, "inspect", lambda name, content: calls.append(name)
+    monkeypatch.setattr(uploads, "inspect", lambda name, content, also=(): calls.append(name)
                         or fake_inspection())
     at = upload(train_page(), "m.h5", b"\x89HDF\r\n\x1a\nfake")
     at.radio(key="upload-scale").set_value(255).run()
@@ -132,7 +132,7 @@ def test_a_file_is_inspected_once_however_often_the_page_reruns(user_store, monk
 
 def test_the_dataset_chosen_in_the_sidebar_is_preselected_when_it_fits(user_store, monkeypatch):
     monkeypatch.setattr(uploads, "precheck", lambda name, content: ".h5")
-    monkeypatch.setattr(uploads, "inspect", lambda name, content: fake_inspection())
+    monkeypatch.setattr(uploads, "inspect", lambda name, content, also=(): fake_inspection())
     at = AppTest.from_file(HOME, default_timeout=120).run()
     at.selectbox(key="dataset").set_value("fashion_mnist").run()
     at.switch_page("pages/train.py").run()
@@ -145,7 +145,7 @@ def test_the_dataset_chosen_in_the_sidebar_is_preselected_when_it_fits(user_stor
 def test_the_suggested_dataset_is_preselected_when_the_chosen_one_does_not_fit(user_store,
                                                                                monkeypatch):
     monkeypatch.setattr(uploads, "precheck", lambda name, content: ".h5")
-    monkeypatch.setattr(uploads, "inspect", lambda name, content: fake_inspection(
+    monkeypatch.setattr(uploads, "inspect", lambda name, content, also=(): fake_inspection(
         ("fashion_mnist",)))
     at = upload(train_page(), "m.h5", b"\x89HDF\r\n\x1a\nfake")   # on MNIST
     assert at.selectbox(key="upload-dataset").value == "fashion_mnist"
@@ -155,7 +155,7 @@ def test_near_chance_accuracy_suggests_the_other_scale(user_store, monkeypatch):
     from tests.fake_runs import save_run
 
     monkeypatch.setattr(uploads, "precheck", lambda name, content: ".skops")
-    monkeypatch.setattr(uploads, "inspect", lambda name, content: fake_inspection())
+    monkeypatch.setattr(uploads, "inspect", lambda name, content, also=(): fake_inspection())
     monkeypatch.setattr(uploads, "add", lambda name, content, dataset, scale: save_run(
         user_store, "logreg", meta_test_accuracy=0.11, meta_params=7850,
         meta_uploaded={"file_name": name, "format": ".skops", "bytes": 4096, "scale": scale}))

@@ -24,7 +24,7 @@ def known():
 
 def test_evaluation_matches_scikit_learn(known):
     y, probs = known
-    ev = metrics.evaluate(y, probs, seconds=0.5)
+    ev = metrics.evaluate(y, probs, seconds=0.5, n_classes=10)
     pred = probs.argmax(axis=1)
     p, r, f, _ = precision_recall_fscore_support(y, pred, average="macro", zero_division=0)
     assert ev.accuracy == pytest.approx(accuracy_score(y, pred))
@@ -39,7 +39,7 @@ def test_evaluation_matches_scikit_learn(known):
 def test_per_class_matches_scikit_learn(known):
     y, probs = known
     pred = probs.argmax(axis=1)
-    report = metrics.per_class(y, pred)
+    report = metrics.per_class(y, pred, n_classes=10)
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=range(10), zero_division=0)
     for key, expected in zip(("precision", "recall", "f1", "support"), (p, r, f, s)):
         np.testing.assert_allclose(report[key], expected)
@@ -54,7 +54,7 @@ def test_a_class_never_predicted_scores_zero_not_nan():
 
 def test_wrong_number_of_classes_is_refused_in_plain_words():
     with pytest.raises(ValueError, match="3 scores per image.*10 classes"):
-        metrics.evaluate(np.array([0, 1]), np.full((2, 3), 1 / 3))
+        metrics.evaluate(np.array([0, 1]), np.full((2, 3), 1 / 3), n_classes=10)
 
 
 def test_top_confusions_are_the_largest_off_diagonal_cells():
@@ -167,6 +167,6 @@ def test_score_loads_with_one_image_then_times_the_whole_set(known):
         calls.append(len(images))
         return probs[:len(images)]
 
-    ev = metrics.score(predict, np.zeros((len(y), 28, 28), np.uint8), y)
+    ev = metrics.score(predict, np.zeros((len(y), 28, 28), np.uint8), y, n_classes=10)
     assert calls == [1, len(y)] and ev.seconds >= 0
     assert ev.accuracy == pytest.approx(np.mean(probs.argmax(axis=1) == y))
