@@ -234,8 +234,8 @@ def _sources(name: str, path: str | os.PathLike | None, train_images: bool):
         yield "keras", str(keras_cache_dir()), from_keras
         if DEBIAN_FASHION.is_dir():
             yield "debian", str(DEBIAN_FASHION), _reader(name, DEBIAN_FASHION, train_images)
-    elif downloaded(name).is_file():
-        yield "cache", str(downloaded(name).parent), _reader(name, downloaded(name), train_images)
+    elif (archive := downloaded(name)) is not None and archive.is_file():   # no archive: None
+        yield "cache", str(archive.parent), _reader(name, archive, train_images)
 
 
 def revision(name: str) -> int:

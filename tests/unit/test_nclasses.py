@@ -7,7 +7,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from core import charts, data, datasets, kinds, lite, metrics, scorecard, store, verdict
+from core import (
+    charts,
+    data,
+    datasets,
+    jobs,
+    kinds,
+    lite,
+    metrics,
+    scorecard,
+    store,
+    verdict,
+)
+from core.kinds import Spec
 from core.serving import Serving
 from tests import tri
 
@@ -88,13 +100,14 @@ def test_a_run_is_judged_against_a_third_not_a_tenth(registered):
     assert name == "did not learn" and "the 33% of guessing among 3 classes" in sentence
 
 
-def test_uploads_fit_a_dataset_by_its_number_of_classes(registered):
+def test_uploads_fit_a_dataset_by_its_number_of_classes(registered, monkeypatch):
     from core import upload_rules
 
     assert upload_rules.check_fits((28, 28, 1), 3, also=(tri.KEY,)) == (tri.KEY,)
     assert upload_rules.check_fits((784,), 10, also=(tri.KEY,)) == ("mnist", "fashion_mnist")
-    with pytest.raises(upload_rules.Refused, match="it gives 3 outputs"):
-        upload_rules.check_fits((784,), 3)        # without it, no dataset has 3 classes
+    monkeypatch.delitem(datasets.DATASETS, tri.KEY)   # then no dataset has 3 classes
+    with pytest.raises(upload_rules.Refused, match="it gives 3 outputs.*have 10 classes"):
+        upload_rules.check_fits((784,), 3)
 
 
 def test_the_weights_chart_and_default_recipe_follow_the_dataset(registered):
@@ -118,3 +131,21 @@ def test_labels_beyond_the_classes_are_refused_with_the_file_named(registered, t
     monkeypatch.setenv(tri.ENV, str(bad))
     with pytest.raises(data.DataError, match="bad.npz: labels go up to 5, but Tri has 3 classes"):
         data.load(tri.KEY)
+
+
+def test_a_dataset_a_person_made_trains_with_its_own_classes(tmp_path, monkeypatch):
+    from core import own_datasets, own_examples
+
+    monkeypatch.setenv("DIGITLAB_DATASETS", str(tmp_path / "datasets"))   # workers see it too
+    made = own_datasets.create("Shapes", "sketch", tri.NAMES, owner="me")
+    x, y = tri.images(90, seed=3)
+    own_examples.add_prepared(made.key, "me", [int(label) for label in y], list(x))
+    runner = jobs.JobRunner(tmp_path / "models")   # the app's own worker: no registration
+    try:
+        job = runner.wait(runner.start(Spec("logreg", made.key, epochs=2)).id, timeout=300)
+    finally:
+        runner.shutdown()
+    assert job.status == "done", job.error
+    model = store.get(job.model_id, root=tmp_path / "models")
+    assert model.class_names == tri.NAMES and model.meta["dataset_title"] == "Shapes"
+    assert store.load_logreg(model).coef_.shape == (3, 28 * 28)
