@@ -45,11 +45,12 @@ def on_tri(tri_store, monkeypatch, tmp_path):
     monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", canvas)
     DRAWING["image"] = None
 
-    def open_(page: str) -> AppTest:
+    def open_(page: str | None) -> AppTest:
         at = AppTest.from_file(HOME, default_timeout=120)
         at.query_params["dataset"] = tri.KEY     # ?dataset=tri, as a shared link says
         at.run()
-        at.switch_page(page).run()
+        if page:
+            at.switch_page(page).run()
         assert not at.exception, at.exception
         return at
     return open_
@@ -140,3 +141,15 @@ def test_compare_scores_both_on_three_classes_in_every_section(on_tri):
                if a["text"] in tri.NAMES]
     assert weights == list(tri.NAMES)                     # one weight image per class
     assert_no_digits(at)
+
+
+@pytest.mark.parametrize("page", ["pages/train.py", "pages/opencv_lab.py"])
+def test_the_other_pages_open_on_three_classes(on_tri, page):
+    assert_no_digits(on_tri(page))
+
+
+def test_home_shows_the_dataset_and_its_two_models(on_tri):
+    at = on_tri(None)
+    assert {m.label: m.value for m in at.metric}["Dataset"] == "Tri"
+    listed = next(m.value for m in at.markdown if m.value.startswith("- "))
+    assert listed.count("· Tri ·") == 2

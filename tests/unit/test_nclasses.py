@@ -133,12 +133,22 @@ def test_labels_beyond_the_classes_are_refused_with_the_file_named(registered, t
         data.load(tri.KEY)
 
 
-def test_a_dataset_a_person_made_trains_with_its_own_classes(tmp_path, monkeypatch):
+def own_examples_of(kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """90 examples of the three shapes as a dataset of `kind` holds them: sketches 28 x 28
+    grey, photos 32 x 32 colour (the shapes in red on a dark ground)."""
+    x, y = tri.images(90, seed=3)
+    if kind == "photo":
+        x = np.stack([np.pad(img, 2)[..., None] * np.array([1.0, 0.3, 0.2]) for img in x])
+    return x.astype(np.uint8), y
+
+
+@pytest.mark.parametrize("kind", ["sketch", "photo"])
+def test_a_dataset_a_person_made_trains_with_its_own_classes(tmp_path, monkeypatch, kind):
     from core import own_datasets, own_examples
 
     monkeypatch.setenv("DIGITLAB_DATASETS", str(tmp_path / "datasets"))   # workers see it too
-    made = own_datasets.create("Shapes", "sketch", tri.NAMES, owner="me")
-    x, y = tri.images(90, seed=3)
+    made = own_datasets.create("Shapes", kind, tri.NAMES, owner="me")
+    x, y = own_examples_of(kind)
     own_examples.add_prepared(made.key, "me", [int(label) for label in y], list(x))
     runner = jobs.JobRunner(tmp_path / "models")   # the app's own worker: no registration
     try:
@@ -148,4 +158,5 @@ def test_a_dataset_a_person_made_trains_with_its_own_classes(tmp_path, monkeypat
     assert job.status == "done", job.error
     model = store.get(job.model_id, root=tmp_path / "models")
     assert model.class_names == tri.NAMES and model.meta["dataset_title"] == "Shapes"
-    assert store.load_logreg(model).coef_.shape == (3, 28 * 28)
+    assert store.load_logreg(model).coef_.shape == (3, int(np.prod(made.shape)))
+    assert kinds.default_recipe(made.key) == ("Fast" if kind == "sketch" else "Airbench")
