@@ -41,6 +41,9 @@ def training_data(spec: Spec) -> tuple[data.Dataset, tuple[np.ndarray, ...]]:
         x, y = x[keep], y[keep]
     train, val = data.stratified_split(y, VAL_FRACTION, seed=spec.seed)
     split = (x[train], y[train], x[val], y[val])
+    absent = [name for i, name in enumerate(ds.class_names) if not np.any(split[1] == i)]
+    if absent:   # a model would have fewer outputs than the dataset has classes
+        raise ValueError(f"no training images of {', '.join(absent)}: every class needs some")
     ds = dataclasses.replace(ds, x_train=None)   # the split is a copy: let the whole go
     del x
     give_back_memory()

@@ -160,3 +160,16 @@ def test_a_dataset_a_person_made_trains_with_its_own_classes(tmp_path, monkeypat
     assert model.class_names == tri.NAMES and model.meta["dataset_title"] == "Shapes"
     assert store.load_logreg(model).coef_.shape == (3, int(np.prod(made.shape)))
     assert kinds.default_recipe(made.key) == ("Fast" if kind == "sketch" else "Airbench")
+
+
+def test_a_class_without_training_images_fails_the_job_with_its_name(tmp_path, monkeypatch):
+    lopsided = tri.make(tmp_path / "lopsided.npz")
+    with np.load(lopsided) as f:
+        arrays = dict(f)
+    keep = arrays["y_train"] != 2            # triangles in the test set only
+    np.savez(lopsided, **arrays | {"x_train": arrays["x_train"][keep],
+                                   "y_train": arrays["y_train"][keep]})
+    monkeypatch.setitem(datasets.DATASETS, tri.KEY, tri.RECORD)
+    monkeypatch.setenv(tri.ENV, str(lopsided))
+    job = tri.train(tmp_path / "models", kinds=("logreg",))["logreg"]
+    assert job.status == "failed" and "no training images of triangle" in job.error
