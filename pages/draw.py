@@ -118,12 +118,13 @@ def page_title() -> str:
     of photos, what to show its models."""
     if not ds.info.digits:
         return f"Show the {ds.title} models a photo"
-    return "Draw a digit" if ds.info.drawn == "digit" else f"Draw: {ds.title}"
+    return "Draw a digit" if ds.info.drawn == "digit" else f"Draw: {common.plain(ds.title)}"
 
 
 def to_draw() -> str:
     """What to draw, as the hint says it: "a digit (0-9)", or "one of: circle, square, ..."."""
-    return "a digit (0-9)" if ds.info.drawn == "digit" else "one of: " + ", ".join(ds.class_names)
+    names = ", ".join(map(common.plain, ds.class_names))   # typed by a person: shown as typed
+    return "a digit (0-9)" if ds.info.drawn == "digit" else f"one of: {names}"
 
 
 def how_they_see_it():
