@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core import images
-from pages import common
+from pages import common, picker
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
 EXAMPLE_SIDE = 84   # px: each class's example image, enlarged with its pixels kept square
@@ -19,6 +19,8 @@ PAGES = [
      "Compare the two models: confusion matrices, robustness, calibration."),
     ("pages/opencv_lab.py", "OpenCV Lab", ":material/tune:",
      "Edges, thresholds and augmentations on your own images, with sliders."),
+    (picker.DATASETS_PAGE, "Your data", ":material/dataset:",
+     "Make a dataset of your own classes: draw, photograph or upload its examples."),
 ]
 
 
@@ -28,7 +30,8 @@ def home() -> None:
         "See classic machine learning and deep learning side by side on handwritten digits, "
         "clothing and colour photos: train a **Logistic Regression** (scikit-learn) and a "
         "**CNN** (Keras) from this browser, watch their learning curves, compare them, and draw "
-        "digits (or show photos) for them to read. Choose the dataset in the sidebar.")
+        "digits (or show photos) for them to read. Choose the dataset in the sidebar, or make "
+        "your own on **Your data**.")
     for col, (path, title, icon, what) in zip(st.columns(len(PAGES)), PAGES):
         with col.container(border=True):
             st.page_link(path, label=f"**{title}**", icon=icon)
@@ -46,10 +49,12 @@ def home() -> None:
     if ds.problems:
         with st.expander("Sources tried before this one"):
             st.code("\n".join(ds.problems), language=None)
-    st.image([images.pixelated(x, EXAMPLE_SIDE) for x in class_examples(ds)],
-             caption=list(ds.class_names), width=EXAMPLE_SIDE, output_format="PNG")
-    st.caption(f"Cite: {ds.info.citation}. Licence: {ds.info.licence}. "
-               f"[About the dataset]({ds.info.homepage})")
+    shown = class_examples(ds)
+    if shown:
+        st.image([images.pixelated(x, EXAMPLE_SIDE) for x in shown.values()],
+                 caption=list(shown), width=EXAMPLE_SIDE, output_format="PNG")
+    about = f" [About the dataset]({ds.info.homepage})" if ds.info.homepage else ""
+    st.caption(f"Cite: {ds.info.citation}. Licence: {ds.info.licence}.{about}")
 
     st.subheader("Models")
     stored = common.models(ds.name)
@@ -59,14 +64,15 @@ def home() -> None:
         st.markdown(f"No models for {ds.title} yet: train one on the **Train** page.")
 
 
-def class_examples(ds) -> np.ndarray:
-    """The first test image of each class (N x H x W, or N x H x W x 3)."""
-    return np.stack([ds.x_test[np.flatnonzero(ds.y_test == c)[0]]
-                     for c in range(len(ds.class_names))])
+def class_examples(ds) -> dict[str, np.ndarray]:
+    """The first test image of each class by its name (a class of a dataset a person is
+    still making may have none yet)."""
+    return {name: ds.x_test[found[0]] for c, name in enumerate(ds.class_names)
+            if len(found := np.flatnonzero(ds.y_test == c))}
 
 
 st.session_state[common.HOME_RAN] = True
-common.dataset_picker()
+picker.dataset_picker()
 st.navigation([st.Page(home, title="Home", icon=":material/home:", default=True)]
               + [st.Page(path, title=title, icon=icon) for path, title, icon, _ in PAGES]).run()
 common.import_in_background()   # the page is drawn: a person reads it while this runs

@@ -19,7 +19,7 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from core import costs, data, events, fair_queue, store, worker
+from core import costs, data, events, fair_queue, own_training, store, worker
 from core.datasets import info
 from core.executors import Executor, LocalExecutor, Run, run_worker
 from core.fair_queue import AlreadyTrained, FairQueue, QueueFull  # noqa: F401 (pages catch them)
@@ -322,7 +322,7 @@ class JobRunner:
     def _learn_speed(self, job: Job, event: events.Event, run: Run) -> None:
         """Keep what a speed check measured, and what a saved job's whole time teaches (its
         estimated and real seconds, launch to saved, kept in its meta.json too, with where
-        it trained)."""
+        it trained); a dataset a person made is marked trained."""
         if event["type"] == "speed":
             self.costs.learn_check_event(job.spec.dataset, event, job.seconds)
         elif event["type"] == "done" and event.get("model_id"):
@@ -332,6 +332,7 @@ class JobRunner:
                 facts = costs.times(job.estimate, seconds)
             store.add_to_meta(event["model_id"], facts | {"trained_on": run.where},
                               root=self.models_root)
+            own_training.note_trained(job.spec.dataset)   # a made dataset: kept a day at least
 
     def _follow(self, job: Job, run: Run) -> None:
         """Reader thread: apply the worker's events until it ends, settle the outcome, and

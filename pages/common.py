@@ -1,4 +1,5 @@
-"""Streamlit glue the pages share: cached loaders and the dataset picker.
+"""Streamlit glue the pages share: cached loaders, the chosen dataset, who this tab is.
+(The sidebar's dataset menu is pages/picker.py.)
 
 Pages import from here instead of repeating `st.cache_resource` wrappers.
 """
@@ -13,8 +14,8 @@ import uuid
 import numpy as np
 import streamlit as st
 
-from core import cluster, data, download, jobs, store
-from core.datasets import DATASETS, DEFAULT as DEFAULT_DATASET, DatasetInfo
+from core import cluster, data, datasets, download, jobs, store
+from core.datasets import DEFAULT as DEFAULT_DATASET, DatasetInfo
 from core.serving import PROBLEMS as MODEL_PROBLEMS, Serving
 
 MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]()!|<>~$:&])")   # links, images, emphasis, code,
@@ -27,48 +28,30 @@ def plain(text: str) -> str:
 
 
 @st.cache_resource(show_spinner="Loading the dataset…")
-def dataset(name: str) -> data.Dataset:
-    """One Dataset per server, shared read-only by every session: its test images and all
-    its labels (training images are loaded by the training workers that need them)."""
+def loaded(name: str, revision: int) -> data.Dataset:
+    """Dataset `name` as it was at `revision` (see `dataset`)."""
     return data.load(name, train_images=False)
 
 
-def dataset_picker() -> str:
-    """The sidebar choice of dataset. It sticks across pages for this session and is part of
-    the page's address (`?dataset=cifar10`), so a reload or a shared link keeps it."""
-    # Sidebar links drop the address's query, and a page switch resets the sidebar's widgets,
-    # so the session also keeps its choice under a key of its own.
-    asked = st.query_params.get("dataset") or st.session_state.get(CHOSEN_DATASET)
-    start = asked if asked in DATASETS else DEFAULT_DATASET
-    here = st.session_state[AVAILABILITY] = {key: data.availability(key) for key in DATASETS}
-    name = st.sidebar.selectbox("Dataset", list(DATASETS), index=list(DATASETS).index(start),
-                                key="dataset", format_func=lambda key: picker_label(key, here[key]),
-                                help="\n".join(f"- **{DATASETS[key].label}**: {STATES[state]}"
-                                                for key, state in here.items()))
-    st.session_state[CHOSEN_DATASET] = st.query_params["dataset"] = name
-    return name
+@st.cache_resource
+def revisions() -> dict[str, int]:
+    """The revision of each dataset `loaded` holds now: one per dataset, older ones dropped."""
+    return {}
+
+
+def dataset(name: str) -> data.Dataset:
+    """One Dataset per server, shared read-only by every session: its test images and all
+    its labels (training images are loaded by the training workers that need them). Keyed
+    on data.revision(name), so examples just added to a dataset a person made show at once."""
+    revision, held = data.revision(name), revisions()
+    if held.get(name, revision) != revision:
+        loaded.clear(name, held[name])
+    held[name] = revision
+    return loaded(name, revision)
 
 
 CHOSEN_DATASET = "chosen_dataset"   # in session_state: the dataset this session chose last
 AVAILABILITY = "dataset_availability"   # in session_state: what the sidebar's menu said
-STATES = {data.HERE: "here, ready to use", data.DOWNLOAD: "needs a download first",
-          data.FAILED: "its download failed (this server may be offline): try again on the "
-                       "page, or ask whoever runs this app",
-          data.MISSING: "not available on this server"}
-
-
-def picker_label(key: str, state: str) -> str:
-    """A dataset as its menu names it, short enough for the sidebar: "MNIST (handwritten
-    digits)", "CIFAR-10 (download, 162 MB)", "Fashion-MNIST (not available)"."""
-    record = DATASETS[key]
-    if state == data.HERE:
-        return record.label
-    if state == data.MISSING:
-        return f"{record.title} (not available)"
-    if state == data.FAILED:
-        return f"{record.title} (download failed)"
-    size = f", {record.download.megabytes:.0f} MB" if record.download else ""
-    return f"{record.title} (download{size})"
 
 
 def current_dataset() -> data.Dataset | None:
@@ -79,8 +62,11 @@ def current_dataset() -> data.Dataset | None:
     except data.DataError as e:
         if data.availability(name) != st.session_state.get(AVAILABILITY, {}).get(name):
             st.rerun()           # e.g. its download just failed: the menu says so now
-        unavailable(DATASETS[name], e)
-        return None
+        unavailable(datasets.info(name), e)
+    except ValueError as e:      # a dataset a person made, deleted since the menu was drawn
+        st.error(f"{str(e)[:1].upper()}{str(e)[1:]}. Choose another dataset in the sidebar.",
+                 icon=":material/database_off:")
+    return None
 
 
 def unavailable(record: DatasetInfo, error: data.DataError) -> None:

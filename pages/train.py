@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from core import glossary, jobs, kinds, logreg, runs_charts, verdict, worker
+from core import glossary, jobs, kinds, logreg, own_training, runs_charts, verdict, worker
 from core.kinds import SETTINGS, Spec
 from pages import cluster_note, common, runs, train_queue
+from pages.picker import DATASETS_PAGE
 from pages.train_job import job_view, run_name
 
 common.through_home()
@@ -13,6 +14,7 @@ st.title("Train a model")
 ds = common.current_dataset()
 if ds is None:
     st.stop()
+problem = own_training.refusal(ds.name)   # None for the built-in sets
 st.caption(f"Data: {ds.description}. Validation takes {worker.VAL_FRACTION:.0%} of the training images; "
            f"the {len(ds.y_test):,} test images are only used to score the finished model.")
 runner = common.job_runner()
@@ -67,11 +69,19 @@ def settings() -> Spec:
                                          help=f"**One-cycle**: {explained('schedule', kind)}"),
                 "augment": st.toggle(label, recipe.augment, key=f"augment-{name}",
                                      help=f"{explained('augment', kind)} Here: {what}")}
-    n_max = len(ds.y_train)
-    chosen["train_size"] = st.slider(SETTINGS["train_size"].label, min(500, n_max), n_max, n_max,
-                                     step=min(500, n_max), key=f"train_size-{ds.name}",
-                                     help=f"**Validation**: {glossary.explain('validation')}")
+    chosen["train_size"] = train_size(len(ds.y_train))
     return Spec(kind, ds.name, **chosen)
+
+
+def train_size(n_max: int) -> int:
+    """How many training images to use: a slider in steps that end on all of them (500s for
+    the built-in sets, finer for a small set of a person's own); all when there is no choice."""
+    step = next(s for s in (500, 100, 10, 1) if n_max >= 10 * s or s == 1)
+    if n_max <= step:
+        return n_max
+    return st.slider(SETTINGS["train_size"].label, n_max % step or step, n_max, n_max,
+                     step=step, key=f"train_size-{ds.name}",
+                     help=f"**Validation**: {glossary.explain('validation')}")
 
 
 def explained(key: str, kind: str) -> str:
@@ -191,8 +201,11 @@ with left:
     specs = sweep_choice(spec)
     if len(specs) > 1:
         sweep_note(specs)
+    if problem:   # a dataset a person made, with a class still too small
+        st.warning(f"**Not ready to train.** {problem}", icon=":material/block:")
+        st.page_link(DATASETS_PAGE, label="Add examples on Your data", icon=":material/dataset:")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="start",
-                 disabled=not specs):
+                 disabled=not specs or problem is not None):
         train_queue.start(runner, specs, me)
     train_queue.offer(runner, specs, me, ds)
 with right:
