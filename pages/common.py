@@ -54,9 +54,16 @@ CHOSEN_DATASET = "chosen_dataset"   # in session_state: the dataset this session
 AVAILABILITY = "dataset_availability"   # in session_state: what the sidebar's menu said
 
 
+def chosen_name() -> str:
+    """The key of the dataset the sidebar's menu chose (this session's last choice when the
+    menu was not drawn in this run: a page run on its own, as AppTest runs one)."""
+    return (st.session_state.get("dataset") or st.session_state.get(CHOSEN_DATASET)
+            or DEFAULT_DATASET)
+
+
 def current_dataset() -> data.Dataset | None:
     """The chosen dataset, or None after telling the person why it is unavailable."""
-    name = st.session_state.get("dataset", DEFAULT_DATASET)
+    name = chosen_name()
     try:
         return dataset(name)
     except data.DataError as e:

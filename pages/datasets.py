@@ -89,7 +89,7 @@ def by_hand(me: str) -> None:
     kind = st.radio("Kind", list(OWN_KINDS), format_func=kind_text, key="new-kind")
     names = st.text_area(f"Class names, one per line ({own_datasets.MIN_CLASSES} to "
                          f"{own_datasets.MAX_CLASSES})", key="new-classes", placeholder="a\nb\nc")
-    action = lambda confirm: own_datasets.create(name, kind, class_lines(names), me, confirm)  # noqa: E731
+    action = lambda confirm: own_datasets.create(name, kind, class_lines(names), me, confirm)
     if st.button("Create", type="primary", icon=":material/add:", key="new-create"):
         make(action, "create")
     consent("create", action)
@@ -105,7 +105,7 @@ def from_zip(me: str) -> None:
                          max_chars=own_datasets.MAX_NAME)
     if upload is None:
         return
-    action = lambda confirm: own_zip.import_zip(  # noqa: E731
+    action = lambda confirm: own_zip.import_zip(
         upload.getvalue(), me, kind, name.strip() or None, confirm=confirm,
         file_name=upload.name).dataset
     if st.button("Create from the zip", type="primary", icon=":material/folder_zip:",
@@ -228,7 +228,7 @@ def dataset_part(ds: OwnDataset, me: str) -> None:
 def chosen(me: str) -> OwnDataset | None:
     """The sidebar's dataset when it is one a person made and `me` may see, else None."""
     try:
-        ds = own_datasets.get(st.session_state.get("dataset", ""))
+        ds = own_datasets.get(common.chosen_name())
     except OwnDatasetError:
         return None
     return ds if own_datasets.may_see(ds, me) else None

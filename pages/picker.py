@@ -28,8 +28,10 @@ STATES = {data.HERE: "here, ready to use", data.DOWNLOAD: "needs a download firs
 
 
 def choose(key: str) -> None:
-    """Make `key` the sidebar's choice from the next run on (after a page made or deleted one)."""
-    st.session_state[PICKED] = key
+    """Make `key` the sidebar's choice from the next run on (after a page made or deleted one);
+    this session's last choice and the address say it at once."""
+    st.session_state[PICKED] = st.session_state[common.CHOSEN_DATASET] = key
+    st.query_params["dataset"] = key
 
 
 def made_here(me: str) -> dict[str, OwnDataset]:
@@ -88,9 +90,11 @@ def dataset_picker() -> str:
     options = [*DATASETS, *made, NEW_DATASET]
     start = starting_choice(options)
     if st.session_state.get("dataset") != start:
-        st.session_state["dataset"] = start     # before the menu is drawn: no default index
-    name = st.sidebar.selectbox("Dataset", options, key="dataset", on_change=on_pick,
-                                format_func=lambda key: label(key, here, made),
+        st.session_state["dataset"] = start     # a page's pick, or the last one is gone
+    # `index` too: an entry whose label changed (a download failed) falls back to it
+    name = st.sidebar.selectbox("Dataset", options, index=options.index(start), key="dataset",
+                                on_change=on_pick,
+                                format_func=lambda key: label(key, here, made, me),
                                 help="\n".join([f"- **{DATASETS[key].label}**: {STATES[state]}"
                                                 for key, state in here.items() if key in DATASETS]
                                                + [MADE_HELP]))
@@ -104,7 +108,7 @@ MADE_HELP = ("- **Your own**: datasets you made on the *Your data* page; only yo
              "unless you share one's link. **New dataset…** makes one.")
 
 
-def label(key: str, here: dict[str, str], made: dict[str, OwnDataset]) -> str:
+def label(key: str, here: dict[str, str], made: dict[str, OwnDataset], me: str) -> str:
     """A menu entry: a built-in set by its state, a made one by its record's label (a shared
     one of someone else's says so), and the last entry."""
     if key == NEW_DATASET:
@@ -114,7 +118,7 @@ def label(key: str, here: dict[str, str], made: dict[str, OwnDataset]) -> str:
         kind = datasets.OWN_KINDS[ds.kind].subject.split()[-1]
         return (datasets.own_info(key, {"name": ds.name, "kind": ds.kind,
                                         "class_names": list(ds.class_names)}).label
-                if ds.owner == common.session_id() else f"{ds.name} (shared {kind})")
+                if ds.owner == me else f"{ds.name} (shared {kind})")
     return picker_label(key, here[key])
 
 
