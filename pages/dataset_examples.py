@@ -36,12 +36,14 @@ def say_later(text: str, kept: list[np.ndarray] | None = None, place: str = "cla
 
 
 def said(place: str) -> None:
-    """Show what the last change did, once, where it belongs."""
+    """Show what the last change did, once, where it belongs: in a box drawn on every run,
+    so the parts below keep their place (a tab chosen below stays chosen)."""
+    box = st.container()
     if st.session_state.get(NOTE, ("",))[0] == place:
         _, text, kept = st.session_state.pop(NOTE)
-        st.success(text, icon=":material/check_circle:")
+        box.success(text, icon=":material/check_circle:")
         if kept:
-            st.image([zoomed(x) for x in kept[-12:]], width=ZOOM * kept[0].shape[1])
+            box.image([zoomed(x) for x in kept[-12:]], width=ZOOM * kept[0].shape[1])
 
 
 @contextmanager
@@ -196,10 +198,10 @@ def gallery(ds: OwnDataset, index: int, mine: bool, me: str) -> None:
 def class_part(ds: OwnDataset, mine: bool, me: str) -> None:
     """Choose a class; add examples to it (its owner) and see its gallery."""
     totals = {name: a + b for name, (a, b) in own_datasets.counts(ds).items()}
+    # Names alone: a label that changed (a count in it) would send the choice back to the first
     index = st.radio("Class", range(len(ds.class_names)), horizontal=True,
                      key=f"own-class-{ds.key}",
-                     format_func=lambda i: f"{common.plain(ds.class_names[i])} "
-                                           f"({totals[ds.class_names[i]]})")
+                     format_func=lambda i: common.plain(ds.class_names[i]))
     name, n = common.plain(ds.class_names[index]), totals[ds.class_names[index]]
     if mine:
         st.subheader(f"Add to ‘{name}’")

@@ -112,6 +112,7 @@ def test_images_uploaded_to_a_class_are_added_and_shown_as_kept():
     assert any(s.value.startswith("Added 3 examples to ‘b’, 2 kept for testing, 1 for "
                                   "training") for s in at.success)
     assert at.file_uploader(key="own-files-1").value in (None, [])   # a fresh picker
+    assert at.radio(key=f"own-class-{ds.key}").value == 1          # still adding to "b"
 
 
 def test_a_file_that_is_no_image_is_refused_by_name_and_nothing_is_added():

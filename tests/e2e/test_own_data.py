@@ -19,7 +19,7 @@ from playwright.sync_api import Page, expect
 from core import own_datasets as od
 
 from .conftest import screenshot, start_server, stop_server, wait_idle
-from .test_draw import CANVAS, draw
+from .test_draw import CANVAS, strokes
 
 CLASSES = {"zero": 0, "one": 1, "seven": 7}
 PER_CLASS = 12
@@ -53,19 +53,35 @@ def create(page: Page, name: str, classes: list[str]) -> None:
 
 
 def choose_class(page: Page, name: str) -> None:
-    page.get_by_test_id("stRadio").filter(has_text="Class").get_by_text(
-        re.compile(rf"^{name} \(\d+\)$")).click()
+    page.get_by_test_id("stRadio").filter(has_text="Class").get_by_text(name, exact=True).click()
     expect(page.get_by_role("button", name=f"Add to ‘{name}’")).to_be_visible()
     wait_idle(page)
+
+
+def draw(page: Page, digit: int, i: int, tries: int = 4) -> None:
+    """Draw a digit; again while a just-mounted canvas was not listening to the mouse yet
+    (it takes a moment after it appears; a person never draws that soon)."""
+    undo = page.get_by_role("button", name="Undo")
+    page.locator(CANVAS).scroll_into_view_if_needed()      # the mouse reaches what is in view
+    for _ in range(tries - 1):
+        strokes(page, page.locator(CANVAS), digit, *place(i))
+        try:
+            expect(undo).to_be_enabled(timeout=3_000)
+            return
+        except AssertionError:
+            continue
+    strokes(page, page.locator(CANVAS), digit, *place(i))
+    expect(undo).to_be_enabled()
 
 
 def add_drawing(page: Page, name: str, digit: int, i: int) -> None:
     """Draw one example, press Add, and wait for the count and a fresh canvas."""
     old = page.locator(CANVAS).element_handle()
-    draw(page, page.locator(CANVAS), digit, *place(i))
-    wait_idle(page)
+    draw(page, digit, i)
+    expect(page.get_by_text("It will be kept like this")).to_be_visible()   # the server has it
     page.get_by_role("button", name=f"Add to ‘{name}’").click()
-    expect(page.get_by_test_id("stRadio").get_by_text(f"{name} ({i + 1})")).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(rf"^‘{name}’: its {i + 1} examples?$"))
+           ).to_be_visible()
     page.wait_for_function("c => !c.isConnected", arg=old)
     expect(page.get_by_role("button", name="Undo")).to_be_disabled()
 
