@@ -90,6 +90,8 @@ def report(ds: OwnDataset, index: int, ids: list[str]) -> None:
 def draw_part(ds: OwnDataset, index: int, me: str) -> None:
     """The canvas; "Add to <class>" keeps the drawing (read like MNIST) and clears it."""
     name = common.plain(ds.class_names[index])   # as typed, in Markdown
+    st.caption(f"Draw one ‘{name}’ in the black box, big and centred, then press **Add to "
+               f"‘{name}’**: the box clears for the next one.")
     left, right = st.columns([1, 1], gap="medium")
     with left:
         canvas = st_canvas(stroke_width=BRUSH, stroke_color="#ffffff",
@@ -106,8 +108,7 @@ def draw_part(ds: OwnDataset, index: int, me: str) -> None:
     if image is None:
         image = np.zeros((CANVAS, CANVAS), np.uint8)      # not drawn on yet
     with right:
-        preview(ds.kind, image, f"Draw one ‘{name}’ in the black box, big and centred, "
-                                "then press **Add**.")
+        preview(ds.kind, image)
     if add:
         with refusals():
             ids = own_examples.add_images(ds.key, index, [image], me, ["The drawing"])
@@ -115,10 +116,9 @@ def draw_part(ds: OwnDataset, index: int, me: str) -> None:
             report(ds, index, ids)
 
 
-def preview(kind: str, image: np.ndarray, hint: str) -> None:
-    """What the drawing would be kept as, or the hint while the canvas is empty."""
+def preview(kind: str, image: np.ndarray) -> None:
+    """What the drawing would be kept as (nothing while the canvas is empty)."""
     if not image[..., :3].any():
-        st.caption(hint)
         return
     try:
         kept = own_examples.prepared(kind, image, "The drawing")
@@ -175,6 +175,8 @@ def gallery(ds: OwnDataset, index: int, mine: bool, me: str) -> None:
     if not len(found):
         st.caption(f"No examples of ‘{name}’ yet.")
         return
+    st.caption("Newest first. Under each, the part it went to: *train* (the models learn from "
+               "it) or *test* (kept apart to score them).")
     shown_key = f"own-shown-{ds.key}-{index}"
     limit = st.session_state.get(shown_key, GALLERY_PAGE)
     side = ZOOM * max(ds.shape[:2])

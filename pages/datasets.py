@@ -137,6 +137,8 @@ def counts_part(ds: OwnDataset) -> None:
     else:
         st.success(f"Ready to train: scores will say “on {test} test examples of your own”.",
                    icon=":material/check_circle:")
+        st.page_link(TRAIN_PAGE, label=f"Train both models on “{ds.name}”",
+                     icon=":material/model_training:")
     if (unequal := own_datasets.imbalance_warning(ds)) is not None:
         st.warning(unequal, icon=":material/balance:")
 

@@ -130,10 +130,11 @@ def test_a_file_that_is_no_image_is_refused_by_name_and_nothing_is_added():
 def test_a_drawing_is_added_with_one_click_and_the_canvas_starts_afresh():
     ds = made()
     at = open_as(ME, dataset=ds.key)
-    assert any("Draw one ‘a’" in c.value for c in at.caption)     # the hint, until drawn
+    assert any("Draw one ‘a’" in c.value for c in at.caption)     # what to do
+    assert len(at.get("image")) == 0
     DRAWN["image"] = canvas_with([((140, 40), (140, 240)), ((100, 60), (140, 40))])
     at.run()
-    assert not any("Draw one ‘a’" in c.value for c in at.caption)  # the preview instead
+    assert len(at.get("image")) == 1                               # as it will be kept
     button(at, "Add to ‘a’").click().run()
     assert not at.exception, at.exception
     assert od.counts(ds.key)["a"] == (0, 1)

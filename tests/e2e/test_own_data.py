@@ -49,7 +49,7 @@ def create(page: Page, name: str, classes: list[str]) -> None:
     names.press("Control+Enter")
     wait_idle(page)
     page.get_by_role("button", name="Create", exact=True).click()
-    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    expect(page.get_by_role("heading", name=name, exact=True)).to_be_visible()
 
 
 def choose_class(page: Page, name: str) -> None:
@@ -90,6 +90,7 @@ def test_draw_three_classes_export_delete_and_import_them_back(page: Page, own_s
                                                                tmp_path):
     page.goto(own_server + "/datasets")
     expect(page.get_by_role("heading", name="Your data")).to_be_visible(timeout=60_000)
+    expect(page.get_by_label("Name", exact=True)).to_be_visible()
     screenshot(page, "own-data-empty")
     create(page, "Shapes", list(CLASSES))
     for name, digit in CLASSES.items():
@@ -101,15 +102,16 @@ def test_draw_three_classes_export_delete_and_import_them_back(page: Page, own_s
     before = od.examples(ds.key)
     assert ds.class_names == tuple(CLASSES)
     assert [c[0] + c[1] for c in od.counts(ds).values()] == [PER_CLASS] * 3
-    screenshot(page, "own-data-1280")
     me = parse_qs(urlparse(page.url).query)["me"][0]      # the address keeps whose it is
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844})
-    small = phone.new_page()
-    small.goto(f"{own_server}/datasets?dataset={ds.key}&me={me}")
-    expect(small.get_by_role("heading", name="Shapes")).to_be_visible(timeout=60_000)
-    screenshot(small, "own-data-390")
-    phone.close()
+    for width, height in ((1280, 4000), (390, 3000)):     # tall: the whole page at once
+        context = browser.new_context(viewport={"width": width, "height": height})
+        whole = context.new_page()
+        whole.goto(f"{own_server}/datasets?dataset={ds.key}&me={me}")
+        expect(whole.get_by_role("heading", name="Shapes", exact=True)).to_be_visible()
+        expect(whole.get_by_role("button", name="Delete this dataset…")).to_be_visible()
+        screenshot(whole, f"own-data-{width}")
+        context.close()
 
     with page.expect_download() as info:
         page.get_by_role("button", name="Download as zip").click()
@@ -128,7 +130,7 @@ def test_draw_three_classes_export_delete_and_import_them_back(page: Page, own_s
     panel = page.get_by_role("tabpanel", name="From a zip of class folders")
     panel.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(saved)
     panel.get_by_role("button", name="Create from the zip").click()
-    expect(page.get_by_role("heading", name="Shapes")).to_be_visible()
+    expect(page.get_by_role("heading", name="Shapes", exact=True)).to_be_visible()
     (back,) = od.all_datasets()
     after = od.examples(back.key)
     assert back.class_names == tuple(CLASSES)
