@@ -204,3 +204,25 @@ def test_training_waits_until_every_class_has_ten_examples(monkeypatch):
     at = open_as(ME, page="pages/train.py", dataset=ds.key, timeout=90)
     assert any("Class 'a' needs 6 more examples (10 at least)." in w.value for w in at.warning)
     assert button(at, "Start training").disabled
+
+
+def test_photos_are_uploaded_first_and_kept_as_colour_32_by_32():
+    ds = od.create("Leaves", "photo", ["oak", "ash"], ME)
+    at = open_as(ME, dataset=ds.key)
+    assert at.radio(key="own-way-photo").value == "files"    # no camera prompt unasked
+    rng = np.random.default_rng(0)
+    files = [(f"oak{i}.jpg", png(rng.integers(0, 256, (90, 120, 3), np.uint8)), "image/png")
+             for i in range(2)]
+    at.file_uploader(key="own-files-0").set_value(files).run()
+    button(at, "Add 2 images to ‘oak’").click().run()
+    assert not at.exception, at.exception
+    assert od.examples(ds.key).x.shape == (2, 32, 32, 3)
+    assert od.counts(ds.key)["oak"] == (0, 2)
+
+
+def test_its_owner_shares_it_and_the_page_gives_its_link():
+    ds = made()
+    at = open_as(ME, dataset=ds.key)
+    at.toggle(key=f"share-{ds.key}-False").set_value(True).run()
+    assert od.get(ds.key).shared
+    assert any(c.value.endswith(f"?dataset={ds.key}") for c in at.code)
