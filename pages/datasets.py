@@ -63,7 +63,7 @@ def make(action, what: str) -> None:
         st.error(str(e), icon=":material/block:")
         return
     picker.choose(made.key)
-    dataset_examples.fresh("new-zip")          # the zip's picker starts empty again
+    dataset_examples.fresh("new-form")         # the form starts empty for the next one
     say_later(f"Made “{made.name}”. Now add examples to each class.", place="top")
     st.rerun()
 
@@ -84,11 +84,13 @@ def consent(what: str, action) -> None:
 
 def by_hand(me: str) -> None:
     """A new dataset from a name, a kind and its class names."""
-    name = st.text_input("Name", key="new-name", placeholder="e.g. Letters",
+    form = dataset_examples.counter("new-form")
+    name = st.text_input("Name", key=f"new-name-{form}", placeholder="e.g. Letters",
                          max_chars=own_datasets.MAX_NAME)
-    kind = st.radio("Kind", list(OWN_KINDS), format_func=kind_text, key="new-kind")
+    kind = st.radio("Kind", list(OWN_KINDS), format_func=kind_text, key=f"new-kind-{form}")
     names = st.text_area(f"Class names, one per line ({own_datasets.MIN_CLASSES} to "
-                         f"{own_datasets.MAX_CLASSES})", key="new-classes", placeholder="a\nb\nc")
+                         f"{own_datasets.MAX_CLASSES})", key=f"new-classes-{form}",
+                         placeholder="a\nb\nc")
     action = lambda confirm: own_datasets.create(name, kind, class_lines(names), me, confirm)
     if st.button("Create", type="primary", icon=":material/add:", key="new-create"):
         make(action, "create")
@@ -99,9 +101,10 @@ def from_zip(me: str) -> None:
     """A new dataset from a zip of one folder of images per class, in one upload."""
     upload = st.file_uploader("A zip with one folder of images per class (a/1.png, b/2.jpg, …: "
                               "the layout of Keras' image_dataset_from_directory)", ["zip"],
-                              key=f"new-zip-{dataset_examples.counter('new-zip')}")
+                              key=f"new-zip-{dataset_examples.counter('new-form')}")
     kind = st.radio("Kind", list(OWN_KINDS), format_func=kind_text, key="zip-kind")
-    name = st.text_input("Name (left empty: the zip's)", key="zip-name",
+    name = st.text_input("Name (left empty: the zip's)",
+                         key=f"zip-name-{dataset_examples.counter('new-form')}",
                          max_chars=own_datasets.MAX_NAME)
     if upload is None:
         return

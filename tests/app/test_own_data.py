@@ -76,8 +76,8 @@ def test_a_dataset_is_made_from_its_name_kind_and_class_names():
     at = open_as(ME)
     assert at.title[0].value == "Your data"
     assert any("test split" in m.value for m in at.markdown)
-    at.text_input(key="new-name").input("Letters")
-    at.text_area(key="new-classes").input("a\nb é\nc")
+    at.text_input(key="new-name-0").input("Letters")
+    at.text_area(key="new-classes-0").input("a\nb é\nc")
     button(at, "Create").click().run()
     assert not at.exception, at.exception
     (ds,) = od.all_datasets()
@@ -88,12 +88,13 @@ def test_a_dataset_is_made_from_its_name_kind_and_class_names():
     assert any("Made “Letters”" in s.value for s in at.success)
     assert any("needs 10 more examples" in w.value for w in at.warning)   # can't train yet
     assert at.query_params["me"] == ME          # a reload of this address keeps whose it is
+    assert at.text_input(key="new-name-1").value == ""    # the form is empty for the next one
 
 
 def test_a_refused_dataset_says_why_and_nothing_is_made():
     at = open_as(ME)
-    at.text_input(key="new-name").input("Letters")
-    at.text_area(key="new-classes").input("only one")
+    at.text_input(key="new-name-0").input("Letters")
+    at.text_area(key="new-classes-0").input("only one")
     button(at, "Create").click().run()
     assert [e.value for e in at.error] == ["1 class: a dataset needs 2 at least."]
     assert od.all_datasets() == []
@@ -226,3 +227,18 @@ def test_its_owner_shares_it_and_the_page_gives_its_link():
     at.toggle(key=f"share-{ds.key}-False").set_value(True).run()
     assert od.get(ds.key).shared
     assert any(c.value.endswith(f"?dataset={ds.key}") for c in at.code)
+
+
+def test_a_full_server_asks_before_it_deletes_a_dataset_trained_today(monkeypatch):
+    monkeypatch.setenv("DIGITLAB_MAX_DATASETS", "1")
+    theirs = made(owner=YOU)
+    od.mark_trained(theirs.key)
+    at = open_as(ME)
+    at.text_input(key="new-name-0").input("Mine")
+    at.text_area(key="new-classes-0").input("x, y")
+    button(at, "Create").click().run()
+    assert any("Delete it to make room?" in w.value for w in at.warning)
+    assert [d.key for d in od.all_datasets()] == [theirs.key]       # nothing changed yet
+    button(at, "Delete it and make mine").click().run()
+    assert not at.exception, at.exception
+    assert [(d.name, d.class_names) for d in od.all_datasets()] == [("Mine", ("x", "y"))]

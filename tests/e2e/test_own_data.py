@@ -139,3 +139,15 @@ def test_draw_three_classes_export_delete_and_import_them_back(page: Page, own_s
     np.testing.assert_array_equal(after.ids, before.ids)
     np.testing.assert_array_equal(after.test, before.test)
     screenshot(page, "own-data-imported")
+
+
+def test_new_dataset_in_the_sidebar_opens_your_data_with_its_form_open(page: Page, own_server):
+    page.goto(own_server)
+    expect(page.get_by_role("heading", name="Digit Lab")).to_be_visible(timeout=60_000)
+    wait_idle(page)
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
+    page.get_by_role("option", name="New dataset…").click()
+    expect(page.get_by_role("heading", name="Your data")).to_be_visible()
+    expect(page.get_by_label("Name", exact=True)).to_be_visible()       # ready to fill in
+    expect(page.get_by_role("combobox", name="Dataset")).to_have_value(   # not "New dataset…"
+        "MNIST (handwritten digits)")
