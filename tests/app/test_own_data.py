@@ -242,3 +242,12 @@ def test_a_full_server_asks_before_it_deletes_a_dataset_trained_today(monkeypatc
     button(at, "Delete it and make mine").click().run()
     assert not at.exception, at.exception
     assert [(d.name, d.class_names) for d in od.all_datasets()] == [("Mine", ("x", "y"))]
+
+
+def test_examples_added_show_at_once_on_pages_that_load_the_dataset():
+    ds = made(in_first=3)
+    at = open_as(ME, page=None, dataset=ds.key)          # Home: the dataset's numbers
+    assert {m.label: m.value for m in at.metric}["Test images"] == "2"
+    oe.add_images(ds.key, "b", [drawing("b", s) for s in range(2)], ME)
+    at.run()
+    assert {m.label: m.value for m in at.metric}["Test images"] == "4"   # not the cached 2
