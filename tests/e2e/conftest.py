@@ -110,7 +110,7 @@ def heavy_libraries(pid: int) -> set[str]:
 # pytest-xdist worker (`--dist loadgroup`), so two of them never share the 2 cores; the
 # others, which read the built-in models, spread over both workers beside them.
 TRAINS = {"test_cifar", "test_classroom", "test_experiments", "test_many_sessions",
-          "test_runs_phone", "test_train", "test_uploads"}
+          "test_own_data", "test_runs_phone", "test_train", "test_uploads"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups

@@ -18,7 +18,7 @@ from playwright.sync_api import Page, expect
 
 from core import own_datasets as od
 
-from .conftest import screenshot, start_server, stop_server, wait_idle
+from .conftest import choose_cnn, screenshot, start_server, stop_server, wait_idle
 from .test_draw import CANVAS, strokes
 
 CLASSES = {"zero": 0, "one": 1, "seven": 7}
@@ -151,3 +151,49 @@ def test_new_dataset_in_the_sidebar_opens_your_data_with_its_form_open(page: Pag
     expect(page.get_by_label("Name", exact=True)).to_be_visible()       # ready to fill in
     expect(page.get_by_role("combobox", name="Dataset")).to_have_value(   # not "New dataset…"
         "MNIST (handwritten digits)")
+
+
+def test_a_short_class_keeps_start_off_then_both_models_train_and_read_a_drawing(page: Page,
+                                                                                 own_server):
+    """Train refuses while a class has fewer than 10 examples; once they have them, a
+    Logistic Regression and a CNN train on it (the first saved run marks the dataset trained:
+    kept a day at least), and Draw reads a new drawing by class name, with the three views."""
+    from core import own_examples as oe
+    from tests.strokes import placed, render
+
+    me = "c" * 32
+    ds = od.create("Shapes", "sketch", list(CLASSES), me)
+    for name, digit in CLASSES.items():
+        drawn = [render(placed(digit, *place(i))) for i in range(PER_CLASS)]
+        oe.add_images(ds.key, name, drawn[:9] if name == "seven" else drawn, me)
+    page.goto(f"{own_server}/train?dataset={ds.key}&me={me}")
+    expect(page.get_by_text("Class 'seven' needs 1 more example (10 at least).")).to_be_visible(
+        timeout=60_000)
+    expect(page.get_by_role("button", name="Start training")).to_be_disabled()
+    oe.add_images(ds.key, "seven", [render(placed(7, *place(11)))], me)
+    page.reload()
+    expect(page.get_by_role("button", name="Start training")).to_be_enabled(timeout=60_000)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text("Logistic Regression on Shapes is saved").first).to_be_visible(
+        timeout=240_000)
+    assert od.get(ds.key).trained_at is not None
+    choose_cnn(page)
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"CNN \(\w+\) on Shapes is saved")).first).to_be_visible(
+        timeout=300_000)
+
+    page.goto(f"{own_server}/draw?dataset={ds.key}&me={me}")
+    expect(page.get_by_role("heading", name="Draw: Shapes")).to_be_visible(timeout=60_000)
+    expect(page.locator(CANVAS)).to_be_visible()
+    wait_idle(page)
+    draw(page, CLASSES["one"], 5)
+    for model in ("CNN", "Logistic Regression"):
+        answer = page.get_by_test_id("stMetric").filter(has_text=f"{model} reads")
+        expect(answer).to_be_visible(timeout=120_000)
+        assert answer.get_by_test_id("stMetricValue").inner_text() in CLASSES
+    for view, shows in (("Strokes used", "CNN: why"), ("Pixel evidence", "Logistic Regression"),
+                        ("Inside the CNN", "Convolution 1")):
+        page.get_by_role("tab", name=view).click()
+        expect(page.get_by_role("tabpanel", name=view).get_by_text(shows).first).to_be_visible(
+            timeout=60_000)
+    screenshot(page, "own-data-draw")
