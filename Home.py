@@ -7,7 +7,7 @@ from core import images
 from pages import common, picker
 
 st.set_page_config(page_title="Digit Lab", page_icon=":material/draw:", layout="wide")
-EXAMPLE_SIDE = 84   # px: each class's example image, enlarged with its pixels kept square
+EXAMPLE_SIDE = 80   # px: each class's example image, pixels kept square; ten fit one row at 1280 px
 
 # (file, title, icon, what a person does there). Pages appear once they work.
 PAGES = [

@@ -109,15 +109,21 @@ def heavy_libraries(pid: int) -> set[str]:
 # Browser tests whose server trains or checks models with TensorFlow take turns in one
 # pytest-xdist worker (`--dist loadgroup`), so two of them never share the 2 cores; the
 # others, which read the built-in models, spread over both workers beside them.
+# A module whose tests share one server and train only tiny models keeps its tests together
+# in a group of its own (TOGETHER), beside the others.
 TRAINS = {"test_cifar", "test_classroom", "test_experiments", "test_many_sessions",
-          "test_own_data", "test_runs_phone", "test_train", "test_uploads"}
+          "test_runs_phone", "test_train", "test_uploads"}
+TOGETHER = {"test_own_data"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
-        if getattr(item, "module", None) and item.module.__name__.rsplit(".", 1)[-1] in TRAINS:
+        name = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
+        if name in TRAINS:
             item.add_marker(pytest.mark.xdist_group("trains"))
+        elif name in TOGETHER:
+            item.add_marker(pytest.mark.xdist_group(name))
 
 
 @pytest.fixture(scope="session")
