@@ -27,7 +27,8 @@ BATCH = 256     # images per forward pass
 class PopulationStatistics:
     """A sample of the training images, and what sets every BatchNormalization layer's moving
     mean and variance to those of its input over that sample (augmentation off, as when
-    scoring). A model without batch normalisation is left as it is."""
+    scoring). A model without batch normalisation is left as it is, and so is a frozen layer
+    (core.transfer: it keeps the statistics of the CNN it came from)."""
 
     def __init__(self, x: np.ndarray, seed: int = 0, images: int = IMAGES):
         """`x`: the training images, N x H x W x C (uint8, or float in [0, 1])."""
@@ -36,18 +37,19 @@ class PopulationStatistics:
         pick = np.random.default_rng(seed).permutation(len(x))[:images]
         self.images = tf.constant(np.asarray(x)[np.sort(pick)])
         self.scale = 1 / 255 if self.images.dtype == tf.uint8 else 1.0
-        self.model, self.moments = None, None
+        self.model, self.frozen, self.moments = None, [], None
 
     def __len__(self) -> int:
         return int(self.images.shape[0])
 
     def apply(self, model: keras.Model) -> None:
         """Set the model's batch-normalisation statistics to the sample's (in place)."""
-        norms = batch_norms(model)
+        norms = [layer for layer in batch_norms(model) if layer.trainable]   # frozen: kept
         if not norms or not len(self):
             return
-        if model is not self.model:   # traced once per model
-            self.model, self.moments = model, self.traced_moments(model)
+        frozen = [not layer.trainable for layer in batch_norms(model)]
+        if model is not self.model or frozen != self.frozen:   # traced once per model and freeze
+            self.model, self.frozen, self.moments = model, frozen, self.traced_moments(model)
         per_batch = []
         for start in range(0, len(self), BATCH):
             end = min(start + BATCH, len(self))
@@ -69,7 +71,7 @@ class PopulationStatistics:
             x = tf.cast(self.images[start:end], tf.float32) * self.scale
             found = []
             for layer in model.layers:
-                if isinstance(layer, layers.BatchNormalization):
+                if isinstance(layer, layers.BatchNormalization) and layer.trainable:
                     mean, variance = tf.nn.moments(x, axes=list(range(len(x.shape) - 1)))
                     found.append((mean, variance))
                     x = tf.nn.batch_normalization(x, mean, variance, layer.beta, layer.gamma,

@@ -15,7 +15,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from keras import layers  # noqa: E402
 
-from core import events  # noqa: E402
+from core import events, transfer  # noqa: E402
 from core.architectures import BODIES, augmentation  # noqa: E402
 from core.batchnorm import PopulationStatistics  # noqa: E402
 from core.datasets import info  # noqa: E402
@@ -134,10 +134,50 @@ def build(spec: Spec, steps: int = 1) -> keras.Model:
     body = BODIES[spec.recipe](len(data.class_names))
     model = keras.Sequential([keras.Input(shape=data.shape), *extra, *body],
                              name=f"cnn_{spec.recipe.lower()}")
-    optimizer = keras.optimizers.Adam(learning_rate(spec.learning_rate, spec.schedule, steps))
+    frozen = transfer.frozen_epochs(spec.start_from, spec.epochs)
+    if spec.start_from != transfer.SCRATCH:
+        copy_convolutions(built_in(), model)
+        set_frozen(model, True)
+        steps = max(1, steps * frozen // spec.epochs)   # the schedule of the frozen part
+    compile_for(model, spec, spec.learning_rate, steps)
+    return model
+
+
+def compile_for(model: keras.Model, spec: Spec, peak: float, steps: int) -> None:
+    """Compile `model` with Adam at `peak` on `spec`'s schedule over `steps` batches."""
+    optimizer = keras.optimizers.Adam(learning_rate(peak, spec.schedule, steps))
     # XLA (jit_compile=True) made these small CPU convnets ~5x slower here: keep it off.
     model.compile(optimizer=optimizer, jit_compile=False, **objective(spec))
-    return model
+
+
+def built_in() -> keras.Model:
+    """The built-in MNIST CNN (core.transfer.BASE_MODEL), as trained and shipped."""
+    from core.store import BUILTIN_ROOT
+
+    return keras.saving.load_model(BUILTIN_ROOT / transfer.BASE_MODEL / "model.keras",
+                                   compile=False)
+
+
+def convolution_layers(model: keras.Model) -> list[layers.Layer]:
+    """The model's convolutions and their batch normalisations, in order, up to the head."""
+    return [layer for layer in model.layers
+            if isinstance(layer, (layers.Conv2D, layers.BatchNormalization))
+            and not isinstance(layer, layers.Dense)]
+
+
+def copy_convolutions(source: keras.Model, target: keras.Model) -> None:
+    """Copy the convolution blocks' weights (batch-normalisation statistics too) of `source`
+    into `target`, a model of the same recipe; its head keeps its own fresh weights."""
+    pairs = list(zip(convolution_layers(source), convolution_layers(target), strict=True))
+    for old, new in pairs:
+        new.set_weights(old.get_weights())
+
+
+def set_frozen(model: keras.Model, frozen: bool) -> None:
+    """Freeze (or free) the convolution blocks: frozen ones keep their weights, and their
+    batch normalisation its statistics (Keras runs a frozen one in inference mode)."""
+    for layer in convolution_layers(model):
+        layer.trainable = not frozen
 
 
 def objective(spec: Spec) -> dict:
@@ -204,7 +244,8 @@ class Progress(keras.callbacks.Callback):
         self.point_steps = set(events.point_steps(steps, events.points_per_epoch(epochs)))
 
     def on_train_begin(self, logs=None):
-        self.start, self.untimed = time.perf_counter(), 0.0
+        if not hasattr(self, "start"):   # a fine-tuned run's second part goes on counting
+            self.start, self.untimed = time.perf_counter(), 0.0
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -262,10 +303,23 @@ def export_lite(model: keras.Model, path) -> None:
 
 def fit(model: keras.Model, train, val: Validation, stats: PopulationStatistics, epochs: int,
         steps: int, emit: Callable[[events.Event], None], should_stop: Callable[[], bool],
-        peek=None) -> None:
+        peek=None, spec: Spec | None = None) -> None:
     """Train `model` on the `batches` pipeline `train` (`steps` batches an epoch), emitting
     progress and curve points validated on `val` (batch normalisation's statistics from
-    `stats` at each); returns early when `should_stop()` turns true."""
+    `stats` at each); returns early when `should_stop()` turns true.
+
+    A fine-tuned `spec` trains its first epochs with the convolutions frozen (as `build`
+    left them), then frees them and trains the rest at FINE_TUNE_RATE x its learning rate.
+    """
     progress = Progress(emit, should_stop, epochs, steps, val, stats, peek=peek)
-    model.fit(train, epochs=epochs, verbose=0, callbacks=[progress],
+    frozen = transfer.frozen_epochs(spec.start_from, epochs) if spec else 0
+    first = frozen if 0 < frozen < epochs else epochs
+    model.fit(train, epochs=first, verbose=0, callbacks=[progress],
               shuffle=False)  # batches() shuffles; Keras' own shuffle only warns for a Dataset
+    if first == epochs or should_stop():
+        return
+    set_frozen(model, False)
+    compile_for(model, spec, spec.learning_rate * transfer.FINE_TUNE_RATE,
+                (epochs - first) * steps)
+    model.fit(train, initial_epoch=first, epochs=epochs, verbose=0, callbacks=[progress],
+              shuffle=False)

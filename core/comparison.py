@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core import kinds
+from core import kinds, transfer
 from core.metrics import Evaluation
 from core.store import ModelInfo
 
@@ -55,6 +55,18 @@ def settings_claim(model: ModelInfo) -> str:
     if model.uploaded:
         return NOT_HERE
     settings = model.meta.get("settings") or {}
-    keys = [k for k in kinds.SETTINGS if k in settings and k not in ("augment", "train_size", "seed")]
+    keys = [k for k in kinds.SETTINGS
+            if k in settings and k not in ("augment", "train_size", "seed", "start_from")]
     return " · ".join(kinds.SETTINGS[k].legend(kinds.SETTINGS[k].text(settings[k]), model.kind)
                       for k in keys) or "not recorded"
+
+
+def started_from_claim(model: ModelInfo) -> str:
+    """Where its CNN's weights started, as its record says (core.transfer.claim); a CNN
+    recorded before transfer learning existed started from scratch."""
+    if model.kind != "cnn":
+        return "not a CNN: a Logistic Regression has no convolutions to start from"
+    if model.uploaded:
+        return NOT_HERE
+    settings = model.meta.get("settings") or {}
+    return transfer.claim(settings.get("start_from"), settings.get("epochs"))

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from core import transfer
 from core.datasets import DATASETS, info
 
 SCHEDULES = {  # key -> the name people see; core.cnn.learning_rate builds each
@@ -181,11 +182,15 @@ class Spec:
     benchmark_peek: bool = False  # score the test set after every epoch (benchmarks only)
     experiment: str | None = None # the sweep this job is one run of (its id), if any
     swept: str | None = None      # the setting that sweep varies (a key of SETTINGS)
+    start_from: str = transfer.SCRATCH   # a CNN's convolutions: random, or the built-in's
 
     def __post_init__(self):
         info(self.dataset)        # ValueError for a dataset the app does not know
         if self.kind == "cnn" and self.recipe not in RECIPES:
             raise ValueError(f"unknown CNN recipe {self.recipe!r}; choose from {list(RECIPES)}")
+        if problem := transfer.refusal(self.kind, self.recipe, self.dataset, self.start_from,
+                                       self.epochs):
+            raise ValueError(problem)
 
     @property
     def title(self) -> str:
@@ -202,7 +207,8 @@ class Spec:
 
     def settings(self) -> dict:
         """The settings that matter for this kind, as a model's meta.json keeps them."""
-        keep = (("recipe", "epochs", "batch_size", "learning_rate", "schedule", "augment")
+        keep = (("recipe", "epochs", "batch_size", "learning_rate", "schedule", "augment",
+                 "start_from")
                 if self.kind == "cnn" else ("epochs", "C", "augment"))
         return {k: getattr(self, k) for k in keep + ("train_size", "seed")}
 
@@ -222,6 +228,8 @@ class Setting:
     label_for: tuple[tuple[str, str], ...] = ()   # (kind, label) where a kind says it otherwise
     term: str | None = None       # its entry in core.glossary, if it has one
     unit_after: bool = False      # legends put the value first: "500 images"
+    names: tuple[tuple[str, str], ...] = ()   # (value, how it reads) for named values
+    unrecorded: object = None     # what runs recorded before the setting existed had
 
     def label_of(self, kinds: str | Iterable[str] = ()) -> str:
         """Its label for runs of these kinds: an LR's "Rounds", a CNN's "Epochs", and for
@@ -241,12 +249,16 @@ class Setting:
         """The value as a person reads it: 0.001, 64, on, 3,000."""
         if isinstance(value, bool):
             return "on" if value else "off"
+        if self.names:
+            return dict(self.names).get(value, str(value))
         return "all" if value is None else self.fmt.format(value)
 
     def legend(self, text: str, kind: str | None = None) -> str:
         """The setting named in a legend: "lr 0.001", "augment on", a Logistic Regression's
         "rounds 10"."""
         short = dict(self.short_for).get(kind, self.short)
+        if not short:   # the value says it all: "from the built-in, fine-tuned"
+            return text
         return f"{text} {short}" if self.unit_after else f"{short} {text}"
 
 
@@ -257,6 +269,8 @@ def in_sentence(label: str) -> str:
 
 SETTINGS = {  # the keys of Spec.settings(), in the order tables show them
     "recipe": Setting("Recipe", "recipe", ("cnn",)),
+    "start_from": Setting("Started from", "", ("cnn",), term="transfer learning",
+                          names=tuple(transfer.PHRASES.items()), unrecorded=transfer.SCRATCH),
     "epochs": Setting("Epochs", "epochs", ("cnn", "logreg"), short_for=(("logreg", "rounds"),),
                       label_for=(("logreg", "Rounds"),), term="unit"),
     "batch_size": Setting("Batch size", "batch", ("cnn",), term="batch size"),

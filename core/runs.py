@@ -83,7 +83,7 @@ def setting_value(model: ModelInfo, key: str):
     if key == "train_size" and settings.get("train_size") is None:
         used, val = model.meta.get("train_size"), model.meta.get("val_size")
         return used + val if used is not None and val is not None else None
-    return settings.get(key)
+    return settings.get(key, SETTINGS[key].unrecorded)
 
 
 def setting_text(model: ModelInfo, key: str) -> str:

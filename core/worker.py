@@ -149,7 +149,7 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
 
     start = time.perf_counter()
     peek = (lambda m: cnn.accuracy(m, ds.x_test, ds.y_test)) if spec.benchmark_peek else None
-    cnn.fit(model, train, val, stats, spec.epochs, per_epoch, record, should_stop, peek)
+    cnn.fit(model, train, val, stats, spec.epochs, per_epoch, record, should_stop, peek, spec)
     if should_stop() or not reached_the_end(history, spec.epochs):
         return None
     train_seconds = time.perf_counter() - start

@@ -121,6 +121,7 @@ def headline(p: Pair, ds) -> None:
         "Log loss (lower is better)": [f"{e.log_loss:.3f}" for e in p.evals],
         "Trained on": [m.data_sizes for m in p.models],
         "Settings": [comparison.settings_claim(m) for m in p.models],
+        "Started from": [comparison.started_from_claim(m) for m in p.models],
         "Augmentation": [comparison.augmentation_claim(m) for m in p.models],
         "Training time": [trained_here(m, "train_seconds", ".1f", " s") for m in p.models],
         "Trained where": [m.trained_where for m in p.models],

@@ -2,7 +2,17 @@
 
 import streamlit as st
 
-from core import glossary, jobs, kinds, logreg, own_training, runs_charts, verdict, worker
+from core import (
+    glossary,
+    jobs,
+    kinds,
+    logreg,
+    own_training,
+    runs_charts,
+    transfer,
+    verdict,
+    worker,
+)
 from core.kinds import SETTINGS, Spec
 from pages import cluster_note, common, runs, train_queue
 from pages.picker import DATASETS_PAGE
@@ -69,8 +79,29 @@ def settings() -> Spec:
                                          help=f"**One-cycle**: {explained('schedule', kind)}"),
                 "augment": st.toggle(label, recipe.augment, key=f"augment-{name}",
                                      help=f"{explained('augment', kind)} Here: {what}")}
+        chosen["start_from"] = start_from(name, chosen["epochs"])
     chosen["train_size"] = train_size(len(ds.y_train))
     return Spec(kind, ds.name, **chosen)
+
+
+def start_from(recipe: str, epochs: int) -> str:
+    """Where the CNN's convolutions start (transfer learning, core.transfer): offered for a
+    Deeper on datasets of MNIST's shape other than MNIST; said in a caption either way."""
+    if not transfer.offered(ds.name):
+        return transfer.SCRATCH
+    if recipe != transfer.BASE_RECIPE:
+        st.caption(f"To start from the built-in MNIST CNN (transfer learning), choose "
+                   f"{transfer.BASE_RECIPE}: it is one.")
+        return transfer.SCRATCH
+    chosen = st.radio("Start from", list(transfer.OPTIONS), format_func=transfer.OPTIONS.get,
+                      key=f"start_from-{ds.name}",
+                      help=f"**Transfer learning**: {glossary.explain('transfer learning')}")
+    if chosen == transfer.FINE_TUNE and epochs < 2:
+        st.caption("Fine-tuning needs 2 epochs or more (the first half frozen): this 1 epoch "
+                   "trains with the convolutions frozen.")
+        chosen = transfer.FROZEN
+    st.caption(f"Starts from {transfer.claim(chosen, epochs)}.")
+    return chosen
 
 
 def train_size(n_max: int) -> int:

@@ -3,7 +3,17 @@ for a shared run, who it is shared with and who may stop it."""
 
 import streamlit as st
 
-from core import charts, datasets, events, glossary, jobs, kinds, store, verdict
+from core import (
+    charts,
+    datasets,
+    events,
+    glossary,
+    jobs,
+    kinds,
+    store,
+    transfer,
+    verdict,
+)
 from pages import common
 
 VERDICT_BOX = {  # a verdict's box and icon: a check only for a run that converged
@@ -58,6 +68,8 @@ def heading(job: jobs.Job, me: str) -> str:
     who = "Your" if job.is_for(me) else "Someone else's"
     extra = [run_name(job.spec)] if job.spec.swept else []
     extra += [f"seed {job.spec.seed}"] if job.spec.seed else []
+    extra += [transfer.PHRASES[job.spec.start_from]] if transfer.offered(job.spec.dataset) \
+        and job.spec.kind == "cnn" else []
     title = " · ".join([job.title, *extra])
     if job.opened:
         return f"{who} run: {title}"
