@@ -206,10 +206,11 @@ class Spec:
         return KINDS.get(self.kind, KINDS["cnn"]).units(n)
 
     def settings(self) -> dict:
-        """The settings that matter for this kind, as a model's meta.json keeps them."""
-        keep = (("recipe", "epochs", "batch_size", "learning_rate", "schedule", "augment",
-                 "start_from")
-                if self.kind == "cnn" else ("epochs", "C", "augment"))
+        """The settings that matter for this kind, as a model's meta.json keeps them; a CNN's
+        start only when transferred (runs from before it was a setting match runs since)."""
+        started = ("start_from",) if self.start_from != transfer.SCRATCH else ()
+        keep = (("recipe", *started, "epochs", "batch_size", "learning_rate", "schedule",
+                 "augment") if self.kind == "cnn" else ("epochs", "C", "augment"))
         return {k: getattr(self, k) for k in keep + ("train_size", "seed")}
 
     def replace(self, **changes) -> Spec:

@@ -89,7 +89,8 @@ def test_differences_keep_only_differing_settings(root):
     assert list(diff.columns) == ["lr 0.001 · augment on", "lr 0.003 · augment off"]
     assert diff.loc["Augmentation"].tolist() == ["on", "off"]
     everything = runs.settings_table([a, b])
-    assert len(everything) == 8 and "Regularisation C" not in everything.index
+    assert len(everything) == 9 and "Regularisation C" not in everything.index
+    assert everything.loc["Started from"].tolist() == ["from scratch"] * 2   # as every CNN did
 
 
 def test_the_table_round_trips_through_csv(root):
