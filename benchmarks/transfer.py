@@ -1,9 +1,9 @@
 """Transfer learning on a small dataset of one's own making: LR, CNN from scratch, CNN from
 the built-in MNIST CNN.
 
-    .venv/bin/python benchmarks/transfer.py [--seeds 3]
+    .venv/bin/python benchmarks/transfer.py [--seeds 3] [--letters BEFPR]
 
-For each seed, tests/letters.py draws 5 letters x 30 sketches into a made sketch dataset
+For each seed, tests/letters.py draws 5 letters (A E K R X, or those given) x 30 sketches into a made sketch dataset
 (its fixed test split: 6 per class, 30 examples); each model trains as the app's worker
 trains it (core.worker, the same code as a job) on 10 training examples per class
 (`train_size` 50) and on all 24 the split leaves, and is scored on that test split (the CNNs
@@ -58,18 +58,20 @@ def test_accuracy(spec: Spec) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=3)
-    seeds = parser.parse_args().seeds
+    parser.add_argument("--letters", default="".join(letters.LETTERS))
+    args = parser.parse_args()
+    seeds, drawn = args.seeds, tuple(args.letters)
     found: dict[tuple[str, int], list[float]] = {}
     start = time.perf_counter()
     for seed in range(seeds):
-        key = letters.make("benchmark", seed=seed, name=f"Letters {seed}")
+        key = letters.make("benchmark", seed=seed, name=f"Letters {seed}", letters=drawn)
         for per_class, size in SIZES.items():
             for name, spec in models(key).items():
                 accuracy = test_accuracy(spec.replace(train_size=size, seed=seed))
                 found.setdefault((name, per_class), []).append(accuracy)
                 print(f"seed {seed}, {per_class} per class, {name}: {accuracy:.1%}", flush=True)
     print(f"\n{date.today()}, {platform.machine()}, {os.cpu_count()} cores, "
-          f"{time.perf_counter() - start:.0f} s; {seeds} seeds (each its own drawings, split "
+          f"{time.perf_counter() - start:.0f} s; letters {' '.join(drawn)}; {seeds} seeds (each its own drawings, split "
           f"and training seed); test accuracy on each dataset's 30 test examples, median "
           f"(range):\n")
     print("| Model | 10 per class | 24 per class (all) |\n|---|---|---|")

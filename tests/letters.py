@@ -6,7 +6,7 @@ it is then prepared as the Your data page prepares a drawing (core.own_examples.
 cropped and centred like MNIST) and added to a made sketch dataset, whose own fixed test
 split scores the models (benchmarks/transfer.py).
 
-    .venv/bin/python tests/letters.py out.png     # a sheet of examples, to look at
+    .venv/bin/python tests/letters.py out.png [BEFPR]   # a sheet of examples, to look at
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import cv2
 import numpy as np
 
 LETTERS = ("A", "E", "K", "R", "X")
+CONFUSABLE = ("B", "E", "F", "P", "R")   # harder: E/F and B/P/R differ by a stroke or two
 PER_CLASS = 30
 CANVAS = 140
 FONTS = (cv2.FONT_HERSHEY_SIMPLEX, cv2.FONT_HERSHEY_DUPLEX, cv2.FONT_HERSHEY_COMPLEX,
@@ -39,36 +40,39 @@ def sketch(letter: str, rng: np.random.Generator) -> np.ndarray:
     return cv2.warpAffine(image, turn, (CANVAS, CANVAS), borderValue=255)
 
 
-def sketches(per_class: int = PER_CLASS, seed: int = 0) -> tuple[list[np.ndarray], list[int]]:
+def sketches(per_class: int = PER_CLASS, seed: int = 0,
+             letters: tuple[str, ...] = LETTERS) -> tuple[list[np.ndarray], list[int]]:
     """`per_class` raw sketches of each letter (the classes in turn) and their labels."""
     rng = np.random.default_rng(seed)
-    labels = [i for _ in range(per_class) for i in range(len(LETTERS))]
-    return [sketch(LETTERS[i], rng) for i in labels], labels
+    labels = [i for _ in range(per_class) for i in range(len(letters))]
+    return [sketch(letters[i], rng) for i in labels], labels
 
 
-def make(owner: str, per_class: int = PER_CLASS, seed: int = 0, name: str = "Letters") -> str:
-    """A made sketch dataset of the letters, prepared as the page prepares drawings, owned
+def make(owner: str, per_class: int = PER_CLASS, seed: int = 0, name: str = "Letters",
+         letters: tuple[str, ...] = LETTERS) -> str:
+    """A made sketch dataset of `letters`, prepared as the page prepares drawings, owned
     by `owner` (where DIGITLAB_DATASETS says): its key."""
     from core import own_datasets, own_examples
 
-    made = own_datasets.create(name, "sketch", LETTERS, owner=owner)
-    raw, labels = sketches(per_class, seed)
+    made = own_datasets.create(name, "sketch", letters, owner=owner)
+    raw, labels = sketches(per_class, seed, letters)
     prepared = [own_examples.prepared("sketch", image) for image in raw]
     own_examples.add_prepared(made.key, owner, labels, prepared)
     return made.key
 
 
-def sheet(path: str, seed: int = 0) -> None:
+def sheet(path: str, seed: int = 0, letters: tuple[str, ...] = LETTERS) -> None:
     """A PNG of 8 prepared examples of each letter (one row a letter), to look at."""
     from core import own_examples
 
-    raw, labels = sketches(8, seed)
+    raw, labels = sketches(8, seed, letters)
     rows = [np.hstack([own_examples.prepared("sketch", image)
                        for image, label in zip(raw, labels) if label == i])
-            for i in range(len(LETTERS))]
+            for i in range(len(letters))]
     cv2.imwrite(path, cv2.resize(np.vstack(rows), None, fx=3, fy=3,
                                  interpolation=cv2.INTER_NEAREST))
 
 
 if __name__ == "__main__":
-    sheet(sys.argv[1] if len(sys.argv) > 1 else "letters.png")
+    sheet(sys.argv[1] if len(sys.argv) > 1 else "letters.png",
+          letters=tuple(sys.argv[2]) if len(sys.argv) > 2 else LETTERS)
