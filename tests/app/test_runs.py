@@ -71,7 +71,7 @@ def test_two_ticked_runs_are_overlaid_named_by_what_differs(stores):
     assert list(differences.index) == ["Learning rate"]
     at.toggle(key="runs-differences").set_value(False).run()
     everything = next(d.value for d in at.dataframe if d.value.index.name == "Setting")
-    assert "Batch size" in everything.index and len(everything) == 8
+    assert "Batch size" in everything.index and len(everything) == 9   # "Started from" too
     at.segmented_control(key="runs-x").set_value("time").run()
     assert figures(at)["Accuracy of each run"]["layout"]["xaxis"]["title"]["text"] == \
         "seconds since training began"
