@@ -5,8 +5,8 @@ the built-in MNIST CNN.
 
 For each seed, tests/letters.py draws 5 letters (A E K R X, or those given) x 30 sketches into a made sketch dataset
 (its fixed test split: 6 per class, 30 examples); each model trains as the app's worker
-trains it (core.worker, the same code as a job) on 10 training examples per class
-(`train_size` 50) and on all 24 the split leaves, and is scored on that test split (the CNNs
+trains it (core.worker, the same code as a job) on 3 and 10 training examples per class
+(`train_size` 15, 50) and on all 24 the split leaves, and is scored on that test split (the CNNs
 through their LiteRT export, as the app answers). A tenth of the training examples is
 validation, as in every job. Prints a Markdown table: median test accuracy and range over
 the seeds.
@@ -33,7 +33,8 @@ from core import kinds, worker  # noqa: E402
 from core.kinds import Spec, recipe_spec  # noqa: E402
 from tests import letters  # noqa: E402
 
-SIZES = {10: 10 * len(letters.LETTERS), 24: None}   # training examples per class -> train_size
+SIZES = {3: 3 * len(letters.LETTERS), 10: 10 * len(letters.LETTERS), 24: None}
+# training examples per class -> train_size (None: all 24 the test split leaves)
 BATCH = 32   # the Train page's smallest batch: 24 x 5 examples make 4 batches an epoch
 
 
@@ -74,7 +75,8 @@ def main() -> None:
           f"{time.perf_counter() - start:.0f} s; letters {' '.join(drawn)}; {seeds} seeds (each its own drawings, split "
           f"and training seed); test accuracy on each dataset's 30 test examples, median "
           f"(range):\n")
-    print("| Model | 10 per class | 24 per class (all) |\n|---|---|---|")
+    print("| Model | " + " | ".join(f"{n} per class" for n in SIZES) + " (all) |")
+    print("|---" * (len(SIZES) + 1) + "|")
     for name in models(key):
         cells = []
         for per_class in SIZES:
