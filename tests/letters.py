@@ -6,7 +6,7 @@ it is then prepared as the Your data page prepares a drawing (core.own_examples.
 cropped and centred like MNIST) and added to a made sketch dataset, whose own fixed test
 split scores the models (benchmarks/transfer.py).
 
-    .venv/bin/python tests/letters.py out.png [BEFPR]   # a sheet of examples, to look at
+    .venv/bin/python tests/letters.py out.png [BEFPR] [sloppy]   # a sheet to look at
 """
 
 from __future__ import annotations
@@ -40,32 +40,49 @@ def sketch(letter: str, rng: np.random.Generator) -> np.ndarray:
     return cv2.warpAffine(image, turn, (CANVAS, CANVAS), borderValue=255)
 
 
-def sketches(per_class: int = PER_CLASS, seed: int = 0,
-             letters: tuple[str, ...] = LETTERS) -> tuple[list[np.ndarray], list[int]]:
-    """`per_class` raw sketches of each letter (the classes in turn) and their labels."""
+def messy(image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A sketch made sloppier: bent by a smooth random displacement (elastic distortion,
+    Simard et al. 2003) and with a stretch of stroke rubbed out, as a hurried hand leaves it."""
+    field = [cv2.GaussianBlur(rng.uniform(-1, 1, image.shape).astype(np.float32), (0, 0), 9)
+             * 120 for _ in range(2)]
+    grid = np.mgrid[0:CANVAS, 0:CANVAS].astype(np.float32)
+    bent = cv2.remap(image, grid[1] + field[0], grid[0] + field[1], cv2.INTER_LINEAR,
+                     borderValue=255)
+    x, y = (int(v) for v in rng.integers(30, CANVAS - 50, 2))
+    cv2.rectangle(bent, (x, y), (x + int(rng.integers(8, 20)), y + int(rng.integers(8, 20))),
+                  255, -1)
+    return bent
+
+
+def sketches(per_class: int = PER_CLASS, seed: int = 0, letters: tuple[str, ...] = LETTERS,
+             sloppy: bool = False) -> tuple[list[np.ndarray], list[int]]:
+    """`per_class` raw sketches of each letter (the classes in turn) and their labels;
+    `sloppy` ones are `messy`."""
     rng = np.random.default_rng(seed)
     labels = [i for _ in range(per_class) for i in range(len(letters))]
-    return [sketch(letters[i], rng) for i in labels], labels
+    drawn = [sketch(letters[i], rng) for i in labels]
+    return ([messy(image, rng) for image in drawn] if sloppy else drawn), labels
 
 
 def make(owner: str, per_class: int = PER_CLASS, seed: int = 0, name: str = "Letters",
-         letters: tuple[str, ...] = LETTERS) -> str:
+         letters: tuple[str, ...] = LETTERS, sloppy: bool = False) -> str:
     """A made sketch dataset of `letters`, prepared as the page prepares drawings, owned
     by `owner` (where DIGITLAB_DATASETS says): its key."""
     from core import own_datasets, own_examples
 
     made = own_datasets.create(name, "sketch", letters, owner=owner)
-    raw, labels = sketches(per_class, seed, letters)
+    raw, labels = sketches(per_class, seed, letters, sloppy)
     prepared = [own_examples.prepared("sketch", image) for image in raw]
     own_examples.add_prepared(made.key, owner, labels, prepared)
     return made.key
 
 
-def sheet(path: str, seed: int = 0, letters: tuple[str, ...] = LETTERS) -> None:
+def sheet(path: str, seed: int = 0, letters: tuple[str, ...] = LETTERS,
+          sloppy: bool = False) -> None:
     """A PNG of 8 prepared examples of each letter (one row a letter), to look at."""
     from core import own_examples
 
-    raw, labels = sketches(8, seed, letters)
+    raw, labels = sketches(8, seed, letters, sloppy)
     rows = [np.hstack([own_examples.prepared("sketch", image)
                        for image, label in zip(raw, labels) if label == i])
             for i in range(len(letters))]
@@ -75,4 +92,5 @@ def sheet(path: str, seed: int = 0, letters: tuple[str, ...] = LETTERS) -> None:
 
 if __name__ == "__main__":
     sheet(sys.argv[1] if len(sys.argv) > 1 else "letters.png",
-          letters=tuple(sys.argv[2]) if len(sys.argv) > 2 else LETTERS)
+          letters=tuple(sys.argv[2]) if len(sys.argv) > 2 else LETTERS,
+          sloppy="sloppy" in sys.argv[3:])
