@@ -153,12 +153,15 @@ def _keras_complete() -> bool:
 # ---------------------------------------------------------------- splits
 
 def stratified_split(y: np.ndarray, test_fraction: float, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Train and test indices with every class in the same proportion in both."""
+    """Train and test indices with every class in the same proportion in both; a class of two
+    or more images keeps at least one on each side (a small dataset's validation is never empty)."""
     rng = np.random.default_rng(seed)
     train, test = [], []
     for label in np.unique(y):
         idx = rng.permutation(np.flatnonzero(y == label))
         n_test = round(len(idx) * test_fraction)
+        if test_fraction > 0 and len(idx) >= 2:
+            n_test = min(max(n_test, 1), len(idx) - 1)
         test.append(idx[:n_test])
         train.append(idx[n_test:])
     return np.sort(np.concatenate(train)), np.sort(np.concatenate(test))

@@ -278,3 +278,12 @@ def test_without_training_images_only_their_labels_are_read(tmp_path):
     datafiles.write_idx(tmp_path / "train-images-idx3-ubyte.gz", x_train[:29])       # one short
     with pytest.raises(data.DataError, match="29 images but 30 labels"):
         datafiles.read_idx_folder(tmp_path, (28, 28), train_images=False)
+
+
+def test_a_small_class_keeps_one_image_on_each_side_of_a_split():
+    """Four images of each of 3 classes, 10 % held out: one per class, where rounding gave none."""
+    y = np.repeat(np.arange(3), 4)
+    train, test = data.stratified_split(y, 0.1)
+    assert sorted(y[test]) == [0, 1, 2] and len(train) == 9
+    big = np.repeat(np.arange(10), 6000)
+    assert len(data.stratified_split(big, 0.1)[1]) == 6000    # large sets: as before
