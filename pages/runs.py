@@ -216,10 +216,16 @@ def downloads(models: list[store.ModelInfo]) -> None:
         return
     chosen = st.selectbox("Download a run's files", own, format_func=lambda m: m.label,
                           key="runs-download")
-    for col, path in zip(st.columns(4), chosen.downloads):
+    cols = st.columns(4)
+    for col, path in zip(cols, chosen.downloads):
         col.download_button(f"Download {path.suffix}", path.read_bytes, on_click="ignore",
                             file_name=f"{chosen.id}{path.suffix}", icon=":material/download:",
                             key=f"runs-dl-{path.name}")
+    cols[len(chosen.downloads)].download_button(
+        "Download its record (.json)", (chosen.path / "meta.json").read_bytes, on_click="ignore",
+        file_name=f"{chosen.id}.json", icon=":material/download:", key="runs-dl-meta",
+        help="meta.json: its class names in the order of its outputs, its settings, data and "
+             "scores, so the model file can be used elsewhere.")
 
 
 if __name__ == "__main__":  # a helper, not a page: opened by URL before any session ran Home.py

@@ -135,3 +135,14 @@ def test_a_delete_that_fails_says_so_and_keeps_the_run(stores, monkeypatch):
     assert "Permission denied" in at.error[0].value and "it is kept" in at.error[0].value
     assert [m.id for m in store.list_models()[0]] == [mine.id]
     assert len(runs_table(at)) == 1
+
+
+def test_a_runs_record_downloads_beside_its_model_files(stores):
+    """The model files and its meta.json (class names in output order, settings, scores)."""
+    user, _ = stores
+    save_run(user, "cnn")
+    at = train_page()
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert "Download its record (.json)" in labels
+    files = [i for i, label in enumerate(labels) if label.startswith("Download .")]
+    assert files and labels.index("Download its record (.json)") == files[-1] + 1
