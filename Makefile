@@ -43,7 +43,7 @@ $(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt requirements-ray
 chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends chromium; }
 
-# Retrain the built-in models in assets/models/ (about 12 minutes on 2 cores).
+# Retrain the built-in models in assets/models/ (about 25 minutes on 2 cores, 40 at most).
 models: $(VENV)/.installed
 	$(PY) -m core.default_models
 

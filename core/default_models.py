@@ -22,7 +22,7 @@ from core import jobs, kinds, store
 from core.kinds import Spec
 
 SPECS = {
-    "cnn-default": kinds.recipe_spec("Deeper", "mnist", augment=True),
+    "cnn-default": kinds.recipe_spec("Deeper", "mnist", augment=True, epochs=30),
     "logreg-default": Spec("logreg", "mnist", C=0.1, epochs=15, augment=True),
 }
 

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from core import costs, data, events, fair_queue, own_training, store, worker
-from core.datasets import info
+from core.datasets import timed_as
 from core.executors import Executor, LocalExecutor, Run, run_worker
 from core.fair_queue import AlreadyTrained, FairQueue, QueueFull  # noqa: F401 (pages catch them)
 from core.job import Job
@@ -75,11 +75,11 @@ class JobRunner:
         return next((j for j in self.jobs.values() if j.active and j.is_speed_check), None)
 
     def check_speed(self, dataset: str = "mnist") -> None:
-        """Measure what each model costs here on `dataset`'s image shape (core.worker.measure_speed,
-        defaults first), once per shape, only while nothing trains: a job started meanwhile ends it."""
-        shape, (done, total) = info(dataset).shape, self.costs.progress(speed_cases(dataset))
+        """Measure each model's cost on `dataset`'s image shape (worker.measure_speed), once a
+        shape, on a built-in set of it, while nothing trains: a job started meanwhile ends it."""
+        done, total = self.costs.progress(speed_cases(dataset := timed_as(dataset)))
         tried = any(j.is_speed_check and j.status in ("done", "failed")
-                    and info(j.spec.dataset).shape == shape for j in self.jobs.values())
+                    and j.spec.dataset == dataset for j in self.jobs.values())
         with self._lock:
             if (done == total or tried or self.queue or self._lent
                     or any(j.active for j in self.jobs.values())):
