@@ -37,6 +37,7 @@ def main() -> None:
             trained = store.get(job.model_id, Path(tmp))
             target = store.BUILTIN_ROOT / name
             meta = trained.meta | {"id": name, "trained_by": "python -m core.default_models"}
+            meta.pop("trained_on", None)   # made by a developer's `make models`, not by a server
             (trained.path / "meta.json").write_text(json.dumps(meta, indent=2))
             (trained.path / "model.h5").unlink(missing_ok=True)  # the .keras file is enough here
             shutil.rmtree(target, ignore_errors=True)
