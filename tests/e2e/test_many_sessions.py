@@ -114,7 +114,7 @@ def test_pages_opened_at_the_same_moment_on_a_fresh_server_all_work(browser, tmp
             expect(page.get_by_test_id("stSidebar").get_by_text("Dataset")).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)
             nav = page.get_by_test_id("stSidebarNav")
-            expect(nav.get_by_role("link")).to_have_count(5)  # Home + 4 pages, not common.py
+            expect(nav.get_by_role("link")).to_have_count(6)  # Home + 5 pages, not common.py
     finally:
         for page, _ in pages:
             page.context.close()
