@@ -6,7 +6,7 @@ import numpy as np
 
 from core import kinds
 from core.plot import go, make_subplots
-from core.verdict import NEAR_CHANCE
+from core.verdict import near_guess
 
 TRAIN_COLOR, VAL_COLOR = "#4f46e5", "#f59e0b"
 LABELS = {"accuracy": "Accuracy", "loss": "Loss (cross-entropy)"}
@@ -41,8 +41,7 @@ def training_curve(history: list[dict], metric: str, epochs: int, title: str | N
 
 def near_guessing(history: list[dict], guessing: float) -> bool:
     """Whether no accuracy on the curve got past the verdict's "did not learn" line."""
-    top = max(max(h["accuracy"], h["val_accuracy"]) for h in history)
-    return top < guessing + NEAR_CHANCE * (1 - guessing)
+    return near_guess(max(max(h["accuracy"], h["val_accuracy"]) for h in history), guessing)
 
 
 def probabilities(probs, class_names, height: int = 230) -> go.Figure:

@@ -35,7 +35,12 @@ def chance(classes: int) -> float:
 def near_chance(accuracy: float, classes: int) -> bool:
     """Whether `accuracy` is less than NEAR_CHANCE of the way from guessing to perfect
     (10 classes: under 28 %; 2 classes: under 60 %)."""
-    return accuracy < chance(classes) + NEAR_CHANCE * (1 - chance(classes))
+    return near_guess(accuracy, chance(classes))
+
+
+def near_guess(accuracy: float, guessing: float) -> bool:
+    """near_chance, given the accuracy of a guess itself."""
+    return accuracy < guessing + NEAR_CHANCE * (1 - guessing)
 
 
 def record_verdict(meta: dict) -> tuple[str, str]:
