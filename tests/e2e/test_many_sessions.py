@@ -111,7 +111,7 @@ def test_pages_opened_at_the_same_moment_on_a_fresh_server_all_work(browser, tmp
         for page, path in pages:
             heading = visits.get(path, "Digit Lab")
             expect(page.get_by_role("heading", name=heading, exact=True)).to_be_visible(timeout=SLOW)
-            expect(page.get_by_test_id("stSidebar").get_by_text("Dataset")).to_be_visible()
+            expect(page.get_by_test_id("stSidebar").get_by_text("Dataset", exact=True)).to_be_visible()
             expect(page.get_by_test_id("stException")).to_have_count(0)
             nav = page.get_by_test_id("stSidebarNav")
             expect(nav.get_by_role("link")).to_have_count(6)  # Home + 5 pages, not common.py
