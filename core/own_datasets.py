@@ -206,7 +206,8 @@ def checked_classes(class_names) -> tuple[str, ...]:
     if len(names) > MAX_CLASSES:
         raise LimitError(f"{len(names)} classes: a dataset has {MAX_CLASSES} at most.")
     if len(names) < MIN_CLASSES:
-        raise OwnDatasetError(f"{len(names)} class: a dataset needs {MIN_CLASSES} at least.")
+        given = {0: "No class names", 1: "1 class"}[len(names)]
+        raise OwnDatasetError(f"{given}: a dataset needs {MIN_CLASSES} classes at least.")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
         raise OwnDatasetError(f"Class names must differ: {', '.join(twice)} appears twice.")

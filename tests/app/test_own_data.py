@@ -96,7 +96,7 @@ def test_a_refused_dataset_says_why_and_nothing_is_made():
     at.text_input(key="new-name-0").input("Letters")
     at.text_area(key="new-classes-0").input("only one")
     button(at, "Create").click().run()
-    assert [e.value for e in at.error] == ["1 class: a dataset needs 2 at least."]
+    assert [e.value for e in at.error] == ["1 class: a dataset needs 2 classes at least."]
     assert od.all_datasets() == []
 
 
