@@ -165,7 +165,7 @@ def test_too_big_too_many_or_not_a_zip_is_refused():
         oz.import_zip(many, ME, kind="sketch")
     with pytest.raises(OwnDatasetError, match="Choose the kind"):
         oz.import_zip(zipped(GOOD), ME)
-    with pytest.raises(OwnDatasetError, match="2 at least"):
+    with pytest.raises(OwnDatasetError, match="needs 2 classes at least"):
         oz.import_zip(zipped({"a/1.png": GOOD["a/1.png"]}), ME, kind="sketch")
     assert od.all_datasets() == []
 
