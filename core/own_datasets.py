@@ -206,7 +206,7 @@ def checked_classes(class_names) -> tuple[str, ...]:
     if len(names) > MAX_CLASSES:
         raise LimitError(f"{len(names)} classes: a dataset has {MAX_CLASSES} at most.")
     if len(names) < MIN_CLASSES:
-        given = {0: "No class names", 1: "1 class"}[len(names)]
+        given = f"{len(names)} class{'es' * (len(names) != 1)}" if names else "No class names"
         raise OwnDatasetError(f"{given}: a dataset needs {MIN_CLASSES} classes at least.")
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
