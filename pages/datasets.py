@@ -90,7 +90,7 @@ def by_hand(me: str) -> None:
     kind = st.radio("Kind", list(OWN_KINDS), format_func=kind_text, key=f"new-kind-{form}")
     names = st.text_area(f"Class names, one per line ({own_datasets.MIN_CLASSES} to "
                          f"{own_datasets.MAX_CLASSES})", key=f"new-classes-{form}",
-                         placeholder="a\nb\nc")
+                         placeholder="e.g. circle\nsquare\ntriangle")
     action = lambda confirm: own_datasets.create(name, kind, class_lines(names), me, confirm)
     if st.button("Create", type="primary", icon=":material/add:", key="new-create"):
         make(action, "create")
