@@ -1,10 +1,13 @@
 """How true the Train page's time estimates are: estimated against real seconds (launch to saved).
 
     .venv/bin/python benchmarks/estimate.py [--sizes 1000,6000,60000] [--kinds logreg,cnn]
+        [--recipe Fast] [--augment] [--epochs N]
 
 Through the real job runner, as the Train page does it: a speed check, then for a Logistic
 Regression (10 rounds, C 0.1) and the Fast CNN (2 epochs), a small run (500 images) and a
-large one (30,000), then runs of each size. Each size is estimated three ways: from the speed
+large one (30,000), then runs of each size (`--recipe`, `--augment`, `--epochs`: another CNN;
+an augmented recipe other than the default one is estimated from the augmentation's cost timed
+on the default recipe, core.speed_check.with_augmentation). Each size is estimated three ways: from the speed
 check alone, after the small run, after the large one (each from the check plus that one
 run, core.costs), and compared with how long its run took. Goal: within ±25 % for all.
 Timings depend on the machine's load: the load averages are printed with the table.
@@ -30,11 +33,15 @@ SMALL, LARGE = 500, 30_000
 AFTER = ("check", f"{SMALL:,} run", f"{LARGE:,} run")
 
 
+CNN = {"recipe": "Fast", "augment": False, "epochs": None}   # set from the command line
+
+
 def spec_of(kind: str, size: int) -> Spec:
-    """The Train page's default settings of `kind` on `size` images."""
+    """The Train page's default settings of `kind` (the CNN's as CNN says) on `size` images."""
     if kind == "logreg":
         return Spec("logreg", epochs=10, C=0.1, train_size=size)
-    return kinds.recipe_spec("Fast", train_size=size)
+    spec = kinds.recipe_spec(CNN["recipe"], train_size=size, augment=CNN["augment"])
+    return spec.replace(epochs=CNN["epochs"]) if CNN["epochs"] else spec
 
 
 def run(runner: jobs.JobRunner, spec: Spec) -> float:
@@ -79,7 +86,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", default="1000,6000,60000")
     parser.add_argument("--kinds", default="logreg,cnn")
+    parser.add_argument("--recipe", default="Fast", choices=list(kinds.RECIPES))
+    parser.add_argument("--augment", action="store_true")
+    parser.add_argument("--epochs", type=int)
     args = parser.parse_args()
+    CNN.update(recipe=args.recipe, augment=args.augment, epochs=args.epochs)
     sizes = [int(s) for s in args.sizes.split(",")]
     load_before = os.getloadavg()
     print(f"Estimate benchmark — {date.today()}, {platform.machine()}, {os.cpu_count()} cores, "

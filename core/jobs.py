@@ -75,7 +75,7 @@ class JobRunner:
         return next((j for j in self.jobs.values() if j.active and j.is_speed_check), None)
 
     def check_speed(self, dataset: str = "mnist") -> None:
-        """Measure each model's cost on `dataset`'s image shape (worker.measure_speed), once a
+        """Measure each model's cost on `dataset`'s image shape (core.speed_check), once a
         shape, on a built-in set of it, while nothing trains: a job started meanwhile ends it."""
         done, total = self.costs.progress(speed_cases(dataset := timed_as(dataset)))
         tried = any(j.is_speed_check and j.status in ("done", "failed")

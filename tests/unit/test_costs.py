@@ -134,9 +134,9 @@ def test_a_saved_run_keeps_its_estimate_and_real_time_for_the_runs_table(tmp_pat
 # ---------------------------------------------------------------- the speed check's LR rounds
 
 def linear_rounds(monkeypatch, speed: float, per_round: float, first_extra: float) -> list[int]:
-    """worker.logreg_rounds as one BLAS thread makes it (core.logreg.BLAS_THREADS): rounds
+    """speed_check.logreg_rounds as one BLAS thread makes it (core.logreg.BLAS_THREADS): rounds
     that take `per_round` + rows / `speed`, the first `first_extra` more; the rows asked."""
-    from core import worker
+    from core import speed_check
 
     asked = []
 
@@ -145,21 +145,21 @@ def linear_rounds(monkeypatch, speed: float, per_round: float, first_extra: floa
         round_s = per_round + len(x) / speed
         return round_s + first_extra, round_s
 
-    monkeypatch.setattr(worker, "logreg_rounds", rounds)
+    monkeypatch.setattr(speed_check, "logreg_rounds", rounds)
     return asked
 
 
 def test_the_check_tells_a_rounds_own_cost_from_its_rows_and_so_predicts_all_54000(monkeypatch):
-    from core import worker
+    from core import speed_check
 
     asked = linear_rounds(monkeypatch, speed=30_000.0, per_round=0.004, first_extra=0.05)
-    rows = worker.speed_rows((28, 28, 1))
+    rows = speed_check.speed_rows((28, 28, 1))
     x, y = np.zeros((rows, 28, 28), np.uint8), np.zeros(rows)
-    speed, timed, per_round, extra = worker.logreg_speed(LR, x, y)
+    speed, timed, per_round, extra = speed_check.logreg_speed(LR, x, y)
     assert asked == [rows // 10, rows]
     assert speed == pytest.approx(30_000.0) and per_round == pytest.approx(0.004)
     assert extra == pytest.approx(0.05)
-    assert timed == pytest.approx(worker.SPEED_ROUNDS * (0.008 + (rows + rows // 10) / 30_000.0))
+    assert timed == pytest.approx(speed_check.SPEED_ROUNDS * (0.008 + (rows + rows // 10) / 30_000.0))
     model = costs.CostModel()
     model.learn_start(KIND, 2.7)
     model.learn_check(KEY, KIND, speed, timed, per_round, extra)
@@ -168,29 +168,47 @@ def test_the_check_tells_a_rounds_own_cost_from_its_rows_and_so_predicts_all_540
 
 
 def test_an_augmented_check_times_as_many_rows_as_a_plain_one(monkeypatch):
-    from core import worker
+    from core import speed_check
 
     asked = linear_rounds(monkeypatch, speed=30_000.0, per_round=0.004, first_extra=0.05)
-    rows = worker.speed_rows((28, 28, 1))
+    rows = speed_check.speed_rows((28, 28, 1))
     x, y = np.zeros((rows, 28, 28), np.uint8), np.zeros(rows)
-    worker.logreg_speed(LR.replace(augment=True), x, y)
+    speed_check.logreg_speed(LR.replace(augment=True), x, y)
     assert asked == [rows // 5 // 10, rows // 5]                  # x 5 copies inside
 
 
 def test_the_check_times_the_default_logistic_regression_first_and_again_last():
-    from core import kinds, worker
+    from core import kinds, speed_check
 
-    order = worker.check_order("mnist")
+    order = speed_check.check_order("mnist")
     default_lr = [c for c in order if speed_key(c) == speed_key(kinds.default_spec("logreg"))]
     assert order[0] == order[-1] == default_lr[0] and len(default_lr) == 2
     assert {speed_key(c) for c in order} == {speed_key(c) for c in kinds.speed_cases("mnist")}
 
 
 def test_the_check_times_rows_that_do_not_fit_in_a_cpus_cache():
-    from core import worker
+    from core import speed_check
 
-    mnist, cifar = worker.speed_rows((28, 28, 1)), worker.speed_rows((32, 32, 3))
-    assert mnist * 784 * 4 <= worker.SPEED_MIB * 2**20 < (mnist + 1) * 784 * 4
+    mnist, cifar = speed_check.speed_rows((28, 28, 1)), speed_check.speed_rows((32, 32, 3))
+    assert mnist * 784 * 4 <= speed_check.SPEED_MIB * 2**20 < (mnist + 1) * 784 * 4
     assert mnist * 784 * 4 > 32 * 2**20                          # more than this CPU's L3 holds
-    assert cifar * 3072 * 4 <= worker.SPEED_MIB * 2**20 < (cifar + 1) * 3072 * 4
-    assert worker.speed_rows((28, 28)) == mnist                   # grey images without a channel
+    assert cifar * 3072 * 4 <= speed_check.SPEED_MIB * 2**20 < (cifar + 1) * 3072 * 4
+    assert speed_check.speed_rows((28, 28)) == mnist                   # grey images without a channel
+
+
+def test_an_augmented_recipe_is_its_own_speed_slowed_by_the_augmentations_cost_an_image():
+    from core import kinds, speed_check
+
+    classic = recipe_spec("Classic", augment=True)
+    timed = {speed_key(recipe_spec("Fast")): (8_000.0, 0.2, 0.0, 1.0),
+             speed_key(recipe_spec("Fast", augment=True)): (5_000.0, 0.3, 0.0, 1.2),
+             speed_key(recipe_spec("Classic")): (2_000.0, 0.5, 0.0, 0.7)}
+    per_image = 1 / 5_000 - 1 / 8_000                       # what augmenting costs an image
+    speed, timed_s, per_epoch, once = speed_check.with_augmentation(classic, timed, "Fast")
+    assert speed == pytest.approx(1 / (1 / 2_000 + per_image)) and timed_s == 0.3
+    assert (per_epoch, once) == (0.0, 0.7)                  # Classic's own, not Fast's
+    timed[speed_key(recipe_spec("Fast", augment=True))] = (9_000.0, 0.3, 0.0, 1.2)   # noise
+    assert speed_check.with_augmentation(classic, timed, "Fast")[0] == 2_000.0    # never faster
+    order = speed_check.check_order("mnist")
+    augmented = [c.recipe for c in order if c.kind == "cnn" and c.augment]
+    assert augmented[0] == kinds.default_recipe("mnist") == "Fast"   # timed before the rest
