@@ -12,3 +12,11 @@ sys.path.insert(0, str(ROOT))
 os.environ["DIGITLAB_MODELS"] = tempfile.mkdtemp(prefix="digitlab-models-")
 # One trainer, whatever the machine (core.trainers): tests of several say so themselves.
 os.environ["DIGITLAB_TRAINERS"] = "1"
+
+from tests.upload_files import made, start_in_background  # noqa: E402,F401 (made: a fixture)
+
+
+def pytest_collection_finish(session):
+    """Start making the upload tests' model files while the first tests run, if they are due."""
+    if any("made" in getattr(item, "fixturenames", ()) for item in session.items):
+        start_in_background()

@@ -2,7 +2,7 @@
 what the file cannot tell, scored, listed), refused with one plain sentence, and then used on
 Draw and Compare like the app's own models.
 
-The model files are made by tests/unit/test_uploads.py's subprocess (small models trained on
+The model files are made by tests/upload_files.py's subprocess (small models trained on
 600 MNIST images); the pytest process never imports TensorFlow.
 """
 
@@ -18,7 +18,6 @@ from core.kinds import Spec
 from tests.app.conftest import HOME
 from tests.app.test_compare import open_sections, table_rows
 from tests.app.test_draw import SEVEN, canvas_with, fake_canvas, DRAWING  # noqa: F401 (fixture)
-from tests.unit.test_uploads import made  # noqa: F401 (fixture: the model files)
 
 
 @pytest.fixture
