@@ -72,6 +72,15 @@ class DatasetInfo:
         return f"{self.title} ({self.subject})"
 
     @property
+    def its_images(self) -> str:
+        """What its models learn from, in a sentence: "CIFAR-10's colour photos"; for a
+        dataset a person made, "the photos of “Leaves”" (its subject, "your photos", is not a
+        reader's own when it is shared, nor reads after a possessive)."""
+        if is_own(self.key):
+            return f"the {self.subject.split()[-1]} of “{self.title}”"
+        return f"{self.title}'s {self.subject}"
+
+    @property
     def colour(self) -> bool:
         return self.shape[2] == 3
 

@@ -15,6 +15,7 @@ LOW_CONFIDENCE = 0.6
 CANVAS = 280
 PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
 PICKER = 390       # px: a model menu, wide enough for a whole name; two fit side by side at 1280
+SHORT_NAME = 8     # characters: a longer class name is cut ("green sq…") in half a phone's width
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -78,13 +79,21 @@ def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
               caption="28 x 28, centred: what the models read")
 
 
+def answer_width(models: list[store.ModelInfo]) -> int | str:
+    """Half the row when every class name fits half a phone (answers side by side there too);
+    else a menu's width: side by side at 1280, one under the other on a phone, names whole."""
+    longest = max(len(name) for model in models for name in model.class_names)
+    return "stretch" if longest <= SHORT_NAME else PICKER
+
+
 def readings(models: list[store.ModelInfo], model_input: np.ndarray) -> dict[str, np.ndarray]:
-    """Each model's answer side by side, the first thing under the input (on a phone too);
-    returns the probabilities by model id."""
+    """Each model's answer side by side, the first thing under the input (on a phone too,
+    when the class names are short); returns the probabilities by model id."""
     answers = {}
     row = st.container(horizontal=True, gap="medium")
+    width = answer_width(models)
     for model in models:
-        box = row.container(width="stretch")
+        box = row.container(width=width)
         try:
             probs = common.predict_proba(model, model_input[None])[0]
         except common.MODEL_PROBLEMS as e:
@@ -235,7 +244,7 @@ intro = st.empty()   # above the pickers, said once they tell which models there
 chosen = model_pickers()
 if chosen and not ds.info.digits:
     were = "The models were" if len(chosen) > 1 else "The model was"
-    intro.caption(f"{were} trained on {ds.title}'s {ds.info.subject}, so nothing is "
+    intro.caption(f"{were} trained on {common.plain(ds.info.its_images)}, so nothing is "
                   f"drawn here: upload a photo and {readers(chosen, 'say')} which of its classes "
                   "it shows.")
 if not chosen:

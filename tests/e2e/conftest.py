@@ -112,7 +112,7 @@ def heavy_libraries(pid: int) -> set[str]:
 # A module whose tests share one server and train only tiny models keeps its tests together
 # in a group of its own (TOGETHER), beside the others.
 TRAINS = {"test_cifar", "test_classroom", "test_experiments", "test_many_sessions",
-          "test_runs_phone", "test_train", "test_uploads"}
+          "test_own_photos", "test_runs_phone", "test_train", "test_uploads"}
 TOGETHER = {"test_own_data"}
 
 
@@ -132,6 +132,17 @@ def app_server(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("server")
     proc, url = start_server(tmp)
     yield proc, url
+    stop_server(proc)
+
+
+@pytest.fixture
+def own_server(tmp_path, monkeypatch):
+    """A server of one test's own, keeping made datasets (DIGITLAB_DATASETS) where the test
+    reads them too (core.own_datasets in the pytest process): its url."""
+    folder = tmp_path / "datasets"
+    monkeypatch.setenv("DIGITLAB_DATASETS", str(folder))
+    proc, url = start_server(tmp_path, {"DIGITLAB_DATASETS": str(folder)})
+    yield url
     stop_server(proc)
 
 

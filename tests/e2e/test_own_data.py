@@ -11,26 +11,15 @@ import zipfile
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
-import pytest
 from playwright.sync_api import Page, expect
 
 from core import own_datasets as od
 
-from .conftest import choose_cnn, screenshot, start_server, stop_server, wait_idle
+from .conftest import choose_cnn, screenshot, wait_idle
 from .test_draw import CANVAS, strokes
 
 CLASSES = {"zero": 0, "one": 1, "seven": 7}
 PER_CLASS = 12
-
-
-@pytest.fixture
-def own_server(tmp_path, monkeypatch):
-    """A server of this test's own, keeping datasets where the test reads them too."""
-    folder = tmp_path / "datasets"
-    monkeypatch.setenv("DIGITLAB_DATASETS", str(folder))
-    proc, url = start_server(tmp_path, {"DIGITLAB_DATASETS": str(folder)})
-    yield url
-    stop_server(proc)
 
 
 def place(i: int) -> tuple[float, float, float]:

@@ -91,6 +91,8 @@ def test_a_photo_dataset_reads_like_cifar10():
     oe.add_images(ds.key, 1, [photo(9, 40, 300)], ME)
     record = datasets.info(ds.key)
     assert record.shape == (32, 32, 3) and record.subject == "your photos"
+    assert record.its_images == "the photos of “Leaves”"      # not "Leaves's your photos"
+    assert datasets.info("cifar10").its_images == "CIFAR-10's colour photos"
     assert record.augmentation == "flip-shift" and not record.digits
     loaded = data.load(ds.key)
     assert loaded.x_test.shape[1:] == (32, 32, 3) and loaded.size == 4
