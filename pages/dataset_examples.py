@@ -24,6 +24,7 @@ GALLERY_PAGE = 40            # examples shown at once in a class's gallery ("Sho
 ZOOM = 2                     # each example shown at twice its size, pixels kept square
 IMAGE_TYPES = ["png", "jpg", "jpeg", "gif", "bmp", "webp", "tif", "tiff"]
 NOTE = "own_note"            # in session_state: what the last change did, shown after the rerun
+NOTE_SHOWN = 12              # examples the note shows as kept (the last added, when more)
 WAYS = {"draw": "Draw", "camera": "Camera", "files": "Upload images"}
 
 
@@ -43,7 +44,7 @@ def said(place: str) -> None:
         _, text, kept = st.session_state.pop(NOTE)
         box.success(text, icon=":material/check_circle:")
         if kept:
-            box.image([zoomed(x) for x in kept[-12:]], width=ZOOM * kept[0].shape[1])
+            box.image([zoomed(x) for x in kept[-NOTE_SHOWN:]], width=ZOOM * kept[0].shape[1])
 
 
 @contextmanager
@@ -82,7 +83,8 @@ def report(ds: OwnDataset, index: int, ids: list[str]) -> None:
              if tested == n else "kept for training" if not tested else
              f"{tested} kept for testing, {n - tested} for training")
     name = common.plain(ds.class_names[index])
-    say_later(f"Added {n} example{'s' * (n > 1)} to ‘{name}’, {where}. As kept:",
+    shown = "As kept:" if n <= NOTE_SHOWN else f"The last {NOTE_SHOWN} as kept:"
+    say_later(f"Added {n} example{'s' * (n > 1)} to ‘{name}’, {where}. {shown}",
               list(ex.x[new]))
     st.rerun()
 

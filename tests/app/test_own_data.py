@@ -116,6 +116,19 @@ def test_images_uploaded_to_a_class_are_added_and_shown_as_kept():
     assert at.radio(key=f"own-class-{ds.key}").value == 1          # still adding to "b"
 
 
+def test_more_images_than_the_note_shows_are_said_to_be_the_last_ones():
+    ds = made()
+    at = open_as(ME, dataset=ds.key)
+    at.radio(key="own-way-sketch").set_value("files").run()
+    files = [(f"a{i}.png", png(drawing("a", i)), "image/png") for i in range(13)]
+    at.file_uploader(key="own-files-0").set_value(files).run()
+    button(at, "Add 13 images to ‘a’").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value == "Added 13 examples to ‘a’, 3 kept for testing, 10 for training. "
+                          "The last 12 as kept:" for s in at.success)
+    assert max(len(image.value) for image in at.get("image")) == 12    # the note's row
+
+
 def test_a_file_that_is_no_image_is_refused_by_name_and_nothing_is_added():
     ds = made()
     at = open_as(ME, dataset=ds.key)
