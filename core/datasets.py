@@ -74,8 +74,8 @@ class DatasetInfo:
     @property
     def its_images(self) -> str:
         """What its models learn from, in a sentence: "CIFAR-10's colour photos"; for a
-        dataset a person made, "the photos of “Leaves”" (its subject, "your photos", is not a
-        reader's own when it is shared, nor reads after a possessive)."""
+        dataset a person made, "the photos of “Leaves”" (its subject, "your photos", reads
+        wrong after "Leaves's", and is not the reader's own when it is shared)."""
         if is_own(self.key):
             return f"the {self.subject.split()[-1]} of “{self.title}”"
         return f"{self.title}'s {self.subject}"

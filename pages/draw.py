@@ -15,7 +15,7 @@ LOW_CONFIDENCE = 0.6
 CANVAS = 280
 PHOTO_SIDE = 280   # px: the photo and its threshold mask, as shown
 PICKER = 390       # px: a model menu, wide enough for a whole name; two fit side by side at 1280
-SHORT_NAME = 8     # characters: a longer class name is cut ("green sq…") in half a phone's width
+SHORT_NAME = 8     # characters: a longer answer is cut ("green sq…") in half a phone's width
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -79,27 +79,30 @@ def show_steps(result: preprocess.Preprocessed, first_caption: str) -> None:
               caption="28 x 28, centred: what the models read")
 
 
-def answer_width(models: list[store.ModelInfo]) -> int | str:
-    """Half the row when every class name fits half a phone (answers side by side there too);
-    else a menu's width: side by side at 1280, one under the other on a phone, names whole."""
-    longest = max(len(name) for model in models for name in model.class_names)
-    return "stretch" if longest <= SHORT_NAME else PICKER
+def answer_width(names: list[str]) -> int | str:
+    """Half the row when the answers' names fit half a phone (side by side there too); else
+    a menu's width: side by side at 1280, one under the other on a phone, each name whole."""
+    return "stretch" if max(map(len, names), default=0) <= SHORT_NAME else PICKER
 
 
 def readings(models: list[store.ModelInfo], model_input: np.ndarray) -> dict[str, np.ndarray]:
     """Each model's answer side by side, the first thing under the input (on a phone too,
-    when the class names are short); returns the probabilities by model id."""
-    answers = {}
+    when the names are short); returns the probabilities by model id."""
+    answers, problems = {}, {}
+    for model in models:
+        try:
+            answers[model.id] = common.predict_proba(model, model_input[None])[0]
+        except common.MODEL_PROBLEMS as e:
+            problems[model.id] = e
     row = st.container(horizontal=True, gap="medium")
-    width = answer_width(models)
+    width = answer_width([m.class_names[int(answers[m.id].argmax())] for m in models
+                          if m.id in answers])
     for model in models:
         box = row.container(width=width)
-        try:
-            probs = common.predict_proba(model, model_input[None])[0]
-        except common.MODEL_PROBLEMS as e:
-            box.error(f"{kinds.KINDS[model.kind].name} could not predict: {e}")
+        if model.id in problems:
+            box.error(f"{kinds.KINDS[model.kind].name} could not predict: {problems[model.id]}")
             continue
-        answers[model.id] = probs
+        probs = answers[model.id]
         top = int(probs.argmax())
         box.metric(f"{kinds.KINDS[model.kind].name} reads", model.class_names[top],
                    f"{probs[top]:.1%} sure", delta_color="off", delta_arrow="off")

@@ -152,6 +152,26 @@ def test_a_cnn_whose_layers_cannot_be_read_says_so_and_keeps_its_answer(draw_pag
     DRAWING["image"] = canvas_with(SEVEN)
     at = open_why_tab(draw_page(), "Inside the CNN")
     assert [e.value for e in at.error] == [
-        "This CNN's layers cannot be shown: cnn-default/model.tflite: the model has no "
-        "convolution layers to show"]
+        ("This CNN's layers cannot be shown: cnn-default/model.tflite: the model has no "
+         "convolution layers to show")]
     assert {m.label: m.value for m in at.metric}["CNN reads"] == "7"
+
+
+@pytest.mark.needs_builtins
+def test_a_cnn_that_cannot_predict_says_so_and_the_other_model_still_answers(draw_page,
+                                                                            monkeypatch):
+    from core.predictor import PredictError
+    from core.serving import Serving
+
+    real = Serving.predict_proba
+
+    def cnn_fails(self, model, x):
+        if model.kind == "cnn":
+            raise PredictError("cnn-default/model.tflite: unreadable")
+        return real(self, model, x)
+    monkeypatch.setattr(Serving, "predict_proba", cnn_fails)
+    DRAWING["image"] = canvas_with(SEVEN)
+    at = draw_page()
+    assert [e.value for e in at.error] == [
+        "CNN could not predict: cnn-default/model.tflite: unreadable"]
+    assert {m.label: m.value for m in at.metric} == {"Logistic Regression reads": "7"}
