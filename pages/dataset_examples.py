@@ -146,7 +146,9 @@ def camera_part(ds: OwnDataset, index: int, me: str) -> None:
 def files_part(ds: OwnDataset, index: int, me: str) -> None:
     """Many image files at once, all added to the class or none (the refusal names the file)."""
     name = common.plain(ds.class_names[index])
-    files = st.file_uploader(f"Images of ‘{name}’ (PNG, JPEG, …; many at once)", IMAGE_TYPES,
+    most = own_datasets.MAX_UPLOAD_BYTES // 2**20        # the widget says its limit per file
+    files = st.file_uploader(f"Images of ‘{name}’ (PNG, JPEG, …; many at once, {most} MB "
+                             "together at most)", IMAGE_TYPES,
                              accept_multiple_files=True, key=f"own-files-{counter('files')}")
     if files and st.button(f"Add {len(files)} image{'s' * (len(files) > 1)} to ‘{name}’",
                            type="primary", icon=":material/upload:", key="own-add-files"):

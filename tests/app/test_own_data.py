@@ -224,6 +224,8 @@ def test_photos_are_uploaded_first_and_kept_as_colour_32_by_32():
     ds = od.create("Leaves", "photo", ["oak", "ash"], ME)
     at = open_as(ME, dataset=ds.key)
     assert at.radio(key="own-way-photo").value == "files"    # no camera prompt unasked
+    assert at.file_uploader(key="own-files-0").label.endswith(
+        "many at once, 20 MB together at most)")            # the widget says 20 MB per file
     rng = np.random.default_rng(0)
     files = [(f"oak{i}.jpg", png(rng.integers(0, 256, (90, 120, 3), np.uint8)), "image/png")
              for i in range(2)]
