@@ -37,19 +37,41 @@ def open_runs(page: Page, url: str):
     return table
 
 
-def verdict_cells(page: Page, table) -> list[dict]:
-    """Each row's verdict cell as a person reaches it: a tap on the row's name, two steps right
-    with the keyboard, Enter to open the cell. Its text, where it opened (px) and how far the
-    grid had to scroll sideways to show it whole (the grid scrolls to show a chosen cell)."""
+def go_to_verdict(page: Page, table, row: int) -> None:
+    """Choose a row's verdict cell as a person does: a tap on the first row's name, two steps
+    right with the keyboard, then down to the row."""
     box = table.bounding_box()
     page.mouse.click(box["x"] + 60, box["y"] + HEADER + 20)
-    page.keyboard.press("ArrowRight")
-    page.keyboard.press("ArrowRight")
-    cells = []
-    for _ in range(table.locator("td[aria-colindex='1']").count()):
+    for key in ["ArrowRight"] * 2 + ["ArrowDown"] * row:
+        page.keyboard.press(key)
+
+
+def open_cell(page: Page, table, row: int, tries: int = 3):
+    """Enter opens the chosen cell; on a busy machine the grid may not have taken the tap yet,
+    so the row is chosen again (at most `tries` times) until the cell opens."""
+    opened = page.locator("#portal textarea")
+    for attempt in range(tries):
+        if attempt:
+            page.keyboard.press("Escape")
+            go_to_verdict(page, table, row)
         page.keyboard.press("Enter")
-        opened = page.locator("#portal textarea")
-        expect(opened).to_be_visible()
+        try:
+            expect(opened).to_be_visible(timeout=5_000)
+            return opened
+        except AssertionError:
+            continue
+    expect(opened).to_be_visible()
+    return opened
+
+
+def verdict_cells(page: Page, table) -> list[dict]:
+    """Each row's verdict cell opened (Enter) as a person reaches it: its text, where it opened
+    (px) and how far the grid had to scroll sideways to show it whole (the grid scrolls to
+    show a chosen cell)."""
+    go_to_verdict(page, table, 0)
+    cells = []
+    for row in range(table.locator("td[aria-colindex='1']").count()):
+        opened = open_cell(page, table, row)
         shown = opened.bounding_box()
         cells.append({"text": opened.input_value(), "left": shown["x"],
                       "right": shown["x"] + shown["width"],
