@@ -125,9 +125,10 @@ def learning_rate(peak: float, schedule: str, steps: int):
         peak / 10, decay_steps=max(1, steps - warmup), warmup_target=peak, warmup_steps=warmup)
 
 
-def build(spec: Spec, steps: int = 1) -> keras.Model:
+def build(spec: Spec, steps: int = 1, base_file=None) -> keras.Model:
     """A compiled CNN of `spec.recipe` for `spec.dataset`'s images in [0, 1] and its classes,
-    to train for `steps` batches."""
+    to train for `steps` batches; a transferred one starts from the convolutions of the CNN
+    saved at `base_file` (a model.keras of its recipe), else of the built-in MNIST CNN."""
     keras.utils.set_random_seed(spec.seed)
     data = info(spec.dataset)
     extra = [augmentation(data.augmentation, data.shape[0])] if spec.augment else []
@@ -136,7 +137,7 @@ def build(spec: Spec, steps: int = 1) -> keras.Model:
                              name=f"cnn_{spec.recipe.lower()}")
     frozen = transfer.frozen_epochs(spec.start_from, spec.epochs)
     if spec.start_from != transfer.SCRATCH:
-        copy_convolutions(built_in(), model)
+        copy_convolutions(load(base_file) if base_file else built_in(), model)
         set_frozen(model, True)
         steps = max(1, steps * frozen // spec.epochs)   # the schedule of the frozen part
     compile_for(model, spec, spec.learning_rate, steps)
@@ -154,8 +155,12 @@ def built_in() -> keras.Model:
     """The built-in MNIST CNN (core.transfer.BASE_MODEL), as trained and shipped."""
     from core.store import BUILTIN_ROOT
 
-    return keras.saving.load_model(BUILTIN_ROOT / transfer.BASE_MODEL / "model.keras",
-                                   compile=False)
+    return load(BUILTIN_ROOT / transfer.BASE_MODEL / transfer.BASE_FILE)
+
+
+def load(path) -> keras.Model:
+    """A CNN saved as model.keras, to copy its convolutions (not compiled: never trained)."""
+    return keras.saving.load_model(path, compile=False)
 
 
 def convolution_layers(model: keras.Model) -> list[layers.Layer]:

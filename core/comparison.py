@@ -69,4 +69,5 @@ def started_from_claim(model: ModelInfo) -> str:
     if model.uploaded:
         return NOT_HERE
     settings = model.meta.get("settings") or {}
-    return transfer.claim(settings.get("start_from"), settings.get("epochs"))
+    return transfer.claim(settings.get("start_from"), settings.get("epochs"),
+                          model.meta.get("base"))

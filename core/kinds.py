@@ -164,8 +164,7 @@ def title(kind: str, recipe: str | None = None) -> str:
 class Spec:
     """Everything a training job needs to know; stored (less kind and dataset) as a model's settings.
 
-    kind "speed" is the speed check: it measures `dataset`'s image shape.
-    """
+    kind "speed" is the speed check: it measures `dataset`'s image shape."""
 
     kind: str                     # a key of KINDS, or "speed"
     dataset: str = "mnist"
@@ -182,14 +181,15 @@ class Spec:
     benchmark_peek: bool = False  # score the test set after every epoch (benchmarks only)
     experiment: str | None = None # the sweep this job is one run of (its id), if any
     swept: str | None = None      # the setting that sweep varies (a key of SETTINGS)
-    start_from: str = transfer.SCRATCH   # a CNN's convolutions: random, or the built-in's
+    start_from: str = transfer.SCRATCH   # a CNN's convolutions: random, or another CNN's
+    base: str | None = None       # the stored CIFAR-10 CNN a photo CNN starts from (model id)
 
     def __post_init__(self):
         info(self.dataset)        # ValueError for a dataset the app does not know
         if self.kind == "cnn" and self.recipe not in RECIPES:
             raise ValueError(f"unknown CNN recipe {self.recipe!r}; choose from {list(RECIPES)}")
         if problem := transfer.refusal(self.kind, self.recipe, self.dataset, self.start_from,
-                                       self.epochs):
+                                       self.epochs, self.base):
             raise ValueError(problem)
 
     @property
@@ -206,9 +206,10 @@ class Spec:
         return KINDS.get(self.kind, KINDS["cnn"]).units(n)
 
     def settings(self) -> dict:
-        """The settings that matter for this kind, as a model's meta.json keeps them; a CNN's
-        start only when transferred (runs from before it was a setting match runs since)."""
-        started = ("start_from",) if self.start_from != transfer.SCRATCH else ()
+        """The settings that matter for this kind, as meta.json keeps them; a CNN's start and
+        base only when transferred (runs from before it was a setting match runs since)."""
+        started = (("start_from",) if self.start_from != transfer.SCRATCH else ()) + (
+            ("base",) if self.base else ())
         keep = (("recipe", *started, "epochs", "batch_size", "learning_rate", "schedule",
                  "augment") if self.kind == "cnn" else ("epochs", "C", "augment"))
         return {k: getattr(self, k) for k in keep + ("train_size", "seed")}

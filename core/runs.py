@@ -11,7 +11,7 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from core import kinds, verdict
+from core import kinds, transfer, verdict
 from core.kinds import SETTINGS
 from core.store import ModelInfo
 
@@ -91,6 +91,8 @@ def setting_text(model: ModelInfo, key: str) -> str:
     if not has_setting(model, key):
         return ""
     value = setting_value(model, key)
+    if key == "start_from" and value is not None:   # named by its base, as its record says
+        return transfer.phrase(value, model.meta.get("base"))
     return NOT_RECORDED if value is None else SETTINGS[key].text(value)
 
 

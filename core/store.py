@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from core import data, kinds, logreg
+from core import data, kinds, logreg, transfer
 from core.datasets import info, known, model_classes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -294,9 +294,11 @@ def add_to_meta(model_id: str, fields: dict, root: Path | str | None = None) -> 
 
 
 def prune(root: Path) -> list[str]:
-    """Delete the oldest user models beyond the cap; built-ins are never touched."""
+    """Delete the oldest user models beyond the cap; built-ins are never touched, nor the
+    CIFAR-10 CNN that photo CNNs start from (core.transfer.best_base)."""
     mine = [m for m in list_models(root)[0] if not m.builtin]   # newest first
-    removed = [m.id for m in mine[cap():]]
+    base = transfer.best_base(mine)
+    removed = [m.id for m in mine[cap():] if m is not base]
     for model_id in removed:
         delete(model_id, root)
     return removed

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core import data, events, logreg, metrics, scorecard, speed_check, store
+from core import data, events, logreg, metrics, scorecard, speed_check, store, transfer
 from core.kinds import Spec
 
 VAL_FRACTION = 0.1
@@ -126,13 +126,14 @@ def train_logreg(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Out
 
 def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcome | None:
     """Fit a Keras CNN; returns meta for the store, or None if stopped."""
+    base_file, base = start_base(spec)   # a base that cannot be used fails before TensorFlow
     emit(events.status("Starting TensorFlow"))
     from core import cnn
 
     ds, (x_train, y_train, x_val, y_val) = training_data(spec)
     n_train, n_val = len(y_train), len(y_val)
     per_epoch = int(np.ceil(n_train / spec.batch_size))
-    model = cnn.build(spec, spec.epochs * per_epoch)
+    model = cnn.build(spec, spec.epochs * per_epoch, base_file)
     train = cnn.batches(x_train, y_train, spec.batch_size, shuffle=True, seed=spec.seed,
                         classes=cnn.label_classes(spec))
     val = cnn.Validation(x_val, y_val, cnn.validation_batch_size(spec.batch_size, ds.shape))
@@ -164,7 +165,8 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         lite_bytes = exported.read_bytes()
     meta = base_meta(spec, ds, n_train, n_val) | {
         "history": history, "test_accuracy": test_accuracy, "test_loss": test_loss,
-        "train_seconds": train_seconds, "params": int(model.count_params())}
+        "train_seconds": train_seconds, "params": int(model.count_params())} | (
+        {"base": base} if base else {})
 
     def write(folder):
         (folder / store.MODEL_FILES["cnn"]).write_bytes(lite_bytes)
@@ -173,6 +175,20 @@ def train_cnn(spec: Spec, emit: Emit, should_stop: Callable[[], bool]) -> Outcom
         scorecard.write(folder / scorecard.FILE, test_probs, ds.y_test, ds.source)
 
     return meta, write
+
+
+def start_base(spec: Spec) -> tuple[Path | None, dict | None]:
+    """The model.keras a photo CNN starts from and what meta.json keeps of it (core.transfer);
+    (None, None) for the others. ValueError, in a sentence, when the base cannot be used."""
+    if spec.base is None:
+        return None, None
+    try:
+        model = store.get(spec.base)
+    except store.StoreError:
+        model = None
+    if problem := transfer.base_refusal(spec.recipe, model):
+        raise ValueError(problem)
+    return model.path / transfer.BASE_FILE, transfer.base_record(model)
 
 
 def lite_probs(path: Path, x: np.ndarray) -> np.ndarray:

@@ -79,29 +79,40 @@ def settings() -> Spec:
                                          help=f"**One-cycle**: {explained('schedule', kind)}"),
                 "augment": st.toggle(label, recipe.augment, key=f"augment-{name}",
                                      help=f"{explained('augment', kind)} Here: {what}")}
-        chosen["start_from"] = start_from(name, chosen["epochs"])
+        chosen |= start_from(name, chosen["epochs"])
     chosen["train_size"] = train_size(len(ds.y_train))
     return Spec(kind, ds.name, **chosen)
 
 
-def start_from(recipe: str, epochs: int) -> str:
-    """Where the CNN's convolutions start (transfer learning, core.transfer): offered for a
-    Deeper on datasets of MNIST's shape other than MNIST; said in a caption either way."""
-    if not transfer.offered(ds.name):
-        return transfer.SCRATCH
-    if recipe != transfer.BASE_RECIPE:
-        st.caption(f"To start from the built-in MNIST CNN (transfer learning), choose "
-                   f"{transfer.BASE_RECIPE}: it is one.")
-        return transfer.SCRATCH
-    chosen = st.radio("Start from", list(transfer.OPTIONS), format_func=transfer.OPTIONS.get,
+def start_from(recipe: str, epochs: int) -> dict:
+    """Where the CNN's convolutions start (transfer learning, core.transfer), as the Spec's
+    start_from and base: offered for a Deeper on sketches (from the built-in MNIST CNN) and on
+    photos for the recipe of the most accurate CIFAR-10 CNN in the store; said in a caption."""
+    scratch = {"start_from": transfer.SCRATCH}
+    if transfer.from_store(ds.name):
+        model = transfer.best_base(common.models(transfer.PHOTO_DATASET))
+        if model is None:
+            st.caption(transfer.GET_A_BASE)
+            return scratch
+        base, need = transfer.base_record(model), model.recipe
+    elif transfer.offered(ds.name):
+        base, need = None, transfer.BASE_RECIPE
+    else:
+        return scratch
+    if recipe != need:
+        st.caption(f"Transfer learning: to start from {transfer.name(base)}, choose {need}, "
+                   "its recipe.")
+        return scratch
+    offered = transfer.options(base)
+    chosen = st.radio("Start from", list(offered), format_func=offered.get,
                       key=f"start_from-{ds.name}",
                       help=f"**Transfer learning**: {glossary.explain('transfer learning')}")
     if chosen == transfer.FINE_TUNE and epochs < 2:
         st.caption("Fine-tuning needs 2 epochs or more (the first half frozen): this 1 epoch "
                    "trains with the convolutions frozen.")
         chosen = transfer.FROZEN
-    st.caption(f"Starts from {transfer.claim(chosen, epochs)}.")
-    return chosen
+    st.caption(f"Starts from {transfer.claim(chosen, epochs, base)}.")
+    return {"start_from": chosen} | ({"base": base["id"]} if base and chosen != transfer.SCRATCH else {})
 
 
 def train_size(n_max: int) -> int:

@@ -68,12 +68,25 @@ def heading(job: jobs.Job, me: str) -> str:
     who = "Your" if job.is_for(me) else "Someone else's"
     extra = [run_name(job.spec)] if job.spec.swept else []
     extra += [f"seed {job.spec.seed}"] if job.spec.seed else []
-    extra += [transfer.PHRASES[job.spec.start_from]] if transfer.offered(job.spec.dataset) \
-        and job.spec.kind == "cnn" else []
+    extra += [transfer.phrase(job.spec.start_from, base_of(job))] if job.spec.kind == "cnn" \
+        and transfer.base_dataset(job.spec.dataset) else []
     title = " · ".join([job.title, *extra])
     if job.opened:
         return f"{who} run: {title}"
     return f"{who} job: {title}"
+
+
+def base_of(job: jobs.Job) -> dict | None:
+    """What a photo CNN's job started from: as its saved run records it, else as the store has
+    the base now (a base gone since is named by its dataset alone)."""
+    if job.spec.base is None:
+        return None
+    try:
+        if job.model_id:
+            return store.get(job.model_id).meta.get("base")
+        return transfer.base_record(store.get(job.spec.base))
+    except store.StoreError:
+        return {"id": job.spec.base, "dataset": transfer.PHOTO_DATASET}
 
 
 def job_view(runner: jobs.JobRunner, job: jobs.Job, me: str) -> None:
