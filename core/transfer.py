@@ -72,8 +72,9 @@ def base_record(model) -> dict:
 def base_refusal(recipe: str | None, base) -> str | None:
     """Why a CNN of `recipe` cannot start from stored model `base` (None: it vanished)."""
     if base is None:
-        return (f"the {info(PHOTO_DATASET).title} CNN to start from is no longer in the store "
-                "(deleted?): start from scratch, or from the one Train offers now")
+        return (f"the {info(PHOTO_DATASET).title} CNN to start from is not in the store this "
+                "job trains from (deleted since?): start from scratch, or from the one Train "
+                "offers now")
     if not (base.path / BASE_FILE).is_file():
         return f"the {info(PHOTO_DATASET).title} CNN to start from has no {BASE_FILE} to load"
     if recipe != base.recipe:
@@ -107,6 +108,12 @@ def options(base: dict | None = None) -> dict[str, str]:
         return OPTIONS
     return {SCRATCH: OPTIONS[SCRATCH]} | {
         start: f"From {name(base)}, {how}" for start, how in HOW.items()}
+
+
+def spec_fields(start_from: str, base: dict | None = None) -> dict:
+    """A chosen start as a Spec's fields: `start_from`, and the base's id when transferred."""
+    moved = start_from != SCRATCH and base is not None
+    return {"start_from": start_from} | ({"base": base["id"]} if moved else {})
 
 
 def frozen_epochs(start_from: str, epochs: int) -> int:

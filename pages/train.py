@@ -88,7 +88,7 @@ def start_from(recipe: str, epochs: int) -> dict:
     """Where the CNN's convolutions start (transfer learning, core.transfer), as the Spec's
     start_from and base: offered for a Deeper on sketches (from the built-in MNIST CNN) and on
     photos for the recipe of the most accurate CIFAR-10 CNN in the store; said in a caption."""
-    scratch = {"start_from": transfer.SCRATCH}
+    scratch = transfer.spec_fields(transfer.SCRATCH)
     if transfer.from_store(ds.name):
         model = transfer.best_base(common.models(transfer.PHOTO_DATASET))
         if model is None:
@@ -112,7 +112,7 @@ def start_from(recipe: str, epochs: int) -> dict:
                    "trains with the convolutions frozen.")
         chosen = transfer.FROZEN
     st.caption(f"Starts from {transfer.claim(chosen, epochs, base)}.")
-    return {"start_from": chosen} | ({"base": base["id"]} if base and chosen != transfer.SCRATCH else {})
+    return transfer.spec_fields(chosen, base)
 
 
 def train_size(n_max: int) -> int:

@@ -154,7 +154,7 @@ def test_a_base_of_another_recipe_or_gone_is_refused_in_a_sentence(world):
     with pytest.raises(ValueError, match="only when it is of its recipe, Fast, not Airbench"):
         worker.start_base(world.spec.replace(recipe="Airbench"))
     assert world.gone.status == "failed"
-    assert "the CIFAR-10 CNN to start from is no longer in the store" in world.gone.error
+    assert "the CIFAR-10 CNN to start from is not in the store" in world.gone.error
     assert world.base.id in {m.id for m in store.list_models(world.models)[0]}   # nothing lost
 
 
@@ -202,3 +202,5 @@ def test_a_photo_start_reads_in_options_and_claims():
                                                  "a new head trained)")
     assert transfer.phrase("fine-tune", {"id": "x", "dataset": "cifar10"}) == (
         "from your CIFAR-10 CNN, fine-tuned")   # a base gone before its record was read
+    assert transfer.spec_fields("frozen", base) == {"start_from": "frozen", "base": "x"}
+    assert transfer.spec_fields("scratch", base) == {"start_from": "scratch"}
