@@ -96,8 +96,7 @@ KINDS = {"logreg": Kind("Logistic Regression", "LR", "round"), "cnn": Kind("CNN"
 
 
 def unit_axis(kinds: Iterable[str]) -> str:
-    """A chart axis counting training passes of these kinds: "rounds", "epochs", or for both
-    "epochs (CNN) / rounds (LR)"."""
+    """A chart axis of training passes: "rounds", "epochs", or "epochs (CNN) / rounds (LR)"."""
     present = [k for k in KINDS if k in set(kinds)] or ["cnn"]
     units = {KINDS[k].unit + "s" for k in present}
     if len(units) == 1:
@@ -162,9 +161,8 @@ def title(kind: str, recipe: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Spec:
-    """Everything a training job needs to know; stored (less kind and dataset) as a model's settings.
-
-    kind "speed" is the speed check: it measures `dataset`'s image shape."""
+    """Everything a training job needs to know; stored (less kind and dataset) as a model's
+    settings. kind "speed" is the speed check: it measures `dataset`'s image shape."""
 
     kind: str                     # a key of KINDS, or "speed"
     dataset: str = "mnist"
@@ -296,9 +294,11 @@ def differing(specs: list[Spec]) -> list[str]:
 
 
 def settings_text(spec: Spec, keys: list[str]) -> str:
-    """Settings `keys` of `spec` as a legend names them: "lr 0.001 · batch 64"."""
-    return " · ".join(SETTINGS[k].legend(SETTINGS[k].text(getattr(spec, k)), spec.kind)
-                      for k in keys)
+    """Settings `keys` of `spec` as a legend names them: "lr 0.001 · batch 64"; a photo CNN's
+    start names its base by dataset (a run's name says more, from its record: core.runs)."""
+    text = {"start_from": transfer.spec_phrase(spec.start_from, spec.base)}
+    return " · ".join(SETTINGS[k].legend(text.get(k) or SETTINGS[k].text(getattr(spec, k)),
+                                         spec.kind) for k in keys)
 
 
 def sweep(spec: Spec, setting: str, values) -> list[Spec]:

@@ -102,6 +102,12 @@ def phrase(start_from: str, base: dict | None = None) -> str:
     return f"from {name(base)}, {HOW[start_from]}"
 
 
+def spec_phrase(start_from: str, base: str | None) -> str:
+    """A job's start as its Spec alone says it, the base known by its model id only: "from
+    the built-in, frozen", "from your CIFAR-10 CNN, fine-tuned"."""
+    return phrase(start_from, {"id": base, "dataset": PHOTO_DATASET} if base else None)
+
+
 def options(base: dict | None = None) -> dict[str, str]:
     """What the Train page offers, in order: from scratch, or from the base (None: the built-in)."""
     if base is None:

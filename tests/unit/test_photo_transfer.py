@@ -18,7 +18,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from core import comparison, jobs, lite, runs, store, transfer, worker
+from core import comparison, jobs, kinds, lite, runs, store, transfer, worker
 from core.job import Job
 from core.kinds import recipe_spec
 from core.serving import Serving
@@ -140,6 +140,8 @@ def test_a_photo_cnn_names_its_base_in_its_spec_and_refuses_without_one(world):
     assert not transfer.from_store("cifar10") and not transfer.from_store("fashion_mnist")
     assert world.spec.settings()["base"] == world.base.id
     assert "base" not in recipe_spec("Fast", world.key).settings()
+    assert kinds.settings_text(world.spec, ["start_from", "epochs"]) == (
+        "from your CIFAR-10 CNN, fine-tuned · epochs 2")   # a waiting job, told from others
     with pytest.raises(ValueError, match="starts from a CIFAR-10 CNN in the store: name it"):
         recipe_spec("Fast", world.key, start_from="frozen")
     with pytest.raises(ValueError, match="fine-tuning needs at least 2 epochs"):
