@@ -175,7 +175,7 @@ ORIGINS = {
     "keras": "from the Keras cache (downloaded once, then kept)",
     "debian": "from Debian's dataset-fashion-mnist package ({where})",
     "cache": "the official binary version, downloaded into {where}",
-    "own": "your own, made in Digit Lab and kept in {where}",
+    "own": "made on the Your data page and kept on this server",   # never its folder: a reader sees no server path
 }
 EXAMPLES_FILE = "examples.npz"   # beside dataset.json in a made dataset's folder
 

@@ -74,7 +74,8 @@ def test_a_sketch_dataset_is_a_record_and_loads_like_the_others():
 
     loaded = data.load(ds.key)
     ex = od.examples(ds.key)
-    assert loaded.source == "own" and "your own" in loaded.description
+    assert loaded.source == "own" and "made on the Your data page" in loaded.description
+    assert str(ds.folder) not in loaded.description   # a reader sees no server folder
     assert "of your own" in loaded.test_note and loaded.class_names == record.class_names
     np.testing.assert_array_equal(loaded.x_train, ex.x[~ex.test])
     np.testing.assert_array_equal(loaded.y_test, ex.y[ex.test])
