@@ -15,13 +15,13 @@ run: $(VENV)/.installed
 # follow in two workers too: those whose server trains take turns in one of them
 # (tests/e2e/conftest.py: TRAINS), the others run beside them.
 test: $(VENV)/.installed-dev chromium
-	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile tests/unit tests/app \
+	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/app \
 	  && $(PY) -m pytest -n 2 --dist loadgroup tests/e2e; code=$$?; \
 	echo "make test: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 # The inner loop: core and pages, no browser.
 test-fast: $(VENV)/.installed-dev
-	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile tests/unit tests/app; code=$$?; \
+	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/app; code=$$?; \
 	echo "make test-fast: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 install: $(VENV)/.installed

@@ -109,11 +109,11 @@ def heavy_libraries(pid: int) -> set[str]:
 # Browser tests whose server trains or checks models with TensorFlow take turns in one
 # pytest-xdist worker (`--dist loadgroup`), so two of them never share the 2 cores; the
 # others, which read the built-in models, spread over both workers beside them.
-# A module whose tests share one server and train only tiny models keeps its tests together
-# in a group of its own (TOGETHER), beside the others.
+# Modules that train only tiny models on datasets made in the test (Your data) take turns in
+# a group of their own (TOGETHER), beside the others: the two groups take about as long.
 TRAINS = {"test_cifar", "test_classroom", "test_experiments", "test_many_sessions",
-          "test_own_photos", "test_runs_phone", "test_train", "test_uploads"}
-TOGETHER = {"test_own_data"}
+          "test_runs_phone", "test_train", "test_uploads"}
+TOGETHER = {"test_own_data": "own", "test_own_photos": "own"}
 
 
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
@@ -123,7 +123,7 @@ def pytest_collection_modifyitems(items):
         if name in TRAINS:
             item.add_marker(pytest.mark.xdist_group("trains"))
         elif name in TOGETHER:
-            item.add_marker(pytest.mark.xdist_group(name))
+            item.add_marker(pytest.mark.xdist_group(TOGETHER[name]))
 
 
 @pytest.fixture(scope="session")
