@@ -11,9 +11,9 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
 # Each prints how long its tests took, on its last line. Unit and app tests run in two pytest
-# workers (pytest-xdist, a file to each): 4.9 min instead of 8 on 2 cores. The browser tests
-# follow in two workers too: those whose server trains take turns in one of them
-# (tests/e2e/conftest.py: TRAINS), the others run beside them.
+# workers (pytest-xdist, a file to each, the longest first: tests/conftest.py), 4.4 min on 2
+# quiet cores (2026-12-03). The browser tests follow in two workers too, 7.2 min: those whose
+# server trains take turns in one of them (tests/e2e/conftest.py: TRAINS), the others beside.
 test: $(VENV)/.installed-dev chromium
 	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/app \
 	  && $(PY) -m pytest -n 2 --dist loadgroup tests/e2e; code=$$?; \

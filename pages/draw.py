@@ -126,10 +126,10 @@ def probability_charts(models: list[store.ModelInfo], answers: dict[str, np.ndar
 
 
 def page_title() -> str:
-    """"Draw a digit" (MNIST), "Draw: <title>" (sketches of other classes), or, for a dataset
-    of photos, what to show its models."""
+    """"Draw a digit" (MNIST), "Draw: <title>" (sketches of other classes), "Show a photo:
+    <title>" (photos)."""
     if not ds.info.digits:
-        return f"Show the {ds.title} models a photo"
+        return f"Show a photo: {common.plain(ds.title)}"
     return "Draw a digit" if ds.info.drawn == "digit" else f"Draw: {common.plain(ds.title)}"
 
 

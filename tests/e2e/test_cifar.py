@@ -133,7 +133,7 @@ def test_cifar_from_download_to_a_photo(browser, cifar_app, tmp_path):
         screenshot(page, "cifar-compare-1280")
 
         go(page, "Draw")
-        expect(page.get_by_role("heading", name="Show the CIFAR-10 models a photo")).to_be_visible()
+        expect(page.get_by_role("heading", name="Show a photo: CIFAR-10")).to_be_visible()
         path = tmp_path / "disc.png"
         photo(path)
         upload(page, path)
@@ -153,7 +153,7 @@ def test_cifar_from_download_to_a_photo(browser, cifar_app, tmp_path):
         page.set_viewport_size({"width": 390, "height": 3000})   # a phone, opening shared links
         for name, sign in (("", "Cite: A. Krizhevsky"), ("train", "Data: CIFAR-10"),
                            ("compare", "Confusion matrices"),
-                           ("draw", "Show the CIFAR-10 models a photo")):
+                           ("draw", "Show a photo: CIFAR-10")):
             page.goto(f"{url}/{name}?dataset=cifar10")
             expect(page.get_by_text(sign).first).to_be_visible()
             if name == "draw":

@@ -121,7 +121,7 @@ def test_a_photo_dataset_uploaded_trains_both_models_and_reads_a_new_photo(page:
 
 def read_photo(page: Page, photo: Path) -> None:
     """On Draw: upload `photo`, see both answers by class name and the three "why" views."""
-    expect(page.get_by_role("heading", name="Show the Shapes in colour models a photo")
+    expect(page.get_by_role("heading", name="Show a photo: Shapes in colour")
            ).to_be_visible(timeout=60_000)
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(photo)
     for model, says in (("CNN", "|".join(SHAPES)), ("Logistic Regression", "green square")):
