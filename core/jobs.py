@@ -6,8 +6,7 @@ or training; when a trainer is free the executor (core/executors.py) starts the 
 worker, which imports TensorFlow / scikit-learn itself and runs `core.worker.run_training`;
 a thread in the server reads its events into a `Job` (core/job.py) that pages only read. So
 training survives reruns and page switches, and TensorFlow never enters the server. As many
-jobs train at once as the executor has slots (core/trainers.py). The queue lives in this
-process's memory: a server restart forgets it.
+jobs train at once as the executor has slots (core/trainers.py). The queue lives in memory.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ class JobRunner:
                  executor: Executor | None = None):
         """Jobs run on `executor` (by default local processes running `worker(spec, channel,
         stop_flag, models_root)`, core.executors.run_worker) and save into `models_root`."""
-        self.models_root = str(models_root) if models_root else os.environ.get("DIGITLAB_MODELS")
+        self._models_root = str(models_root) if models_root else None
         self.executor = executor or LocalExecutor(worker)
         self.jobs: dict[str, Job] = {}
         self.runs: dict[str, Run] = {}       # each started job's worker (core.executors)
@@ -86,6 +85,8 @@ class JobRunner:
                 return  # a check stopped to make way for a job is tried again; a failed one not
             self._launch(Job(uuid.uuid4().hex[:8], Spec("speed", dataset)))
 
+    models_root = property(lambda r: r._models_root or os.environ.get("DIGITLAB_MODELS"),
+                           doc="Where jobs save: the folder given, else DIGITLAB_MODELS now.")
     speeds = property(lambda r: r.costs.speeds, lambda r, v: setattr(r.costs, "speeds", v))
     startup_s = property(lambda r: r.costs.startup_s, lambda r, v: setattr(r.costs, "startup_s", v))
 
@@ -126,8 +127,7 @@ class JobRunner:
         return None if estimate is None else max(0.0, estimate - job.seconds)
 
     def time_left(self) -> float | None:
-        """Roughly how many seconds until the first of the running jobs ends (0 when none runs),
-        or None when it has no estimate yet."""
+        """Roughly the seconds until the first running job ends (0: none runs; None: unknown)."""
         lefts = [self._left(j) for j in self.training()]
         return min((s for s in lefts if s is not None), default=None) if lefts else 0.0
 

@@ -32,16 +32,3 @@ def open_page():
         return at
     return open_
 
-
-@pytest.fixture(autouse=True)
-def server_runner_saves_where_the_server_does():
-    """The server's job runner (st.cache_resource) keeps the models folder it was made with:
-    one made while a test pointed DIGITLAB_MODELS elsewhere is ended and dropped after it, so
-    a later test's runner saves where store.user_root() says (tests run in any order)."""
-    yield
-    from pages import common
-
-    runner = common.job_runner()
-    if runner.models_root != str(store.user_root()):
-        runner.shutdown()
-        common.job_runner.clear()
