@@ -27,8 +27,9 @@ TERMS = {
                        "answers (Szegedy et al., 2016); its answers are less sure.",
     "transfer learning": "Starting a model from one trained on another task (here the "
                          "convolutions of the built-in MNIST CNN, which learned strokes, for "
-                         "sketches; of your most accurate CIFAR-10 CNN for photos) and training "
-                         "only a new head, or then everything gently: it needs far fewer examples.",
+                         "sketches; of the most accurate CIFAR-10 CNN trained here, for "
+                         "photos) and training only a new head, or then everything gently: it "
+                         "needs far fewer examples.",
     "augmentation": "Training on changed copies of the images (shifted, rotated, flipped), "
                     "so the model learns what does not matter.",
     "validation": "Images held out of the training images and scored after each point of "

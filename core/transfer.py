@@ -84,19 +84,21 @@ def base_refusal(recipe: str | None, base) -> str | None:
 
 
 def name(base: dict | None) -> str:
-    """A base as sentences name it: "your CIFAR-10 CNN (Airbench, 93.1 %)", "the built-in CNN"."""
+    """A base as sentences name it: "the CIFAR-10 CNN trained here (Airbench, 93.1 %)", "the
+    built-in MNIST CNN" (a run on a shared server may be someone else's: never "your")."""
     if base is None:
         return f"the built-in {info(BASE_DATASET).title} CNN"
-    whose = "the built-in" if base.get("builtin") else "your"
     known = [base.get("recipe")] + ([f"{base['test_accuracy']:.1%}".replace("%", " %")]
                                     if base.get("test_accuracy") is not None else [])
     about = f" ({', '.join(k for k in known if k)})" if any(known) else ""
-    return f"{whose} {info(base.get('dataset', PHOTO_DATASET)).title} CNN{about}"
+    title = info(base.get("dataset", PHOTO_DATASET)).title
+    return (f"the built-in {title} CNN{about}" if base.get("builtin")
+            else f"the {title} CNN trained here{about}")
 
 
 def phrase(start_from: str, base: dict | None = None) -> str:
     """How a run's start reads in its name and legends: "from the built-in, frozen", "from
-    your CIFAR-10 CNN (Airbench, 93.1 %), fine-tuned"."""
+    the CIFAR-10 CNN trained here (Airbench, 93.1 %), fine-tuned"."""
     if start_from == SCRATCH or base is None:
         return PHRASES[start_from]
     return f"from {name(base)}, {HOW[start_from]}"
@@ -104,7 +106,7 @@ def phrase(start_from: str, base: dict | None = None) -> str:
 
 def spec_phrase(start_from: str, base: str | None) -> str:
     """A job's start as its Spec alone says it, the base known by its model id only: "from
-    the built-in, frozen", "from your CIFAR-10 CNN, fine-tuned"."""
+    the built-in, frozen", "from the CIFAR-10 CNN trained here, fine-tuned"."""
     return phrase(start_from, {"id": base, "dataset": PHOTO_DATASET} if base else None)
 
 

@@ -80,12 +80,12 @@ def test_a_photo_dataset_offers_the_most_accurate_cifar10_cnn_and_names_it(tmp_p
     at.button_group[0].set_value("cnn").run()
     start = at.radio(key=f"start_from-{ds.key}")   # Airbench, the photos' default recipe
     assert start.options == ["From scratch",
-                             "From your CIFAR-10 CNN (Airbench, 93.1 %), fine-tuned",
-                             "From your CIFAR-10 CNN (Airbench, 93.1 %), frozen"]
+                             "From the CIFAR-10 CNN trained here (Airbench, 93.1 %), fine-tuned",
+                             "From the CIFAR-10 CNN trained here (Airbench, 93.1 %), frozen"]
     start.set_value(transfer.FINE_TUNE).run()
-    assert ("Starts from the convolutions of your CIFAR-10 CNN (Airbench, 93.1 %), frozen for "
+    assert ("Starts from the convolutions of the CIFAR-10 CNN trained here (Airbench, 93.1 %), frozen for "
             "the first 5 epochs, then all fine-tuned at 0.1 x the learning rate.") in captions(at)
     at.radio(key=f"train_recipe-{ds.key}").set_value("Fast").run()
-    assert ("Transfer learning: to start from your CIFAR-10 CNN (Airbench, 93.1 %), choose "
+    assert ("Transfer learning: to start from the CIFAR-10 CNN trained here (Airbench, 93.1 %), choose "
             "Airbench, its recipe.") in captions(at)
     assert not at.exception

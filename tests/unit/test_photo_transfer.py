@@ -141,7 +141,7 @@ def test_a_photo_cnn_names_its_base_in_its_spec_and_refuses_without_one(world):
     assert world.spec.settings()["base"] == world.base.id
     assert "base" not in recipe_spec("Fast", world.key).settings()
     assert kinds.settings_text(world.spec, ["start_from", "epochs"]) == (
-        "from your CIFAR-10 CNN, fine-tuned · epochs 2")   # a waiting job, told from others
+        "from the CIFAR-10 CNN trained here, fine-tuned · epochs 2")   # a waiting job, told from others
     with pytest.raises(ValueError, match="starts from a CIFAR-10 CNN in the store: name it"):
         recipe_spec("Fast", world.key, start_from="frozen")
     with pytest.raises(ValueError, match="fine-tuning needs at least 2 epochs"):
@@ -185,7 +185,7 @@ def test_meta_records_the_base_and_every_sentence_names_it(world):
     assert model.meta["settings"]["base"] == world.base.id
     assert model.meta["base"] == {"id": world.base.id, "recipe": "Fast", "dataset": "cifar10",
                                   "test_accuracy": accuracy, "builtin": False}
-    named = f"your CIFAR-10 CNN (Fast, {accuracy:.1%})".replace("%", " %")
+    named = f"the CIFAR-10 CNN trained here (Fast, {accuracy:.1%})".replace("%", " %")
     assert runs.name(model).startswith(f"CNN (Fast) · from {named}, fine-tuned")
     assert comparison.started_from_claim(model).startswith(f"the convolutions of {named}, "
                                                            "frozen for the first epoch")
@@ -195,14 +195,14 @@ def test_meta_records_the_base_and_every_sentence_names_it(world):
 def test_a_photo_start_reads_in_options_and_claims():
     base = {"id": "x", "recipe": "Airbench", "dataset": "cifar10", "test_accuracy": 0.931,
             "builtin": False}
-    assert transfer.phrase("frozen", base) == "from your CIFAR-10 CNN (Airbench, 93.1 %), frozen"
+    assert transfer.phrase("frozen", base) == "from the CIFAR-10 CNN trained here (Airbench, 93.1 %), frozen"
     assert list(transfer.options(base).values()) == [
-        "From scratch", "From your CIFAR-10 CNN (Airbench, 93.1 %), fine-tuned",
-        "From your CIFAR-10 CNN (Airbench, 93.1 %), frozen"]
-    assert transfer.claim("frozen", 3, base) == ("the convolutions of your CIFAR-10 CNN "
-                                                 "(Airbench, 93.1 %), frozen throughout (only "
-                                                 "a new head trained)")
+        "From scratch", "From the CIFAR-10 CNN trained here (Airbench, 93.1 %), fine-tuned",
+        "From the CIFAR-10 CNN trained here (Airbench, 93.1 %), frozen"]
+    assert transfer.claim("frozen", 3, base) == ("the convolutions of the CIFAR-10 CNN trained "
+                                                 "here (Airbench, 93.1 %), frozen throughout "
+                                                 "(only a new head trained)")
     assert transfer.phrase("fine-tune", {"id": "x", "dataset": "cifar10"}) == (
-        "from your CIFAR-10 CNN, fine-tuned")   # a base gone before its record was read
+        "from the CIFAR-10 CNN trained here, fine-tuned")   # a base gone before its record was read
     assert transfer.spec_fields("frozen", base) == {"start_from": "frozen", "base": "x"}
     assert transfer.spec_fields("scratch", base) == {"start_from": "scratch"}
