@@ -23,16 +23,10 @@ BASE_FILE = "model.keras"       # what a base is loaded from (Keras, in the work
 FINE_TUNE_RATE = 0.1            # the learning rate once unfrozen, as a share of the set one
 HOW = {FINE_TUNE: "fine-tuned", FROZEN: "frozen"}
 
-PHRASES = {  # how a run's start from the built-in reads in its name and legends
-    SCRATCH: "from scratch",
-    FINE_TUNE: "from the built-in, fine-tuned",
-    FROZEN: "from the built-in, frozen",
-}
-OPTIONS = {  # what the Train page offers on a sketch dataset, in order
-    SCRATCH: "From scratch",
-    FINE_TUNE: "From the built-in CNN, fine-tuned",
-    FROZEN: "From the built-in CNN, frozen",
-}
+# How a run's start from the built-in reads in its name and legends, and what the Train page
+# offers on a sketch dataset, in order.
+PHRASES = {SCRATCH: "from scratch"} | {s: f"from the built-in, {how}" for s, how in HOW.items()}
+OPTIONS = {SCRATCH: "From scratch"} | {s: f"From the built-in CNN, {how}" for s, how in HOW.items()}
 GET_A_BASE = f"Train a CNN on {info(PHOTO_DATASET).title} first to start from it (transfer learning)."
 
 
