@@ -2,13 +2,12 @@
 
 `JobRunner` (core/jobs.py) decides which job goes next; an executor's `launch` starts that
 job's worker (`core.worker.run_training`, the same function everywhere) and returns a `Run`
-the runner reads events from and can stop. `LocalExecutor` starts a spawned process on this
+the runner reads events from and can stop. `LocalExecutor` starts a process on this
 machine; core/ray_executor.py runs the same worker as a Ray task on a cluster.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import queue
 import threading
@@ -17,7 +16,14 @@ from typing import Protocol
 
 from core import events, trainers, worker
 from core.kinds import Spec
-from core.processes import ending, name_this_process, start_process
+from core.processes import (
+    ending,
+    is_warm,
+    name_this_process,
+    start_process,
+    warm_up,
+    worker_context,
+)
 
 
 class Run(Protocol):
@@ -77,22 +83,46 @@ def in_thread_share(target: Callable, threads: int, *args) -> None:
 
 
 class LocalRun:
-    """A worker in a spawned process on this machine, its events on a multiprocessing queue."""
+    """A worker in a process on this machine, its events on a multiprocessing queue. `start`
+    starts the process: at once, or in the background while the forkserver's first imports
+    are still going on (the page that started the job does not wait for them)."""
 
     where = "local"
 
-    def __init__(self, process, channel, stop_flag):
-        self.process, self.channel, self._stop_flag = process, channel, stop_flag
+    def __init__(self, start: Callable, channel, stop_flag, background: bool = False):
+        self.channel, self._stop_flag = channel, stop_flag
+        self.process, self._start_error, self._killed = None, None, False
+        self._started, self._lock = threading.Event(), threading.Lock()
+        if background:
+            threading.Thread(target=self._start, args=(start,), daemon=True,
+                             name="digitlab-start-worker").start()
+        else:
+            self.process = start()
+            self._started.set()
+
+    def _start(self, start: Callable) -> None:
+        try:
+            process = start()
+        except Exception as e:   # e.g. out of memory or processes: this job fails, says why
+            process, self._start_error = None, e
+        with self._lock:
+            self.process = process
+            if process is not None and self._killed:
+                process.kill()
+        self._started.set()
 
     @property
     def pid(self) -> int | None:
-        return self.process.pid
+        return self.process.pid if self.process else None
 
     @property
     def stop_requested(self) -> bool:
         return self._stop_flag.is_set()
 
     def events(self) -> Iterator[events.Event]:
+        self._started.wait()
+        if self.process is None:
+            return
         while True:
             try:
                 yield self.channel.get(timeout=0.2)
@@ -115,24 +145,31 @@ class LocalRun:
         self._stop_flag.set()
 
         def enforce():
-            self.process.join(grace_s)
-            if self.process.is_alive():
-                self.process.terminate()
+            self._started.wait()
+            if self.process is not None:
+                self.process.join(grace_s)
+                if self.process.is_alive():
+                    self.process.terminate()
         threading.Thread(target=enforce, daemon=True).start()
 
     def kill(self) -> None:
         self._stop_flag.set()
-        self.process.kill()
+        with self._lock:
+            self._killed = True
+            if self.process is not None:
+                self.process.kill()
 
     def failure(self) -> str:
+        if self.process is None:
+            return f"it could not start: {self._start_error}"
         code = self.process.exitcode
         return ("killed by " if code and code < 0 else "") + ending(code)
 
 
 class LocalExecutor:
-    """Runs each job's worker in a fresh spawned process on this machine, as many at once as
-    core.trainers allows (DIGITLAB_TRAINERS, or what the memory and cores allow), each with
-    its share of the cores."""
+    """Runs each job's worker in a fresh process on this machine (forked from the forkserver
+    of core.processes), as many at once as core.trainers allows (DIGITLAB_TRAINERS, or what
+    the memory and cores allow), each with its share of the cores."""
 
     name = "this machine"
 
@@ -141,13 +178,15 @@ class LocalExecutor:
         `trainers_threads` is (trainers, threads each), by default core.trainers.configured()."""
         self.target = target
         self.trainers, self.threads = trainers_threads or trainers.configured()
-        self.ctx = mp.get_context("spawn")   # never fork a threaded server
+        self.ctx = worker_context()
+        warm_up()
 
     def slots(self) -> int:
         return self.trainers
 
     def launch(self, job_id: str, spec: Spec, role: str, models_root: str | None) -> LocalRun:
         channel, stop_flag = self.ctx.Queue(), self.ctx.Event()
-        process = start_process(self.ctx, in_thread_share, f"digitlab-{role}-{job_id}",
-                                (self.target, self.threads, spec, channel, stop_flag, models_root))
-        return LocalRun(process, channel, stop_flag)
+        args = (self.target, self.threads, spec, channel, stop_flag, models_root)
+        return LocalRun(lambda: start_process(self.ctx, in_thread_share,
+                                              f"digitlab-{role}-{job_id}", args),
+                        channel, stop_flag, background=not is_warm())

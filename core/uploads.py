@@ -1,7 +1,7 @@
 """Models trained elsewhere, uploaded and added to the store, without trusting the file.
 
 The Streamlit server only looks at an upload's bytes (`precheck`: its kind, size, signature
-and, for zip-based files, its directory). Opening the model is left to a spawned worker
+and, for zip-based files, its directory). Opening the model is left to a worker
 process (core.upload_worker), watched for time and memory, so a file that hangs, bloats or
 crashes its reader costs that process only and the server carries on:
 
@@ -17,7 +17,6 @@ are refused outright, because loading one runs code from the file.
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import shutil
 import tempfile
 import threading
@@ -26,7 +25,7 @@ from pathlib import Path
 
 from core import store
 from core.datasets import info
-from core.processes import ending, start_process
+from core.processes import ending, start_process, worker_context
 from core.upload_rules import SCALES, Inspection, UploadError, display_name, precheck, refused
 
 TIME_LIMIT_S = 60.0             # a worker still busy after this is killed
@@ -78,7 +77,7 @@ def run_worker(action: str, file_name: str, request: dict):
                           "in a minute.")
     scratch = Path(tempfile.mkdtemp(prefix="digitlab-upload-"))
     try:
-        ctx = mp.get_context("spawn")   # never fork a threaded server
+        ctx = worker_context()   # a fresh process, never a fork of the threaded server
         parent, child = ctx.Pipe(duplex=False)
         process = start_process(ctx, worker_entry(), "digitlab-upload",
                                 (child, {"action": action, "scratch": str(scratch), **request}))

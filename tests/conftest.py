@@ -26,19 +26,21 @@ def pytest_collection_finish(session):
 # 2026-12-03), so the two pytest workers end together: a long file handed out last keeps one
 # worker busy while the other has nothing left (`--no-loadscope-reorder` in the Makefile keeps
 # this order; by default xdist hands out the files with the most tests first).
-SLOW_FIRST = (   # the uploads' files third and fourth: their model files are made meanwhile
-    "tests/unit/test_jobs.py",             # 60 s
-    "tests/unit/test_ray.py",              # 47 s
-    "tests/app/test_uploads.py",           # 65 s
-    "tests/unit/test_uploads.py",          # 55 s
-    "tests/app/test_train.py",             # 37 s
-    "tests/unit/test_transfer.py",         # 31 s
-    "tests/unit/test_photo_transfer.py",   # 25 s
-    "tests/unit/test_sharing.py",          # 22 s
-    "tests/unit/test_colour.py",           # 20 s
-    "tests/app/test_nclasses.py",          # 18 s
-    "tests/unit/test_sprint.py",           # 15 s
-    "tests/unit/test_nclasses.py",         # 15 s
+SLOW_FIRST = (   # the uploads' files late: their model files are made meanwhile
+    "tests/unit/test_ray.py",              # 73 s
+    "tests/unit/test_jobs.py",             # 56 s
+    "tests/unit/test_transfer.py",         # 34 s
+    "tests/app/test_train.py",             # 31 s
+    "tests/unit/test_photo_transfer.py",   # 19 s
+    "tests/unit/test_sharing.py",          # 16 s
+    "tests/unit/test_sprint.py",           # 16 s
+    "tests/unit/test_feature_maps.py",     # 14 s
+    "tests/unit/test_colour.py",           # 14 s
+    "tests/app/test_uploads.py",           # 13 s
+    "tests/unit/test_builtin_models.py",   # 13 s
+    "tests/unit/test_queue.py",            # 13 s
+    "tests/unit/test_batchnorm.py",        # 12 s
+    "tests/unit/test_uploads.py",          # 10 s
 )
 
 

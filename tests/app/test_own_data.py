@@ -16,7 +16,6 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from core import jobs
 from core import own_datasets as od
 from core import own_examples as oe
 from tests.app.conftest import HOME
@@ -212,8 +211,7 @@ def test_new_dataset_in_the_menu_opens_the_page_that_makes_one():
     assert at.session_state["chosen_dataset"] == "mnist"       # the menu went back to it
 
 
-def test_training_waits_until_every_class_has_ten_examples(monkeypatch):
-    monkeypatch.setattr(jobs.JobRunner, "check_speed", lambda self, dataset="mnist": None)
+def test_training_waits_until_every_class_has_ten_examples():
     ds = made(in_first=4)
     at = open_as(ME, page="pages/train.py", dataset=ds.key, timeout=90)
     assert any("Class 'a' needs 6 more examples (10 at least)." in w.value for w in at.warning)

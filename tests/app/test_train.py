@@ -59,6 +59,7 @@ def test_a_cnn_recipe_brings_its_own_settings(train_page):
     assert "**Label smoothing**: Training towards" in at.radio(key="train_recipe-mnist").help
 
 
+@pytest.mark.speed_check
 def test_the_page_says_how_long_the_settings_will_take(train_page):
     at = train_page()
     notes = lambda at: [c.value for c in at.caption]  # noqa: E731

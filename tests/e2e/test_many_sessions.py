@@ -49,14 +49,23 @@ def descendants(pid: int) -> dict[int, str]:
 
 
 def workers(server_pid: int) -> set[int]:
-    """The server's spawned multiprocessing workers (prediction worker, training jobs),
-    without the Train page's speed check (`dl-speed-*` in /proc/PID/comm).
+    """The server's multiprocessing workers (the prediction worker, spawned; training jobs,
+    forked from its forkserver), without the forkserver itself and the Train page's speed
+    check (`dl-speed-*` in /proc/PID/comm).
 
-    Their cmdline is only `python ... spawn_main(...)`, so the prediction worker and the
-    training jobs are told apart by when they appeared.
+    Their cmdline is only `python ... spawn_main(...)` or the forkserver's, so the
+    prediction worker and the training jobs are told apart by when they appeared.
     """
     return {p for p, cmd in descendants(server_pid).items()
-            if "spawn_main" in cmd and not comm(p).startswith("dl-speed")}
+            if ("spawn_main" in cmd or "forkserver" in cmd and parent(p) != server_pid)
+            and not comm(p).startswith("dl-speed")}
+
+
+def parent(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[1])
+    except OSError:
+        return 0
 
 
 def comm(pid: int) -> str:
@@ -137,7 +146,8 @@ def test_drawing_while_someone_trains_one_job_at_a_time_and_stop(browser, server
         start_button(cleo).click()
         expect(cleo.get_by_text(f"Your job: {JOB}")).to_be_visible()
         expect(stop_button(cleo)).to_be_visible()
-        trainer = until(lambda: workers(proc.pid) - predictor, 10, "the training worker started")
+        trainer = until(lambda: workers(proc.pid) - predictor, SLOW / 1000,
+                        "the training worker started")   # once the forkserver has imported
         training = cleo.get_by_text(re.compile(r"Training on 54,000 images|of 30 epochs done"))
         expect(training).to_be_visible(timeout=SLOW)            # past TensorFlow's import
 
@@ -208,7 +218,8 @@ def test_a_job_whose_page_was_closed_finishes_and_its_worker_exits(browser, serv
         set_slider(dora, "Training images used", "Home", value="500")
         start_button(dora).click()
         expect(stop_button(dora)).to_be_visible()
-        trainer = until(lambda: workers(proc.pid) - before, 10, "the training worker started")
+        trainer = until(lambda: workers(proc.pid) - before, SLOW / 1000,
+                        "the training worker started")
     finally:
         dora.context.close()   # Dora closes her tab while the job runs
     assert all(alive(p) for p in trainer), "closing the page ended the job"

@@ -11,6 +11,7 @@ import io
 import json
 import os
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -308,12 +309,18 @@ def test_a_model_for_another_dataset_is_refused(made, root):
 # ---------------------------------------------------------------- the worker's limits
 
 def crash(conn, request):
-    """A worker that dies as a native crash would (runs in the spawned process)."""
+    """A worker that dies as a native crash would (runs in the worker process)."""
     os.abort()
+
+
+def dawdle(conn, request):
+    """A worker that takes its time, as reading a huge or hostile file may."""
+    time.sleep(30)
 
 
 def test_a_worker_that_takes_too_long_is_stopped(made, monkeypatch):
     monkeypatch.setattr(uploads, "TIME_LIMIT_S", 0.5)
+    monkeypatch.setattr(uploads, "worker_entry", lambda: dawdle)
     with pytest.raises(UploadError, match=r"cnn.h5 was refused: reading it took longer than 0.5 s"):
         uploads.inspect("cnn.h5", (made / "cnn.h5").read_bytes())
 
