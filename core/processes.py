@@ -3,7 +3,7 @@ the predictor's.
 
 None is a fork of the threaded server: the predictor is spawned; training and upload workers
 are forked from one forkserver process that imported TensorFlow once (core.warm), so each
-starts in ~0.1 s instead of ~5 s. Each gets the server's environment as it is when it starts,
+starts in ~0.1 s instead of importing it for 5-9 s. Each gets the server's environment as it is when it starts,
 names its process so people can find it in ps or top, and never re-runs the Streamlit page
 that started it.
 """
@@ -46,8 +46,8 @@ _warming = threading.Lock()
 
 
 def warm_up() -> None:
-    """Start the forkserver now, in a background thread, so the first worker need not wait
-    the ~5 s of its imports (`is_warm` says when they are done)."""
+    """Start the forkserver now, in a background thread, so the first worker waits less for
+    its imports, 5-9 s (`is_warm` says when they are done)."""
     if not _warming.acquire(blocking=False):
         return   # already started
 

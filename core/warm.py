@@ -1,6 +1,6 @@
 """What every worker process finds already imported: the forkserver (core.processes) imports
 this once, and each training, speed-check or upload worker forked from it starts in a tenth
-of a second instead of spending ~5 s of a core importing TensorFlow and scikit-learn.
+of a second instead of spending 5-9 s of a core importing TensorFlow and scikit-learn.
 
 Nothing here runs TensorFlow: its thread pools are made in the worker, after core.trainers
 has set the worker's share of the cores.

@@ -318,6 +318,14 @@ def dawdle(conn, request):
     time.sleep(30)
 
 
+def hoard(conn, request):
+    """A worker whose memory keeps growing, as reading a model bomb's may."""
+    held = []
+    for _ in range(16):
+        held.append(np.ones(2**24))   # 128 MiB more, touched (2 GiB at most)
+        time.sleep(0.1)
+
+
 def test_a_worker_that_takes_too_long_is_stopped(made, monkeypatch):
     monkeypatch.setattr(uploads, "TIME_LIMIT_S", 0.5)
     monkeypatch.setattr(uploads, "worker_entry", lambda: dawdle)
@@ -327,6 +335,7 @@ def test_a_worker_that_takes_too_long_is_stopped(made, monkeypatch):
 
 def test_a_worker_that_needs_too_much_memory_is_stopped(made, monkeypatch):
     monkeypatch.setattr(uploads, "MEMORY_LIMIT", 150 * 2**20)
+    monkeypatch.setattr(uploads, "worker_entry", lambda: hoard)
     with pytest.raises(UploadError, match="needed more than 0.1 GiB of memory"):
         uploads.inspect("cnn.h5", (made / "cnn.h5").read_bytes())
 
