@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Protocol
 
@@ -30,6 +31,8 @@ class Run(Protocol):
     """One job's worker, wherever it runs."""
 
     where: str   # "local", or the address of the cluster node it runs on
+    waited_s: float   # seconds its start waited on something once a server (the forkserver's
+    #                   first imports): part of this job's time, not a cost of the next jobs
 
     def events(self) -> Iterator[events.Event]:
         """Each event the worker sends, in order, until it has ended and all were read."""
@@ -91,7 +94,7 @@ class LocalRun:
 
     def __init__(self, start: Callable, channel, stop_flag, background: bool = False):
         self.channel, self._stop_flag = channel, stop_flag
-        self.process, self._start_error, self._killed = None, None, False
+        self.process, self._start_error, self._killed, self.waited_s = None, None, False, 0.0
         self._started, self._lock = threading.Event(), threading.Lock()
         if background:
             threading.Thread(target=self._start, args=(start,), daemon=True,
@@ -101,10 +104,12 @@ class LocalRun:
             self._started.set()
 
     def _start(self, start: Callable) -> None:
+        began = time.monotonic()
         try:
             process = start()
         except Exception as e:   # e.g. out of memory or processes: this job fails, says why
             process, self._start_error = None, e
+        self.waited_s = time.monotonic() - began
         with self._lock:
             self.process = process
             if process is not None and self._killed:

@@ -324,11 +324,11 @@ class JobRunner:
         estimated and real seconds, launch to saved, kept in its meta.json too, with where
         it trained); a dataset a person made is marked trained."""
         if event["type"] == "speed":
-            self.costs.learn_check_event(job.spec.dataset, event, job.seconds)
+            self.costs.learn_check_event(job.spec.dataset, event, job.seconds - run.waited_s)
         elif event["type"] == "done" and event.get("model_id"):
             job.trained_on, seconds, facts = run.where, time.time() - job.started_at, {}
             if job.n_train:
-                self.costs.learn_job(job.spec, job.n_train, job.history, seconds)
+                self.costs.learn_job(job.spec, job.n_train, job.history, seconds - run.waited_s)
                 facts = costs.times(job.estimate, seconds)
             store.add_to_meta(event["model_id"], facts | {"trained_on": run.where},
                               root=self.models_root)

@@ -63,6 +63,8 @@ def run_bridge(address: str, commands, replies) -> None:
 class RayRun:
     """One job's task on the cluster, followed from the server through the bridge."""
 
+    waited_s = 0.0   # nothing it waits for is a once-a-server cost
+
     def __init__(self, job_id: str, address: str, commands):
         self.job_id, self.commands = job_id, commands
         self.where = address           # the node's address, once the task runs on one
