@@ -11,7 +11,7 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
 # Each prints how long its tests took, on its last line. Unit and app tests run in two pytest
-# workers (pytest-xdist, a file to each, the longest first: tests/conftest.py), 3.4-3.7 min on
+# workers (pytest-xdist, a file to each, the longest first: tests/conftest.py), 2.8-3.7 min on
 # 2 cores (2026-12-03). The browser tests follow in two workers too, 7-9 min: those whose
 # server trains take turns in one of them (tests/e2e/conftest.py: TRAINS), the others beside.
 test: $(VENV)/.installed-dev chromium
