@@ -3,9 +3,9 @@ the predictor's.
 
 None is a fork of the threaded server: the predictor is spawned; training and upload workers
 are forked from one forkserver process that imported TensorFlow once (core.warm), so each
-starts in ~0.1 s instead of importing it for 5-9 s. Each gets the server's environment as it is when it starts,
-names its process so people can find it in ps or top, and never re-runs the Streamlit page
-that started it.
+starts in ~0.1 s instead of importing it for 5-9 s. Each gets the server's environment as it
+is when it starts, names its process so people can find it in ps or top, and never re-runs
+the Streamlit page that started it.
 """
 
 from __future__ import annotations
