@@ -16,7 +16,8 @@ from core import events
 from core.datasets import info
 from core.kinds import Spec
 
-ACTIVE = ("starting", "running", "stopping")
+GOING = ("starting", "running")   # active and not asked to stop
+ACTIVE = (*GOING, "stopping")
 ENDED = ("done", "stopped", "failed", "cancelled")
 
 

@@ -18,16 +18,16 @@ import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-from core import costs, data, events, fair_queue, own_training, store, worker
+from core import costs, data, events, fair_queue, own_training, store, trainers, worker
 from core.datasets import timed_as
 from core.executors import Executor, LocalExecutor, Run, run_worker
 from core.fair_queue import AlreadyTrained, FairQueue, QueueFull  # noqa: F401 (pages catch them)
-from core.job import Job
+from core.job import GOING, Job
 from core.kinds import Spec, speed_cases
 
 STOP_GRACE_S = 1.5   # after this, a job asked to stop is terminated
 KEEP_ENDED = 50      # finished jobs remembered (for their pages); older ones are forgotten
-JOINABLE = ("queued", "starting", "running")   # a Start of the same run joins a job in these
+JOINABLE = ("queued", *GOING)   # a Start of the same run joins a job in these
 
 
 class TrainerBusy(Exception):
@@ -70,18 +70,18 @@ class JobRunner:
         return next(iter(self.training()), None)
 
     def speed_check(self) -> Job | None:
-        """The speed check that is running now, if any."""
-        return next((j for j in self.jobs.values() if j.active and j.is_speed_check), None)
+        """The speed check that is running now, if any (not one a job has just ended)."""
+        return next((j for j in self.jobs.values() if j.is_speed_check and j.status in GOING), None)
 
     def check_speed(self, dataset: str = "mnist") -> None:
-        """Measure each model's cost on `dataset`'s image shape (core.speed_check), once a
-        shape, on a built-in set of it, while nothing trains: a job started meanwhile ends it."""
+        """Measure each model's cost on `dataset`'s image shape (core.speed_check), once a shape,
+        on a built-in set, while nothing trains (a job ends it), if trainers.speed_check_on()."""
         done, total = self.costs.progress(speed_cases(dataset := timed_as(dataset)))
         tried = any(j.is_speed_check and j.status in ("done", "failed")
                     and j.spec.dataset == dataset for j in self.jobs.values())
         with self._lock:
             if (done == total or tried or self.queue or self._lent
-                    or any(j.active for j in self.jobs.values())):
+                    or any(j.active for j in self.jobs.values()) or not trainers.speed_check_on()):
                 return  # a check stopped to make way for a job is tried again; a failed one not
             self._launch(Job(uuid.uuid4().hex[:8], Spec("speed", dataset)))
 
@@ -290,8 +290,8 @@ class JobRunner:
 
     def _launch(self, job: Job) -> None:
         """Start `job`'s worker on the executor (the lock is held)."""
-        checking = self.speed_check()
-        if checking is not None and not job.is_speed_check:  # a person's job comes first
+        if (checking := self.speed_check()) is not None and not job.is_speed_check:
+            checking.status = "stopping"   # a person's job comes first: the check ends now
             self.runs[checking.id].kill()
         self._forget_old_jobs()
         job.status, job.message, job.started_at = "starting", "Starting a worker process", time.time()

@@ -4,7 +4,8 @@ A training worker holds up to TRAINER_GIB of memory (a CNN on CIFAR-10 with Tens
 and trainers that each ask for every core only slow one another down. So the default number of
 trainers is what both the memory left after the server and the cores allow, and each trainer's
 worker limits its thread pools (TensorFlow, BLAS, OpenMP) to its share of the cores before
-those libraries load. `DIGITLAB_TRAINERS` overrides the count.
+those libraries load. `DIGITLAB_TRAINERS` overrides the count; `DIGITLAB_SPEED_CHECK=off`
+keeps the trainers from the background speed check.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ SERVER_GIB = 0.5         # kept for the server to grow into (prediction worker, 
 SMALL_BOX_GIB = 4.0      # a machine this small (Streamlit Community Cloud) trains one at a time
 THREADS_PER_TRAINER = 2  # fewest cores a trainer should have to itself
 ENV = "DIGITLAB_TRAINERS"
+SPEED_CHECK_ENV = "DIGITLAB_SPEED_CHECK"
 
 
 def count(available: float, total: float, cores: int) -> int:
@@ -50,6 +52,14 @@ def configured(env: dict | None = None, machine: tuple[float, float, int] | None
     else:
         trainers = count(available, total, cores)
     return trainers, threads_each(cores, trainers)
+
+
+def speed_check_on(env: dict | None = None) -> bool:
+    """Whether the server times each model on its own before anyone trains (core.jobs), unless
+    `DIGITLAB_SPEED_CHECK` is "off": that saves up to a minute of a core (a server in a test);
+    the estimates then come from the runs that finished."""
+    env = os.environ if env is None else env
+    return env.get(SPEED_CHECK_ENV, "").strip().lower() != "off"
 
 
 def measure() -> tuple[float, float, int]:

@@ -53,9 +53,13 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} not healthy after {timeout} s")
 
 
-def start_server(tmp: Path, extra_env: dict | None = None) -> tuple[subprocess.Popen, str]:
+def start_server(tmp: Path, extra_env: dict | None = None, speed_check: bool = False
+                 ) -> tuple[subprocess.Popen, str]:
+    """A Digit Lab server saving into `tmp`/models; without its background speed check (up to
+    a minute of a core beside the other tests) unless a test reads the estimates it makes."""
     port = free_port()
-    env = {**os.environ, "DIGITLAB_MODELS": str(tmp / "models"), **(extra_env or {})}
+    env = {**os.environ, "DIGITLAB_MODELS": str(tmp / "models"),
+           "DIGITLAB_SPEED_CHECK": "on" if speed_check else "off", **(extra_env or {})}
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "Home.py", "--server.headless", "true",
          "--server.address", "127.0.0.1", "--server.port", str(port)],

@@ -2,9 +2,18 @@
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
-from .conftest import screenshot, set_slider
+from .conftest import screenshot, set_slider, start_server, stop_server
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """A server of this module's own that measures its speeds, as a fresh server does."""
+    proc, url = start_server(tmp_path_factory.mktemp("train"), speed_check=True)
+    yield url
+    stop_server(proc)
 
 
 def open_train(page, app_url):

@@ -78,6 +78,7 @@ def test_a_speed_check_measures_every_recipe_and_gives_way_to_a_job(runner):
     check = runner.speed_check()
     assert check is not None and runner.current() is None   # it is not a training job
     job = runner.start(LR)                                   # a person's job ends it at once
+    assert runner.speed_check() is None                      # (the page stops saying it runs)
     assert runner.wait(job.id, timeout=120).status == "done"
     assert check.status == "stopped"
     assert runner.speeds["28x28x1:logreg"] > 0               # the job measured its own speed
@@ -88,6 +89,12 @@ def test_a_speed_check_measures_every_recipe_and_gives_way_to_a_job(runner):
     assert all(v > 0 for v in runner.speeds.values()) and runner.startup_s > 0
     runner.check_speed()
     assert runner.speed_check() is None                      # once is enough
+
+
+def test_a_server_set_not_to_check_speeds_starts_no_check(runner, monkeypatch):
+    monkeypatch.setenv("DIGITLAB_SPEED_CHECK", "off")
+    runner.check_speed()
+    assert runner.speed_check() is None and not runner.jobs
 
 
 def test_the_estimate_is_epochs_times_images_over_measured_speed(runner):

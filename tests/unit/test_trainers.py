@@ -41,6 +41,11 @@ def test_digitlab_trainers_overrides_the_machine():
             trainers.configured({"DIGITLAB_TRAINERS": wrong}, machine)
 
 
+def test_the_speed_check_is_on_unless_switched_off():
+    assert trainers.speed_check_on({}) and trainers.speed_check_on({"DIGITLAB_SPEED_CHECK": "on"})
+    assert not trainers.speed_check_on({"DIGITLAB_SPEED_CHECK": " Off "})
+
+
 def test_this_machine_is_measured():
     available, total, cores = trainers.measure()
     assert 0 < available <= total and cores >= 1
