@@ -149,7 +149,8 @@ def estimate_note(spec: Spec) -> None:
                    f"measured, {check.seconds:.0f} s so far; the default models come first), "
                    "to estimate how long yours will take…")
     else:
-        st.caption("How long this takes here is not measured yet: the first epoch will tell.")
+        st.caption("How long this takes here is not measured yet: the first "
+                   f"{kinds.KINDS[spec.kind].unit} will tell.")
 
 
 def failure_warning(spec: Spec) -> None:

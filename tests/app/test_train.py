@@ -85,6 +85,9 @@ def test_a_logistic_regression_trains_in_rounds_never_epochs(train_page):
 def rounds_everywhere(at: AppTest) -> None:
     slider = at.slider(key="epochs-logreg")
     assert "epoch" not in (slider.label + slider.help).lower() and "L-BFGS" in slider.help
+    notes = [c.value for c in at.caption]   # the estimate, or what tells it when unmeasured
+    assert any(n.startswith("About **") or n.endswith("the first round will tell.")
+               for n in notes) and "epoch" not in " ".join(notes), notes
     slider.set_value(2)
     at.slider(key="train_size-mnist").set_value(500)
     at.button(key="start").click().run()
