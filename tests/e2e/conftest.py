@@ -187,8 +187,13 @@ def wait_idle(page: Page) -> None:
 
 
 def open_section(page: Page, starts: str) -> None:
-    """Open one of Compare's sections, which start closed, by clicking its title."""
-    page.get_by_test_id("stExpander").filter(has_text=starts).locator("summary").click()
+    """Open one of Compare's sections, which start closed, by clicking its title once the
+    page has settled (a section still being drawn above moves the title under the pointer)."""
+    section = page.get_by_test_id("stExpander").filter(has_text=starts)
+    wait_idle(page)
+    section.locator("summary").click()
+    expect(section.locator("details[open]")).to_have_count(1)
+    wait_idle(page)
 
 
 # --- the Train page, as a person uses it ---------------------------------------------
