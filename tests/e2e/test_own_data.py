@@ -1,5 +1,6 @@
 """Your data in a real browser: a sketch dataset of 3 classes made on the page, 12 examples
-per class drawn with the mouse, downloaded as a zip, deleted, and made again from the zip
+per class (the first 3 of each drawn with the mouse on the page, the others added as the
+page would add them), downloaded as a zip, deleted, and made again from the zip
 with the same classes, examples and split (screenshots at 1280 and 390 px); "New dataset…"
 in the sidebar; and on a made dataset, Train refusing a short class, then both models
 trained and a new drawing read on Draw by class name, with its three views."""
@@ -14,12 +15,15 @@ import numpy as np
 from playwright.sync_api import Page, expect
 
 from core import own_datasets as od
+from core import own_examples as oe
+from tests.strokes import placed, render
 
 from .conftest import choose_cnn, screenshot, wait_idle
 from .test_draw import CANVAS, strokes
 
 CLASSES = {"zero": 0, "one": 1, "seven": 7}
 PER_CLASS = 12
+BY_MOUSE = 3     # of each class's examples: ~2 s each in the browser, 30 s for a whole class
 
 
 def place(i: int) -> tuple[float, float, float]:
@@ -80,16 +84,19 @@ def test_draw_three_classes_export_delete_and_import_them_back(page: Page, own_s
     expect(page.get_by_label("Name", exact=True)).to_be_visible()
     screenshot(page, "own-data-empty")
     create(page, "Shapes", list(CLASSES))
+    (ds,) = od.all_datasets()
+    me = parse_qs(urlparse(page.url).query)["me"][0]      # the address keeps whose it is
     for name, digit in CLASSES.items():
         choose_class(page, name)
-        for i in range(PER_CLASS):
+        for i in range(BY_MOUSE):
             add_drawing(page, name, digit, i)
-    expect(page.get_by_text("Ready to train")).to_be_visible()
-    (ds,) = od.all_datasets()
+        oe.add_images(ds.key, name, [render(placed(digit, *place(i)))   # as Add adds them
+                                     for i in range(BY_MOUSE, PER_CLASS)], me)
+    page.reload()
+    expect(page.get_by_text("Ready to train")).to_be_visible(timeout=30_000)
     before = od.examples(ds.key)
     assert ds.class_names == tuple(CLASSES)
     assert [c[0] + c[1] for c in od.counts(ds).values()] == [PER_CLASS] * 3
-    me = parse_qs(urlparse(page.url).query)["me"][0]      # the address keeps whose it is
 
     for width, height in ((1280, 4000), (390, 3000)):     # tall: the whole page at once
         context = browser.new_context(viewport={"width": width, "height": height})
@@ -145,9 +152,6 @@ def test_a_short_class_keeps_start_off_then_both_models_train_and_read_a_drawing
     """Train refuses while a class has fewer than 10 examples; once they have them, a
     Logistic Regression and a CNN train on it (the first saved run marks the dataset trained:
     kept a day at least), and Draw reads a new drawing by class name, with the three views."""
-    from core import own_examples as oe
-    from tests.strokes import placed, render
-
     me = "c" * 32
     ds = od.create("Shapes", "sketch", list(CLASSES), me)
     for name, digit in CLASSES.items():
