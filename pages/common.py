@@ -125,6 +125,16 @@ def download_panel(record: DatasetInfo, polling: bool) -> None:
         st.rerun(scope="app")
 
 
+def rerun_fragment() -> None:
+    """Redraw the fragment a click came from; the whole page when Streamlit ran that click
+    with a full rerun (it merges a click with a page rerun pending), where it refuses a
+    fragment's own rerun."""
+    try:
+        st.rerun(scope="fragment")
+    except st.errors.StreamlitAPIException:
+        st.rerun()
+
+
 def duration(seconds: float) -> str:
     """7 s, 20 s, 1 min 30 s, 12 min: how long, as a number a person reads at a glance."""
     if seconds < 59.5:

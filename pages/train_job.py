@@ -99,7 +99,7 @@ def job_view(runner: jobs.JobRunner, job: jobs.Job, me: str) -> None:
     if job.active and job.owner == me:
         if st.button("Stop", icon=":material/stop:", key=f"stop-{job.id}"):
             runner.stop(job.id)
-            st.rerun(scope="fragment")
+            common.rerun_fragment()
     elif job.active and me in job.joiners and st.button(
             "Leave", icon=":material/logout:", key=f"leave-{job.id}", type="tertiary",
             help="Takes this run off your page; it goes on for the others."):

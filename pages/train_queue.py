@@ -110,12 +110,12 @@ def queue_view(runner: jobs.JobRunner, me: str) -> None:
                          icon=":material/logout:" if leave else ":material/close:",
                          type="tertiary"):
             runner.cancel(job.id, owner=me)
-            st.rerun(scope="fragment")
+            common.rerun_fragment()
     if len(waiting) > 1 and st.button(f"Cancel all {len(waiting)} waiting", key="cancel-all",
                                       icon=":material/clear_all:", type="tertiary"):
         for job in waiting:
             runner.cancel(job.id, owner=me)
-        st.rerun(scope="fragment")
+        common.rerun_fragment()
     after = ("the one before it ends" if runner.slots() == 1 else "a trainer is free")
     st.caption(f"Each starts by itself when {after}. {trainers_text(runner)} Waiting jobs are "
                "kept in this server's memory only: if the server restarts they are gone "

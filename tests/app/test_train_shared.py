@@ -68,6 +68,7 @@ def test_a_waiting_shared_run_is_shown_in_line_with_leave(train_page, runner):
     assert lines and lines[0].startswith("**1st** in line · Logistic Regression on MNIST")
     assert lines[0].endswith("shared with 1 other person")
     at.button(key=f"cancel-{waiting.id}").click().run()                  # "Leave"
+    assert not at.exception
     assert waiting.waiting and waiting.joiners == {}
 
 
