@@ -107,13 +107,19 @@ def job_view(runner: jobs.JobRunner, job: jobs.Job, me: str) -> None:
         st.rerun(scope="app")
     if job.history:
         left, right = st.columns(2)
-        left.plotly_chart(charts.training_curve(job.history, "accuracy", job.epochs,
-                                                unit=job.spec.unit, guessing=guessing(job)),
-                          key=f"acc-{job.id}")
-        right.plotly_chart(charts.training_curve(job.history, "loss", job.epochs,
-                                                 unit=job.spec.unit), key=f"loss-{job.id}")
+        for column, metric in zip((left, right), ("accuracy", "loss")):
+            column.plotly_chart(curve_figure(job.id, len(job.history), metric, job),
+                                key=f"{metric}-{job.id}")
     learned_view(job)
     show_result(job, me)
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def curve_figure(job_id: str, points: int, metric: str, _job: jobs.Job):
+    """The job's `metric` curve over its first `points` points, built once for every page
+    that watches it (a class of thirty polls twice a second), not on every refresh."""
+    return charts.training_curve(_job.history[:points], metric, _job.epochs, unit=_job.spec.unit,
+                                 guessing=guessing(_job) if metric == "accuracy" else None)
 
 
 def guessing(job: jobs.Job) -> float | None:
