@@ -111,7 +111,8 @@ def job_view(runner: jobs.JobRunner, job: jobs.Job, me: str) -> None:
             column.plotly_chart(curve_figure(job.id, len(job.history), metric, job),
                                 key=f"{metric}-{job.id}")
     learned_view(job)
-    show_result(job, me)
+    if job.is_for(me):   # another's run that ended since the page listed it goes at the rerun
+        show_result(job, me)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)

@@ -57,6 +57,21 @@ def test_a_start_of_a_run_someone_trains_joins_it(train_page, runner):
                             "was saved.") for i in texts(at, ("info",)))
 
 
+def test_someone_elses_run_that_ends_as_the_page_draws_it_shows_no_result_here(
+        train_page, runner, monkeypatch):
+    """Its scores are on its own person's page: here it would sit under this person's job
+    for one refresh, where a reader takes them for their own run's."""
+    someone = runner.start(LONG.replace(epochs=1, train_size=500), owner="someone")
+    assert runner.wait(someone.id, timeout=120).status == "done"
+    monkeypatch.setattr(runner, "training", lambda: [someone])    # listed while it still ran
+    try:
+        at = train_page()
+        assert "Someone else's job: Logistic Regression on MNIST" in texts(at)
+        assert not [m for m in at.metric if m.label == "Test accuracy"]
+    finally:
+        store.delete(someone.model_id)
+
+
 def test_a_waiting_shared_run_is_shown_in_line_with_leave(train_page, runner):
     runner.start(LONG, owner="someone")
     waiting = runner.start(LONG.replace(train_size=500), owner="another")
