@@ -90,8 +90,8 @@ def base_of(job: jobs.Job) -> dict | None:
 
 
 def job_view(runner: jobs.JobRunner, job: jobs.Job, me: str) -> None:
-    """Progress, live curves and the outcome of one job; Stop for its starter, Leave for
-    those who joined it."""
+    """Progress and live curves of one job, and how it ended for those whose run it is; Stop
+    for its starter, Leave for those who joined it."""
     st.subheader(heading(job, me))
     if (shared := sharing_text(job, me)) is not None:
         st.caption(shared)
