@@ -150,7 +150,7 @@ def estimate_note(spec: Spec) -> None:
                    "to estimate how long yours will take…")
     else:
         st.caption("How long this takes here is not measured yet: the first "
-                   f"{kinds.KINDS[spec.kind].unit} will tell.")
+                   f"{spec.unit} will tell.")
 
 
 def failure_warning(spec: Spec) -> None:
