@@ -10,18 +10,19 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
-# Each prints how long its tests took, on its last line. Unit and app tests run in two pytest
-# workers (pytest-xdist, a file to each, the longest first: tests/conftest.py), 2.8-3.7 min on
-# 2 cores (2026-12-03). The browser tests follow in two workers too, 7-9 min: those whose
-# server trains take turns in one of them (tests/e2e/conftest.py: TRAINS), the others beside.
+# Each prints how long its tests took, on its last line. One pytest session in two workers
+# (pytest-xdist): the browser tests whose servers train take turns in one of them (about 8 min
+# on 2 cores, tests/e2e/conftest.py: TRAINS) while the other runs everything else, the longest
+# work first (tests/conftest.py); 9 min in all (2026-12-03).
+TEST_RUN := -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
+
 test: $(VENV)/.installed-dev chromium
-	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/app \
-	  && $(PY) -m pytest -n 2 --dist loadgroup tests/e2e; code=$$?; \
+	@start=$$(date +%s); $(PY) $(TEST_RUN) tests/unit tests/app tests/e2e; code=$$?; \
 	echo "make test: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 # The inner loop: core and pages, no browser.
 test-fast: $(VENV)/.installed-dev
-	@start=$$(date +%s); $(PY) -m pytest -n 2 --dist loadfile --no-loadscope-reorder tests/unit tests/app; code=$$?; \
+	@start=$$(date +%s); $(PY) $(TEST_RUN) tests/unit tests/app; code=$$?; \
 	echo "make test-fast: tests took $$(( ($$(date +%s) - start) / 60 )) min $$(( ($$(date +%s) - start) % 60 )) s"; exit $$code
 
 install: $(VENV)/.installed

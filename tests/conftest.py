@@ -5,6 +5,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
@@ -22,13 +24,14 @@ def pytest_collection_finish(session):
         start_in_background()
 
 
-# The longest test files first (seconds of their tests on 2 cores, `pytest --durations=0`,
-# 2026-12-03), so the two pytest workers end together: a long file handed out last keeps one
-# worker busy while the other has nothing left (`--no-loadscope-reorder` in the Makefile keeps
-# this order; by default xdist hands out the files with the most tests first).
-SLOW_FIRST = (   # the uploads' files late: their model files are made meanwhile
-    "tests/unit/test_ray.py",              # 73 s
-    "tests/unit/test_jobs.py",             # 56 s
+# The longest work first, so the two pytest workers end together: a long unit handed out last
+# keeps one worker busy while the other has nothing left (`--no-loadscope-reorder` in the
+# Makefile keeps this order). The browser tests whose servers train take turns as one unit
+# (tests/e2e/conftest.py); it goes first, and the other worker runs everything else beside it.
+LONG_GROUPS = ("trains", "own")   # browser tests, 470 s and 150 s on 2 cores (2026-12-03)
+SLOW_FIRST = (   # seconds of each file's tests on 2 cores, `pytest --durations=0`, 2026-12-03;
+    "tests/unit/test_ray.py",              # 73 s   the uploads' files late: their model
+    "tests/unit/test_jobs.py",             # 56 s   files are made meanwhile
     "tests/unit/test_transfer.py",         # 34 s
     "tests/app/test_train.py",             # 31 s
     "tests/unit/test_photo_transfer.py",   # 19 s
@@ -45,6 +48,22 @@ SLOW_FIRST = (   # the uploads' files late: their model files are made meanwhile
 
 
 def pytest_collection_modifyitems(items):
-    """Run the files of SLOW_FIRST first, in its order; the others after them, as collected."""
-    rank = {path: i for i, path in enumerate(SLOW_FIRST)}
-    items.sort(key=lambda item: rank.get(item.nodeid.split("::")[0], len(SLOW_FIRST)))
+    """Keep each unit and app test file on one worker (its module fixtures are made once), and
+    hand out the work longest first: LONG_GROUPS, SLOW_FIRST, the other browser tests (one
+    unit each), then the other files, as collected."""
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            if not item.nodeid.startswith("tests/e2e/"):
+                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    items.sort(key=work_rank)
+
+
+def work_rank(item) -> int:
+    """Where an item's unit of work goes in the order pytest-xdist hands units out."""
+    group = item.get_closest_marker("xdist_group").args[0] if item.get_closest_marker(
+        "xdist_group") else ""
+    if group in LONG_GROUPS:
+        return LONG_GROUPS.index(group)
+    if group in SLOW_FIRST:
+        return len(LONG_GROUPS) + SLOW_FIRST.index(group)
+    return len(LONG_GROUPS) + len(SLOW_FIRST) + (0 if item.nodeid.startswith("tests/e2e/") else 1)

@@ -112,9 +112,9 @@ def heavy_libraries(pid: int) -> set[str]:
 
 # Browser tests whose server trains or checks models with TensorFlow take turns in one
 # pytest-xdist worker (`--dist loadgroup`), so two of them never share the 2 cores; the
-# others, which read the built-in models, spread over both workers beside them.
+# others, which read the built-in models, and the unit and app tests run beside them.
 # Modules that train only tiny models on datasets made in the test (Your data) take turns in
-# a group of their own (TOGETHER), beside the others: the two groups take about as long.
+# a group of their own (TOGETHER), so they never share the cores with each other either.
 TRAINS = {"test_cifar", "test_classroom", "test_experiments", "test_many_sessions",
           "test_runs_phone", "test_train", "test_uploads"}
 TOGETHER = {"test_own_data": "own", "test_own_photos": "own"}
@@ -123,6 +123,8 @@ TOGETHER = {"test_own_data": "own", "test_own_photos": "own"}
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
+        if not item.nodeid.startswith("tests/e2e/"):   # the unit and app tests of one session
+            continue
         name = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
         if name in TRAINS:
             item.add_marker(pytest.mark.xdist_group("trains"))
@@ -161,6 +163,22 @@ def browser():
         b = p.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
         yield b
         b.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """When a browser test fails, a screenshot of every page it has open, under
+    artifacts/failures/ (what each person saw at that moment)."""
+    report = (yield).get_result()
+    browser = item.funcargs.get("browser") if report.when == "call" and report.failed else None
+    for i, pg in enumerate(pg for context in (browser.contexts if browser else [])
+                           for pg in context.pages):
+        folder = ROOT / "artifacts" / "failures"
+        folder.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=folder / f"{item.name[:80]}-{i}.png", timeout=10_000)
+        except Exception as e:   # a page that is gone cannot be shown: say so, go on
+            report.sections.append(("failure screenshot", f"page {i}: {e}"))
 
 
 @pytest.fixture
