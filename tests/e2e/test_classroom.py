@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect
 from core import store
 
 from .conftest import (new_page, open_train, screenshot, set_slider, start_button, start_server,
-                       stop_button, stop_server)
+                       stop_button, stop_server, wait_idle)
 
 JOB = "Logistic Regression on MNIST"
 SLOW = 120_000   # ms: a job's worker starts and trains on 2 busy cores
@@ -45,6 +45,7 @@ def ready(page: Page, url: str, rounds: str = "10", images: int = 3000) -> None:
     set_slider(page, "Training images used", *keys, value=str(images))
     if rounds != "10":
         set_slider(page, "Rounds", "Home", *["ArrowRight"] * (int(rounds) - 1), value=rounds)
+    wait_idle(page)   # the slider's rerun has ended: Start does not cut it short
 
 
 def accuracy_of(page: Page):
