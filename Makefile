@@ -13,7 +13,7 @@ run: $(VENV)/.installed
 # Each prints how long its tests took, on its last line. One pytest session in two workers
 # (pytest-xdist): the browser tests whose servers train take turns in one of them (about 8 min
 # on 2 cores, tests/e2e/conftest.py: TRAINS) while the other runs everything else, the longest
-# work first (tests/conftest.py); 9 min in all (2026-12-03).
+# work first (tests/conftest.py); 9-10.5 min in all (2026-12-03).
 TEST_RUN := -m pytest -n 2 --dist loadgroup --no-loadscope-reorder
 
 test: $(VENV)/.installed-dev chromium
