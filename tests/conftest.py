@@ -28,10 +28,11 @@ def pytest_collection_finish(session):
 # keeps one worker busy while the other has nothing left (`--no-loadscope-reorder` in the
 # Makefile keeps this order). The browser tests whose servers train take turns as one unit
 # (tests/e2e/conftest.py); it goes first, and the other worker runs everything else beside it.
-LONG_GROUPS = ("trains", "own")   # browser tests, 470 s and 150 s on 2 cores (2026-12-03)
-SLOW_FIRST = (   # seconds of each file's tests on 2 cores, `pytest --durations=0`, 2026-12-03;
-    "tests/unit/test_ray.py",              # 73 s   the uploads' files late: their model
-    "tests/unit/test_jobs.py",             # 56 s   files are made meanwhile
+# The uploads' files come late: their model files are made meanwhile.
+LONG_GROUPS = ("trains", "own")   # browser tests: 350-470 s and ~150 s on 2 cores (2026-12-03)
+SLOW_FIRST = (   # seconds of each file's tests on 2 cores, `pytest --durations=0`, 2026-12-03
+    "tests/unit/test_ray.py",              # 73 s
+    "tests/unit/test_jobs.py",             # 56 s
     "tests/unit/test_transfer.py",         # 34 s
     "tests/app/test_train.py",             # 31 s
     "tests/unit/test_photo_transfer.py",   # 19 s
@@ -52,16 +53,15 @@ def pytest_collection_modifyitems(items):
     hand out the work longest first: LONG_GROUPS, SLOW_FIRST, the other browser tests (one
     unit each), then the other files, as collected."""
     for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            if not item.nodeid.startswith("tests/e2e/"):
-                item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        if not item.nodeid.startswith("tests/e2e/"):   # (browser tests: tests/e2e/conftest.py)
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     items.sort(key=work_rank)
 
 
 def work_rank(item) -> int:
     """Where an item's unit of work goes in the order pytest-xdist hands units out."""
-    group = item.get_closest_marker("xdist_group").args[0] if item.get_closest_marker(
-        "xdist_group") else ""
+    marker = item.get_closest_marker("xdist_group")
+    group = marker.args[0] if marker else ""
     if group in LONG_GROUPS:
         return LONG_GROUPS.index(group)
     if group in SLOW_FIRST:
