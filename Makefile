@@ -11,7 +11,7 @@ run: $(VENV)/.installed
 	$(PY) -m streamlit run Home.py
 
 # Each prints how long its tests took, on its last line. One pytest session in two workers
-# (pytest-xdist): the browser tests whose servers train take turns in one of them (about 8 min
+# (pytest-xdist): the browser tests whose servers train take turns in one of them (6-7 min
 # on 2 cores, tests/e2e/conftest.py: TRAINS) while the other runs everything else, the longest
 # work first (tests/conftest.py); 9-10.5 min in all (2026-12-03).
 TEST_RUN := -m pytest -n 2 --dist loadgroup --no-loadscope-reorder

@@ -21,6 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 ROOT = Path(__file__).resolve().parents[2]
 expect.set_options(timeout=15_000)  # Playwright's 5 s default is short for 2 busy cores
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
+FAILURES = ROOT / "artifacts" / "failures"   # a failing test's open pages
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
@@ -123,7 +124,7 @@ TOGETHER = {"test_own_data": "own", "test_own_photos": "own"}
 @pytest.hookimpl(tryfirst=True)   # before xdist reads the groups
 def pytest_collection_modifyitems(items):
     for item in items:
-        if not item.nodeid.startswith("tests/e2e/"):   # the unit and app tests of one session
+        if Path(__file__).parent not in item.path.parents:   # unit and app tests, same session
             continue
         name = item.module.__name__.rsplit(".", 1)[-1] if getattr(item, "module", None) else ""
         if name in TRAINS:
@@ -171,12 +172,12 @@ def pytest_runtest_makereport(item, call):
     artifacts/failures/ (what each person saw at that moment)."""
     report = (yield).get_result()
     browser = item.funcargs.get("browser") if report.when == "call" and report.failed else None
-    for i, pg in enumerate(pg for context in (browser.contexts if browser else [])
-                           for pg in context.pages):
-        folder = ROOT / "artifacts" / "failures"
-        folder.mkdir(parents=True, exist_ok=True)
+    pages = [pg for context in browser.contexts for pg in context.pages] if browser else []
+    if pages:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+    for i, pg in enumerate(pages):
         try:
-            pg.screenshot(path=folder / f"{item.name[:80]}-{i}.png", timeout=10_000)
+            pg.screenshot(path=FAILURES / f"{item.name[:80]}-{i}.png", timeout=10_000)
         except Exception as e:   # a page that is gone cannot be shown: say so, go on
             report.sections.append(("failure screenshot", f"page {i}: {e}"))
 
